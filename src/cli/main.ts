@@ -1,0 +1,154 @@
+/**
+ * `cerberus` — the command line.
+ *
+ *   cerberus generate [--model PATH] [--tokenizer PATH] [--prompt S] [--steps N]
+ *                     [--temperature T] [--topp P] [--seed S] [--engine f32|f32-fast|w8a8]
+ *   cerberus eval-quant [--model PATH] [--tokenizer PATH] [--sequences N] [--steps N] [--json FILE]
+ *
+ * `generate` prints to stdout exactly what llama2.c's run.c prints for the same arguments
+ * (the text, then a newline); timing goes to stderr.
+ */
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { CerberusError } from '../core/errors.ts'
+import { createEngine, createRng, createSampler, ENGINE_KINDS, evalQuant, generate, parseCheckpoint, parseTokenizer, type Checkpoint, type Tokenizer } from '../core/model/index.ts'
+import { DEFAULT_MODEL_FILES, defaultModelDir, readModelFile } from '../node/model-files.ts'
+import { parseChoice, parseInteger, parseNumber, parseSeed, UsageError } from './args.ts'
+
+const USAGE = `Usage: cerberus <command> [options]
+
+Commands:
+  generate     generate text with a plaintext engine (prints what llama2.c run.c prints)
+  eval-quant   measure what W8A8 quantization costs against float32
+
+Model options (both commands):
+  --model PATH        llama2.c checkpoint (default: <model dir>/${DEFAULT_MODEL_FILES.checkpoint})
+  --tokenizer PATH    llama2.c tokenizer  (default: <model dir>/${DEFAULT_MODEL_FILES.tokenizer})
+                      model dir: $CERBERUS_MODEL_DIR, else ../shared/models/stories260K,
+                      else ~/.cache/cerberus/models/stories260K (npm run fetch-model)
+
+generate:
+  --prompt S          prompt text (default: empty)
+  --steps N           positions to run, prompt included; 0 = the model's context (default 256)
+  --temperature T     0 = greedy (default 1.0)
+  --topp P            nucleus sampling mass in [0, 1] (default 0.9)
+  --seed S            RNG seed; 0 or absent = current time, as run.c
+  --engine E          f32 (run.c's arithmetic, default) | f32-fast | w8a8
+
+eval-quant:
+  --sequences N       held-out sequences sampled from the f32 model (default 16)
+  --steps N           positions per sequence (default 256)
+  --json FILE         also write the numbers as JSON
+`
+
+const MODEL_OPTIONS = {
+  model: { type: 'string' },
+  tokenizer: { type: 'string' },
+  help: { type: 'boolean', short: 'h' }
+} satisfies ParseArgsConfig['options']
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>> (args: string[], options: O): ReturnType<typeof parseArgs<{ args: string[], options: O, strict: true, allowPositionals: false }>>['values'] {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^.*?: /, ''))
+  }
+}
+
+async function loadModel (modelPath: string | undefined, tokenizerPath: string | undefined): Promise<{ ckpt: Checkpoint, tokenizer: Tokenizer }> {
+  const dir = defaultModelDir()
+  const ckpt = parseCheckpoint(await readModelFile(modelPath ?? join(dir, DEFAULT_MODEL_FILES.checkpoint), 'model'))
+  const tokenizer = parseTokenizer(await readModelFile(tokenizerPath ?? join(dir, DEFAULT_MODEL_FILES.tokenizer), 'tokenizer'), ckpt.config.vocabSize)
+  return { ckpt, tokenizer }
+}
+
+/** Output streams, injectable for tests. */
+export interface CliIo {
+  stdout: (bytes: Uint8Array | string) => void
+  stderr: (text: string) => void
+}
+
+async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
+  const v = parse(args, {
+    ...MODEL_OPTIONS,
+    prompt: { type: 'string' },
+    steps: { type: 'string' },
+    temperature: { type: 'string' },
+    topp: { type: 'string' },
+    seed: { type: 'string' },
+    engine: { type: 'string' }
+  })
+  if (v.help === true) return io.stdout(USAGE)
+  const temperature = v.temperature === undefined ? 1 : parseNumber('temperature', v.temperature, 0, 1e6)
+  const topp = v.topp === undefined ? 0.9 : parseNumber('topp', v.topp, 0, 1)
+  const steps = v.steps === undefined ? 256 : parseInteger('steps', v.steps, 0, 1 << 30)
+  const engineKind = v.engine === undefined ? 'f32' : parseChoice('engine', v.engine, ENGINE_KINDS)
+  const seed = parseSeed(v.seed)
+  const { ckpt, tokenizer } = await loadModel(v.model, v.tokenizer)
+  const engine = createEngine(engineKind, ckpt)
+  const sampler = createSampler({ temperature, topp }, createRng(seed))
+  let start = 0
+  let count = 0
+  for (const t of generate(engine, tokenizer, sampler, { prompt: v.prompt ?? '', steps })) {
+    io.stdout(t.bytes)
+    count++
+    if (start === 0) start = performance.now()
+  }
+  io.stdout('\n')
+  // As run.c: the timer starts after the first token, so the rate counts the rest.
+  if (count > 1) io.stderr(`achieved tok/s: ${((count - 1) / ((performance.now() - start) / 1000)).toFixed(6)}\n`)
+}
+
+async function cmdEvalQuant (args: string[], io: CliIo): Promise<void> {
+  const v = parse(args, {
+    ...MODEL_OPTIONS,
+    sequences: { type: 'string' },
+    steps: { type: 'string' },
+    json: { type: 'string' }
+  })
+  if (v.help === true) return io.stdout(USAGE)
+  const sequences = v.sequences === undefined ? 16 : parseInteger('sequences', v.sequences, 1, 10000)
+  const steps = v.steps === undefined ? 256 : parseInteger('steps', v.steps, 2, 1 << 20)
+  const { ckpt, tokenizer } = await loadModel(v.model, v.tokenizer)
+  const report = evalQuant(ckpt, tokenizer, { sequences, steps, onProgress: (d, n) => io.stderr(`\rteacher-forcing sequence ${d}/${n}`) })
+  io.stderr('\n')
+  const pct = (x: number): string => `${(100 * x).toFixed(2)} %`
+  const lines = [
+    `held-out text: ${report.sequences} sequences sampled from the f32 model (seeds 1..${report.sequences}, temperature 1, top-p 0.9), ${report.positions} teacher-forced positions`,
+    `f32 perplexity on it: ${report.f32Perplexity.toFixed(4)}`,
+    '',
+    '| variant | top-1 agreement | mean KL (nats) | perplexity | change | greedy prefix equal | greedy positions equal |',
+    '|---|---|---|---|---|---|---|',
+    ...report.variants.map(r => `| ${r.name} | ${pct(r.top1Agreement)} | ${r.meanKl.toFixed(5)} | ${r.perplexity.toFixed(4)} | ${r.perplexityChange >= 0 ? '+' : ''}${pct(r.perplexityChange)} | ${r.greedyPrefixAgreement} of ${r.greedyLength} | ${r.greedySamePositions} of ${r.greedyLength} |`),
+    ''
+  ]
+  io.stdout(lines.join('\n'))
+  if (v.json !== undefined) await writeFile(v.json, JSON.stringify(report, null, 2) + '\n')
+}
+
+/**
+ * Run the CLI with `argv` (without node and script); returns the exit status.
+ * Known errors print one line `cerberus: <message>`; usage errors add a hint.
+ */
+export async function main (argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case 'generate': await cmdGenerate(rest, io); return 0
+      case 'eval-quant': await cmdEvalQuant(rest, io); return 0
+      case undefined: case 'help': case '--help': case '-h': io.stdout(USAGE); return command === undefined ? 2 : 0
+      default: throw new UsageError(`unknown command "${command}"`)
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`cerberus: ${err.message}\nRun "cerberus help" for usage.\n`)
+      return 2
+    }
+    if (err instanceof CerberusError) {
+      io.stderr(`cerberus: ${err.message}\n`)
+      return 1
+    }
+    throw err
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The generation loop of run.c (`generate`), independent of how logits are computed.
+ */
+import { GenerationOptionsError } from './errors.ts'
+import { BOS, decodePiece, encode, type Tokenizer } from './tokenizer.ts'
+import { sample, type Sampler } from './sampler.ts'
+
+/** Anything that turns (token, position) into next-token logits, keeping its own KV cache. */
+export interface LogitsEngine {
+  /** Context length: positions are 0 … seqLen − 1. */
+  readonly seqLen: number
+  /** Logits for the token at `pos`; the returned array may be reused by the next call. */
+  forward: (token: number, pos: number) => Float32Array
+}
+
+/** One emitted token. */
+export interface GeneratedToken {
+  /** The token id. */
+  readonly token: number
+  /** Position it was produced for (the prompt's tokens come first). */
+  readonly pos: number
+  /** The bytes run.c prints for it (possibly empty, possibly part of a UTF-8 character). */
+  readonly bytes: Uint8Array
+  /** True while the token is forced by the prompt rather than sampled. */
+  readonly fromPrompt: boolean
+}
+
+/** What to generate. */
+export interface GenerateOptions {
+  readonly prompt: string
+  /**
+   * Total positions to run, prompt included (run.c's -n). 0 or more than the model's
+   * context means the whole context, as in run.c.
+   */
+  readonly steps: number
+  /** Stops between tokens when aborted; the tokens so far stay emitted. */
+  readonly signal?: AbortSignal
+}
+
+/** run.c's rule for -n: 0 or too large means the model's whole context. */
+export function resolveSteps (steps: number, seqLen: number): number {
+  if (!Number.isInteger(steps) || steps < 0) throw new GenerationOptionsError(`steps must be a whole number ≥ 0, got ${steps}`)
+  return steps === 0 || steps > seqLen ? seqLen : steps
+}
+
+/**
+ * Generate as run.c does: feed the prompt's tokens (starting with BOS), then sample;
+ * stop after `steps` positions or when BOS is sampled. Yields each printed token; the
+ * concatenated `bytes` plus a final newline is exactly run.c's standard output.
+ */
+export function * generate (engine: LogitsEngine, tokenizer: Tokenizer, sampler: Sampler, opts: GenerateOptions): Generator<GeneratedToken> {
+  const steps = resolveSteps(opts.steps, engine.seqLen)
+  const promptTokens = encode(tokenizer, opts.prompt)
+  let token = promptTokens[0]
+  let pos = 0
+  while (pos < steps) {
+    opts.signal?.throwIfAborted()
+    const logits = engine.forward(token, pos)
+    const fromPrompt = pos < promptTokens.length - 1
+    const next = fromPrompt ? promptTokens[pos + 1] : sample(sampler, logits)
+    pos++
+    if (next === BOS) break
+    yield { token: next, pos, bytes: decodePiece(tokenizer, token, next), fromPrompt }
+    token = next
+  }
+}

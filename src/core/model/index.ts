@@ -1,0 +1,27 @@
+/**
+ * The model core: llama2.c checkpoints and tokenizers, the forward pass, run.c's sampler,
+ * and the W8A8 quantized twin of the encrypted pipeline. Pure TypeScript: no DOM, no
+ * Node, no network.
+ *
+ * @example
+ * ```ts
+ * import { parseCheckpoint, parseTokenizer, createEngine, createSampler, createRng, generate } from './src/core/model/index.ts'
+ * const ckpt = parseCheckpoint(modelBytes)
+ * const tok = parseTokenizer(tokenizerBytes, ckpt.config.vocabSize)
+ * const sampler = createSampler({ temperature: 0, topp: 0.9 }, createRng(1))
+ * for (const t of generate(createEngine('f32', ckpt), tok, sampler, { prompt: 'Once upon a time', steps: 64 })) {
+ *   process.stdout.write(t.bytes)
+ * }
+ * ```
+ */
+export { parseCheckpoint, parseConfig, expectedCheckpointBytes, type Checkpoint, type CheckpointWeights, type ModelConfig } from './checkpoint.ts'
+export { parseTokenizer, encode, decodePiece, BOS, EOS, UNK, type Tokenizer } from './tokenizer.ts'
+export { createRng, randomU32, randomF32, type RngState } from './rng.ts'
+export { createSampler, sample, argmax, softmaxF32, type Sampler, type SamplerOptions } from './sampler.ts'
+export { generate, resolveSteps, type GenerateOptions, type GeneratedToken, type LogitsEngine } from './generate.ts'
+export { forwardProgram, runForward, createRunState, rmsnorm, type LinearGroup, type LinearRequest, type LinearBackendSync, type RunState, type TransformerParams } from './forward.ts'
+export { groupMatrices, linearGroups, matvecF32, f32Backend, type MatrixRef } from './linear.ts'
+export { quantizeModel, quantizeMatrix, quantizeActivation, matvecInt8, dequantize, roundHalfAway, groupKey, w8a8Backend, INT8_MAX, type QuantizedMatrix, type W8A8Model, type QuantizeOptions } from './w8a8.ts'
+export { createEngine, backendEngine, exactEngine, f32Engine, w8a8Engine, ENGINE_KINDS, type EngineKind } from './engines.ts'
+export { evalQuant, type EvalQuantOptions, type QuantReport, type QuantVariantReport } from './eval-quant.ts'
+export { ModelFormatError, TokenizerFormatError, TokenizerError, GenerationOptionsError } from './errors.ts'

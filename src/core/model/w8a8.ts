@@ -1,0 +1,159 @@
+/**
+ * W8A8: int8 weights with one scale per output channel, int8 activations with one
+ * dynamic scale per token (per linear input), integer accumulation, dequantization after.
+ *
+ * This is the exact plaintext twin of the encrypted pipeline: the miners compute
+ * `matvecInt8` on ciphertexts, so the HE layer is checked against these functions bit for
+ * bit, and the encrypted engine must print exactly the tokens of the W8A8 engine.
+ *
+ * RMSNorm gains are folded into the matrices that follow them (W' = W·diag(g)), so the
+ * activation that is quantized is the normalized vector itself; the model's own gains
+ * become ones. The classifier is quantized too (it follows the final RMSNorm).
+ */
+import type { Checkpoint, CheckpointWeights, ModelConfig } from './checkpoint.ts'
+import type { LinearBackendSync, LinearGroup, LinearRequest, TransformerParams } from './forward.ts'
+import { groupMatrices, linearGroups } from './linear.ts'
+
+/** The int8 range used: symmetric [-127, 127], so negation never overflows. */
+export const INT8_MAX = 127
+
+/** An int8 matrix with per-row (output channel) scales: W ≈ diag(scale) · q. */
+export interface QuantizedMatrix {
+  readonly rows: number
+  readonly cols: number
+  /** (rows, cols) row-major, values in [-127, 127]. */
+  readonly q: Int8Array
+  /** (rows,) */
+  readonly scale: Float64Array
+}
+
+/** A quantized model: the parameters the forward pass needs and every linear group. */
+export interface W8A8Model {
+  readonly params: TransformerParams
+  /** Per group key `${group}:${layer}`, the matrices in request-output order. */
+  readonly groups: ReadonlyMap<string, readonly QuantizedMatrix[]>
+  /** Whether RMSNorm gains were folded into the matrices (params' gains are then ones). */
+  readonly foldedNorms: boolean
+}
+
+/** Options of {@link quantizeModel}. */
+export interface QuantizeOptions {
+  /** Fold RMSNorm gains into the following matrices (default true, what the HE plan uses). */
+  readonly foldNorms?: boolean
+}
+
+/** Round half away from zero (C's `roundf`), the one rounding rule of this module. */
+export function roundHalfAway (v: number): number {
+  return v < 0 ? -Math.round(-v) : Math.round(v)
+}
+
+// q (rows, cols) = round(W (rows, cols) ⊙ g (cols,) / scale (rows,)), scale = max|row| / 127
+export function quantizeMatrix (w: Float32Array, offset: number, rows: number, cols: number, gain?: Float32Array, gainOff = 0): QuantizedMatrix {
+  const q = new Int8Array(rows * cols)
+  const scale = new Float64Array(rows)
+  const row = new Float64Array(cols)
+  for (let r = 0; r < rows; r++) {
+    let amax = 0
+    for (let j = 0; j < cols; j++) {
+      const v = w[offset + r * cols + j] * (gain === undefined ? 1 : gain[gainOff + j])
+      row[j] = v
+      const a = Math.abs(v)
+      if (a > amax) amax = a
+    }
+    const s = amax === 0 ? 1 : amax / INT8_MAX
+    scale[r] = s
+    for (let j = 0; j < cols; j++) q[r * cols + j] = Math.max(-INT8_MAX, Math.min(INT8_MAX, roundHalfAway(row[j] / s)))
+  }
+  return { rows, cols, q, scale }
+}
+
+/**
+ * Quantize one activation vector: q = round(x / s) with s = max|x| / 127.
+ * Writes into `q` and returns s (1 for an all-zero vector, whose q is all zeros).
+ */
+export function quantizeActivation (x: Float32Array, q: Int8Array): number {
+  let amax = 0
+  for (let i = 0; i < x.length; i++) {
+    const a = Math.abs(x[i])
+    if (a > amax) amax = a
+  }
+  const s = amax === 0 ? 1 : amax / INT8_MAX
+  for (let i = 0; i < x.length; i++) q[i] = Math.max(-INT8_MAX, Math.min(INT8_MAX, roundHalfAway(x[i] / s)))
+  return s
+}
+
+/**
+ * acc (rows,) = q (rows, cols) @ x (cols,), exact in integers.
+ * |acc| ≤ cols · 127 · 127, which fits int32 for cols < 133,000.
+ */
+export function matvecInt8 (q: Int8Array, rows: number, cols: number, x: Int8Array, acc: Int32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols
+    let a = 0
+    for (let j = 0; j < cols; j++) a += q[base + j] * x[j]
+    acc[r] = a
+  }
+}
+
+/** y (rows,) = acc ⊙ scale · xScale — dequantization after an integer matvec. */
+export function dequantize (acc: Int32Array, scale: Float64Array, xScale: number, y: Float32Array): void {
+  for (let r = 0; r < acc.length; r++) y[r] = acc[r] * (scale[r] * xScale)
+}
+
+/** The key of a linear group in {@link W8A8Model.groups}. */
+export function groupKey (group: LinearGroup, layer: number): string {
+  return `${group}:${layer}`
+}
+
+function normBefore (group: LinearGroup): keyof CheckpointWeights | undefined {
+  if (group === 'qkv') return 'rmsAtt'
+  if (group === 'up') return 'rmsFfn'
+  if (group === 'cls') return 'rmsFinal'
+  return undefined
+}
+
+/** Quantize every linear layer of a checkpoint. */
+export function quantizeModel (ckpt: Checkpoint, opts: QuantizeOptions = {}): W8A8Model {
+  const fold = opts.foldNorms ?? true
+  const c: ModelConfig = ckpt.config
+  const w = ckpt.weights
+  const groups = new Map<string, QuantizedMatrix[]>()
+  for (const { group, layer } of linearGroups(c)) {
+    const norm = fold ? normBefore(group) : undefined
+    const gain = norm === undefined ? undefined : w[norm]
+    const gainOff = group === 'cls' ? 0 : layer * c.dim
+    groups.set(groupKey(group, layer), groupMatrices(c, group, layer).map(m => quantizeMatrix(w[m.tensor], m.offset, m.rows, m.cols, gain, gainOff)))
+  }
+  const ones = (n: number): Float32Array => new Float32Array(n).fill(1)
+  const params: TransformerParams = {
+    config: c,
+    tokenEmbedding: w.tokenEmbedding,
+    rmsAtt: fold ? ones(w.rmsAtt.length) : w.rmsAtt,
+    rmsFfn: fold ? ones(w.rmsFfn.length) : w.rmsFfn,
+    rmsFinal: fold ? ones(w.rmsFinal.length) : w.rmsFinal
+  }
+  return { params, groups, foldedNorms: fold }
+}
+
+/** The plaintext W8A8 backend: quantize each group's input once, integer matvecs, dequantize. */
+export function w8a8Backend (model: W8A8Model): LinearBackendSync {
+  const c = model.params.config
+  const maxCols = Math.max(c.dim, c.hiddenDim)
+  const maxRows = Math.max(c.dim, c.hiddenDim, c.vocabSize)
+  const xq = new Int8Array(maxCols)
+  const acc = new Int32Array(maxRows)
+  return {
+    run (req: LinearRequest): void {
+      const mats = model.groups.get(groupKey(req.group, req.layer))
+      if (mats === undefined) throw new RangeError(`no linear group ${req.group} in layer ${req.layer}`)
+      const x = xq.subarray(0, req.input.length)
+      const xScale = quantizeActivation(req.input, x)
+      for (let i = 0; i < mats.length; i++) {
+        const m = mats[i]
+        const a = acc.subarray(0, m.rows)
+        matvecInt8(m.q, m.rows, m.cols, x, a)
+        dequantize(a, m.scale, xScale, req.outputs[i])
+      }
+    }
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Where the model files are, and reading them, on Node.
+ *
+ * The default model is stories260K from karpathy/tinyllamas (MIT). Its directory is, in
+ * order: `$CERBERUS_MODEL_DIR`; `../shared/models/stories260K` next to the project (this
+ * development setting); `~/.cache/cerberus/models/stories260K` (where
+ * `npm run fetch-model` puts it).
+ */
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { CerberusError } from '../core/errors.ts'
+
+/** File names of the default model inside its directory. */
+export const DEFAULT_MODEL_FILES = { checkpoint: 'stories260K.bin', tokenizer: 'tok512.bin' } as const
+
+/** The project root (two levels above this file). */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+/** The user cache directory `npm run fetch-model` downloads into. */
+export const CACHE_MODEL_DIR = join(homedir(), '.cache', 'cerberus', 'models', 'stories260K')
+
+/** A model or tokenizer file cannot be read. */
+export class ModelFileError extends CerberusError {
+  constructor (message: string, cause?: unknown) {
+    super('MODEL_FILE', message, { cause })
+  }
+}
+
+/** The directory holding the default model (it may not exist yet). */
+export function defaultModelDir (env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CERBERUS_MODEL_DIR !== undefined && env.CERBERUS_MODEL_DIR !== '') return resolve(env.CERBERUS_MODEL_DIR)
+  const shared = resolve(PROJECT_ROOT, '..', 'shared', 'models', 'stories260K')
+  if (existsSync(join(shared, DEFAULT_MODEL_FILES.checkpoint))) return shared
+  return CACHE_MODEL_DIR
+}
+
+/**
+ * Read a file into a Uint8Array.
+ * @throws {ModelFileError} naming the file and the reason, with a remedy for a missing default model.
+ */
+export async function readModelFile (path: string, what: string): Promise<Uint8Array> {
+  try {
+    const buf = await readFile(path)
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String((err as Error).message)
+    throw new ModelFileError(`cannot read the ${what} ${path}: ${reason}. Pass --model/--tokenizer, set CERBERUS_MODEL_DIR, or run "npm run fetch-model" to download stories260K.`, err)
+  }
+}
