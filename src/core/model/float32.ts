@@ -8,15 +8,17 @@
  * compiler does not contract `a*b+c` into an FMA; gcc -O3 without -march=native does not
  * on x86-64, which is how run.c is built.
  *
- * The transcendental functions differ: glibc's expf/sinf/cosf/powf are not always
- * correctly rounded, while `f32(Math.exp(x))` nearly always is. Measured here against
- * glibc 2.36 (FMA variants): expf differs in 0.06 % of inputs, sinf/cosf on RoPE angles in
- * about 1.3 %, always by one unit in the last place. See docs/02-the-model.md for what
- * that means for exactness.
+ * The transcendental functions are glibc's own algorithms (libm-f32.ts), because glibc's
+ * expf/sinf/cosf are not correctly rounded and run.c's results depend on their exact bits.
+ * powf is only used for RoPE frequencies 10000^(i/head_size), where `f32(Math.pow)`
+ * equals glibc's powf for every head size up to 256 (checked against glibc).
  */
+export { cosf, expf, sinf } from './libm-f32.ts'
+
+/** Round to float32. */
 export const f32 = Math.fround
 
-/** C's expf(x) to within one ulp (see the module note). */
-export function expf (x: number): number {
-  return Math.fround(Math.exp(x))
+/** C's powf(10000, e) for RoPE exponents e = i/head_size. */
+export function powf (base: number, e: number): number {
+  return Math.fround(Math.pow(base, e))
 }

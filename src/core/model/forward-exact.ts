@@ -5,7 +5,7 @@
  * {@link ./forward.ts} and no benchmark compares against it.
  */
 import type { Checkpoint } from './checkpoint.ts'
-import { expf, f32 } from './float32.ts'
+import { cosf, expf, f32, powf, sinf } from './float32.ts'
 import { softmaxF32 } from './sampler.ts'
 
 /** Activations and KV cache of one sequence for the exact path. */
@@ -80,10 +80,10 @@ export function forwardExact (ckpt: Checkpoint, s: ExactState, token: number, po
     // RoPE: rotate adjacent pairs of q (all heads) and k (kv heads).
     for (let i = 0; i < dim; i += 2) {
       const headDim = i % headSize
-      const freq = f32(1 / f32(Math.pow(10000, f32(headDim / headSize))))
+      const freq = f32(1 / powf(10000, f32(headDim / headSize)))
       const val = f32(pos * freq)
-      const fcr = f32(Math.cos(val))
-      const fci = f32(Math.sin(val))
+      const fcr = cosf(val)
+      const fci = sinf(val)
       const rotn = i < kvDim ? 2 : 1
       for (let v = 0; v < rotn; v++) {
         const vec = v === 0 ? s.q : s.keyCache

@@ -1,0 +1,118 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import golden from '../core/model/testdata/runc-golden.json' with { type: 'json' }
+import { DEFAULT_MODEL_FILES, defaultModelDir, PROJECT_ROOT } from '../node/model-files.ts'
+import { main } from './main.ts'
+
+async function cli (...argv: string[]): Promise<{ code: number, out: string, err: string, bytes: Buffer }> {
+  const out: Buffer[] = []
+  let err = ''
+  const code = await main(argv, { stdout: b => { out.push(Buffer.from(b)) }, stderr: t => { err += t } })
+  const bytes = Buffer.concat(out)
+  return { code, out: bytes.toString(), err, bytes }
+}
+
+const dir = defaultModelDir()
+const MODEL = join(dir, DEFAULT_MODEL_FILES.checkpoint)
+const TOK = join(dir, DEFAULT_MODEL_FILES.tokenizer)
+
+describe('cerberus generate', () => {
+  it('prints run.c\'s greedy text for the README command', async () => {
+    const r = await cli('generate', '--model', MODEL, '--tokenizer', TOK, '--temperature', '0', '--steps', '256')
+    expect(r.code).toBe(0)
+    expect(r.bytes.toString('base64')).toBe(golden.generate[0].stdout)
+    expect(r.err).toMatch(/^achieved tok\/s: \d+\.\d{6}\n$/)
+  })
+
+  it('prints run.c\'s seeded samples (negative seed, prompt, top-p)', async () => {
+    const c = golden.generate[6]
+    const r = await cli('generate', '--temperature', String(c.temperature), '--topp', String(c.topp), `--seed=${c.seed}`, '--steps', String(c.steps), '--prompt', c.prompt)
+    expect(r.bytes.toString('base64')).toBe(c.stdout)
+  })
+
+  it('runs the w8a8 and f32-fast engines', async () => {
+    for (const engine of ['w8a8', 'f32-fast']) {
+      const r = await cli('generate', '--engine', engine, '--temperature', '0', '--steps', '12')
+      expect(r.code).toBe(0)
+      expect(r.out.startsWith('Once upon a time, there was')).toBe(true)
+    }
+  })
+
+  const usage: Array<[string[], RegExp]> = [
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['generate', '--temperature', 'hot'], /--temperature must be a number, got "hot"/],
+    [['generate', '--temperature=-1'], /--temperature must be in \[0, 1000000\], got -1/],
+    [['generate', '--topp', '1.5'], /--topp must be in \[0, 1\], got 1.5/],
+    [['generate', '--steps=-3'], /--steps must be a whole number in \[0, \d+\], got -3/],
+    [['generate', '--steps', '2.5'], /--steps must be a whole number, got "2.5"/],
+    [['generate', '--seed', 'abc'], /--seed must be a whole number, got "abc"/],
+    [['generate', '--engine', 'gpu'], /--engine must be one of f32, f32-fast, w8a8, got "gpu"/],
+    [['generate', '--bogus'], /Unknown option '--bogus'/],
+    [['generate', 'stray'], /positional argument/],
+    [['eval-quant', '--sequences', '0'], /--sequences must be a whole number in \[1, 10000\], got 0/]
+  ]
+  for (const [argv, message] of usage) {
+    it(`exits 2 with a usage message for ${argv.join(' ')}`, async () => {
+      const r = await cli(...argv)
+      expect(r.code).toBe(2)
+      expect(r.err).toMatch(message)
+      expect(r.err).toMatch(/Run "cerberus help" for usage/)
+      expect(r.out).toBe('')
+    })
+  }
+
+  it('exits 1 naming a missing model file and what to do', async () => {
+    const r = await cli('generate', '--model', '/nonexistent/model.bin')
+    expect(r.code).toBe(1)
+    expect(r.err).toMatch(/cannot read the model \/nonexistent\/model.bin: no such file\. Pass --model/)
+  })
+
+  it('exits 1 for a file that is not a model, and for a mismatched tokenizer', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'cerberus-cli-'))
+    const notModel = join(tmp, 'notes.txt')
+    writeFileSync(notModel, 'these are not weights\n'.repeat(100))
+    let r = await cli('generate', '--model', notModel)
+    expect(r.code).toBe(1)
+    expect(r.err).toMatch(/^cerberus: not a llama2.c checkpoint: header field dim = \d+ is outside/)
+    const shortTok = join(tmp, 'tok.bin')
+    writeFileSync(shortTok, readFileSync(TOK).subarray(0, 3000))
+    r = await cli('generate', '--tokenizer', shortTok)
+    expect(r.code).toBe(1)
+    expect(r.err).toMatch(/tokenizer is truncated|ends after \d+ tokens/)
+  })
+
+  it('prints usage for help', async () => {
+    const r = await cli('help')
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/Usage: cerberus <command>/)
+  })
+})
+
+describe('cerberus eval-quant', () => {
+  it('prints the table and writes JSON', async () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'cerberus-eval-')), 'q.json')
+    const r = await cli('eval-quant', '--sequences', '1', '--steps', '32', '--json', json)
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/\| w8a8 \| \d+\.\d\d % \|/)
+    const report = JSON.parse(readFileSync(json, 'utf8'))
+    expect(report.variants[0].name).toBe('w8a8')
+    expect(report.positions).toBe(32)
+  })
+})
+
+describe('bin/cerberus.js', () => {
+  it('runs on the machine\'s own Node (re-executing itself on Node ≥ 24 if needed)', () => {
+    const sys = spawnSync('/usr/bin/env', ['-i', `PATH=/usr/local/bin:/usr/bin:/bin`, 'node', join(PROJECT_ROOT, 'bin', 'cerberus.js'), 'generate', '--temperature', '0', '--steps', '8', '--model', MODEL, '--tokenizer', TOK], { encoding: 'utf8' })
+    expect(sys.stderr).not.toMatch(/too old/)
+    expect(sys.status).toBe(0)
+    expect(sys.stdout).toBe('Once upon a time, there was a\n')
+  })
+
+  it('works through npx', () => {
+    const out = execFileSync('npx', ['--no-install', 'cerberus', 'generate', '--temperature', '0', '--steps', '5'], { cwd: PROJECT_ROOT, encoding: 'utf8' })
+    expect(out).toBe('Once upon a time,\n')
+  })
+})
