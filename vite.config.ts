@@ -1,0 +1,32 @@
+/**
+ * Vite: the React app, served cross-origin isolated, plus the default model files.
+ *
+ * COOP same-origin + COEP require-corp make the page `crossOriginIsolated`
+ * (SharedArrayBuffer, multi-threaded WASM later). The port comes from CERBERUS_PORT
+ * (default 5173); strictPort so a taken port fails instead of moving silently.
+ */
+import react from '@vitejs/plugin-react'
+import { defineConfig } from 'vite'
+import { defaultModelPlugin } from './src/node/vite-model-plugin.ts'
+
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp'
+}
+
+function portFromEnv (value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`CERBERUS_PORT must be a port number (1-65535), got "${value}"`)
+  return port
+}
+
+const port = portFromEnv(process.env.CERBERUS_PORT, 5173)
+
+export default defineConfig({
+  plugins: [react(), defaultModelPlugin()],
+  server: { host: '127.0.0.1', port, strictPort: true, headers: ISOLATION_HEADERS },
+  preview: { host: '127.0.0.1', port, strictPort: true, headers: ISOLATION_HEADERS },
+  // The generation worker is a module worker (`new Worker(url, { type: 'module' })`).
+  worker: { format: 'es' }
+})
