@@ -1,0 +1,149 @@
+/**
+ * The packing planner: for a matrix shape, pick the ring, the plaintext modulus and the
+ * block split (n_i, n_o) that minimise the predicted latency of one encrypted matvec —
+ * user compute + miner compute + bytes / bandwidth + a round trip — under a noise
+ * constraint.
+ *
+ * The cost model is per operation and per ring degree, in microseconds, measured
+ * ({@link calibrateCostModel}) rather than assumed; {@link DEFAULT_COST_MODEL} holds a
+ * measurement from a development machine (Node 24, one thread) for planning without
+ * calibrating first.
+ */
+import { HeParamsError } from './errors.ts'
+import { blockSplit, plainBitsFor, resultPositions } from './packing.ts'
+import { SECURE_PRESETS, type RingPreset } from './params.ts'
+import { makePlan, type MatvecPlan } from './plan.ts'
+import { inputWireBytes, resultWireBytes } from './wire.ts'
+import { MIN_NOISE_BUDGET_BITS } from './noise.ts'
+
+/** A network between user and miner. */
+export interface NetworkProfile {
+  readonly name: string
+  /** Bytes per second, each way. */
+  readonly bandwidth: number
+  /** Round-trip time in ms. */
+  readonly rttMs: number
+}
+
+/**
+ * The network profiles of `--network`. "lan" is what browser↔browser WebRTC streams
+ * achieved on loopback here (2.5–5 MB/s); "wan" a typical home uplink.
+ */
+export const NETWORKS: Readonly<Record<'loopback' | 'lan' | 'wan', NetworkProfile>> = Object.freeze({
+  loopback: Object.freeze({ name: 'loopback', bandwidth: 200e6, rttMs: 0.2 }),
+  lan: Object.freeze({ name: 'lan', bandwidth: 4e6, rttMs: 2 }),
+  wan: Object.freeze({ name: 'wan', bandwidth: 1e6, rttMs: 60 })
+})
+
+/** Microseconds per operation for one ring degree. */
+export interface RingCosts {
+  /** User: pack, encrypt (seeded) and serialize one input chunk. */
+  readonly encryptChunk: number
+  /** User: decode one result block (fixed part). */
+  readonly decryptBlock: number
+  /** User: decrypt one result position (a ternary convolution at one coefficient). */
+  readonly decryptRow: number
+  /** Miner: validate, load (expanding the seed) and NTT one input. */
+  readonly loadInput: number
+  /** Miner: one ciphertext × plaintext product and accumulation in the NTT domain. */
+  readonly macProduct: number
+  /** Miner: inverse NTT, modulus switch and serialize one result block. */
+  readonly finishBlock: number
+}
+
+/** Costs per ring degree (keys are N). */
+export type CostModel = Readonly<Record<number, RingCosts>>
+
+/**
+ * Measured on the development machine (2 cores, Node 24.21, one thread, idle), with
+ * `calibrateCostModel`. Re-measure with `npx cerberus bench he --calibrate`.
+ */
+export const DEFAULT_COST_MODEL: CostModel = Object.freeze({
+  2048: Object.freeze({ encryptChunk: 650, decryptBlock: 25, decryptRow: 3.2, loadInput: 420, macProduct: 75, finishBlock: 260 }),
+  4096: Object.freeze({ encryptChunk: 1300, decryptBlock: 50, decryptRow: 6.4, loadInput: 850, macProduct: 150, finishBlock: 520 }),
+  8192: Object.freeze({ encryptChunk: 2600, decryptBlock: 100, decryptRow: 12.8, loadInput: 1700, macProduct: 300, finishBlock: 1040 })
+})
+
+/** What a plan is predicted to cost. */
+export interface PlanPrediction {
+  readonly userMs: number
+  readonly minerMs: number
+  readonly bytesUp: number
+  readonly bytesDown: number
+  readonly transferMs: number
+  /** userMs + minerMs + transferMs + one round trip. */
+  readonly totalMs: number
+  /** Predicted noise budget left (bits), before the check with SEAL. */
+  readonly noiseBudgetBits: number
+}
+
+/** A plan with its prediction. */
+export interface PlannedMatvec {
+  readonly plan: MatvecPlan
+  readonly predicted: PlanPrediction
+}
+
+/**
+ * Conservative noise estimate fitted to SEAL measurements (noise.ts) on worst-case data:
+ * log2 q − log2 t − log2 N − 8 − ½·log2(chunks). It undershoots every measured case by
+ * 1–3 bits; the chosen plan is then checked with SEAL itself.
+ */
+export function predictNoiseBudget (plan: MatvecPlan): number {
+  const qBits = plan.params.preset.coeffBits.reduce((a, b) => a + b, 0)
+  return qBits - plan.params.plainBits - Math.log2(plan.split.polyDegree) - 8 - 0.5 * Math.log2(plan.split.chunks)
+}
+
+/** Predict the cost of a plan on a network with a cost model. */
+export function predictPlan (plan: MatvecPlan, network: NetworkProfile, cost: CostModel = DEFAULT_COST_MODEL): PlanPrediction {
+  const s = plan.split
+  const c = cost[s.polyDegree]
+  if (c === undefined) throw new HeParamsError(`no cost model for N = ${s.polyDegree}`)
+  const primeBits = plan.params.preset.coeffBits[0]
+  const bytesUp = s.chunks * inputWireBytes(s.polyDegree, primeBits)
+  let bytesDown = 0
+  for (let b = 0; b < s.blocks; b++) bytesDown += resultWireBytes(s.polyDegree, plan.resultBits, resultPositions(s, b).length)
+  const userMs = (s.chunks * c.encryptChunk + s.blocks * c.decryptBlock + plan.dOut * c.decryptRow) / 1000
+  const minerMs = (s.chunks * c.loadInput + s.chunks * s.blocks * c.macProduct + s.blocks * c.finishBlock) / 1000
+  const transferMs = ((bytesUp + bytesDown) / network.bandwidth) * 1000
+  return { userMs, minerMs, bytesUp, bytesDown, transferMs, totalMs: userMs + minerMs + transferMs + network.rttMs, noiseBudgetBits: predictNoiseBudget(plan) }
+}
+
+/** Options of {@link planMatvec}. */
+export interface PlannerOptions {
+  readonly network?: NetworkProfile
+  readonly cost?: CostModel
+  /** Ring presets to consider (default: the 128-bit ones). */
+  readonly presets?: readonly RingPreset[]
+  /** Consider only this n_i (a fixed split, for comparisons). */
+  readonly nI?: number
+}
+
+/**
+ * The plan with the lowest predicted latency whose predicted noise budget is at least
+ * {@link MIN_NOISE_BUDGET_BITS}.
+ * @throws {HeParamsError} when no preset can hold the results of a dIn-wide dot product.
+ */
+export function planMatvec (dOut: number, dIn: number, opts: PlannerOptions = {}): PlannedMatvec {
+  const network = opts.network ?? NETWORKS.lan
+  const cost = opts.cost ?? DEFAULT_COST_MODEL
+  const plainBits = plainBitsFor(dIn)
+  let best: PlannedMatvec | undefined
+  for (const preset of opts.presets ?? SECURE_PRESETS) {
+    if (plainBits >= preset.coeffBits[0] - 2 || cost[preset.polyDegree] === undefined) continue
+    const maxNi = Math.min(dIn, preset.polyDegree)
+    let lastKey = ''
+    for (let nI = opts.nI ?? 1; nI <= (opts.nI ?? maxNi); nI++) {
+      // Many n_i give the same (chunks, n_o); keep the first of each.
+      const s = blockSplit(dOut, dIn, preset.polyDegree, nI)
+      const key = `${s.chunks}/${s.nO}`
+      if (key === lastKey) continue
+      lastKey = key
+      const plan = makePlan(dOut, dIn, preset, nI)
+      const predicted = predictPlan(plan, network, cost)
+      if (predicted.noiseBudgetBits < MIN_NOISE_BUDGET_BITS) continue
+      if (best === undefined || predicted.totalMs < best.predicted.totalMs) best = { plan, predicted }
+    }
+  }
+  if (best === undefined) throw new HeParamsError(`no parameters can hold a ${dIn}-wide int8 dot product with enough noise budget`)
+  return best
+}

@@ -1,0 +1,190 @@
+/**
+ * The user's side of an encrypted matvec: keys, encryption of the quantized input,
+ * decryption of the results. The secret key is created here and never leaves: there is
+ * no method that returns it, in any form.
+ */
+import { HeJobError, HeParamsError, sealCall } from './errors.ts'
+import { packInput, resultPositions, unpackResults } from './packing.ts'
+import { createContext, type HeContext } from './params.ts'
+import type { MatvecPlan } from './plan.ts'
+import { withScope, type Seal } from './seal.ts'
+import { ciphertextBytes, parseCiphertext, parseSeeded, plaintextBytes } from './seal-bytes.ts'
+import { decodeResult, encodeInput, parmsFingerprint } from './wire.ts'
+
+/** Encrypts inputs and decrypts results; holds the secret keys. */
+export interface HeUser {
+  /** One wire object per input chunk of the plan. */
+  encryptInput: (plan: MatvecPlan, x: Int8Array) => Uint8Array[]
+  /**
+   * The exact int32 results from one wire object per output block.
+   * @throws {HeWireError} when a result is malformed or for other parameters.
+   */
+  decryptResults: (plan: MatvecPlan, results: readonly Uint8Array[]) => Int32Array
+  /** Delete every SEAL object (keys included). */
+  dispose: () => void
+}
+
+interface KeyedContext {
+  readonly ctx: HeContext
+  readonly encryptor: InstanceType<Seal['Encryptor']>
+  /**
+   * The secret key's coefficients, as index lists of its +1 and −1 entries (SEAL's keys
+   * are uniform ternary). Decryption of results is done here in plain arithmetic — it is
+   * a sum of ±c1 terms — because results arrive modulus-switched to 2^b, where SEAL
+   * cannot follow.
+   */
+  readonly plus: Int32Array
+  readonly minus: Int32Array
+  delete: () => void
+}
+
+// The secret key in coefficient form: SEAL keeps it in NTT form, so pass it through an
+// NTT-form ciphertext (c0 = c1 = s; SEAL refuses a zero c1) and SEAL's inverse transform,
+// inside this worker.
+function ternaryKey (seal: Seal, ctx: HeContext, sk: InstanceType<Seal['SecretKey']>): { plus: Int32Array, minus: Int32Array } {
+  const n = ctx.polyDegree
+  const skBytes = sk.saveToArray(seal.ComprModeType.none) as Uint8Array
+  const words = new Uint32Array(4 * n)
+  const sNtt = new Uint32Array(skBytes.slice(88, 88 + 8 * n).buffer)
+  words.set(sNtt)
+  words.set(sNtt, 2 * n)
+  sNtt.fill(0)
+  skBytes.fill(0)
+  const coeffs = withScope(scope => {
+    const ct = scope.own(new seal.Ciphertext())
+    ct.loadFromArray(ctx.context, ciphertextBytes({ parmsId: ctx.parmsId, isNtt: true, size: 2, polyDegree: n, limbs: 1, words }))
+    ctx.evaluator.cipherTransformFromNttInplace(ct)
+    return parseCiphertext(ct.saveToArray(seal.ComprModeType.none) as Uint8Array).words
+  })
+  words.fill(0)
+  const q = ctx.primes[0]
+  const qm1Hi = Number((q - 1n) >> 32n)
+  const qm1Lo = Number((q - 1n) & 0xffffffffn)
+  const plus: number[] = []
+  const minus: number[] = []
+  for (let i = 0; i < n; i++) {
+    const lo = coeffs[2 * i]
+    const hi = coeffs[2 * i + 1]
+    if (hi === 0 && lo === 1) plus.push(i)
+    else if (hi === qm1Hi && lo === qm1Lo) minus.push(i)
+    else if (hi !== 0 || lo !== 0) throw new HeParamsError('the SEAL secret key is not ternary')
+  }
+  coeffs.fill(0)
+  return { plus: Int32Array.from(plus), minus: Int32Array.from(minus) }
+}
+
+function keyedContext (seal: Seal, plan: MatvecPlan): KeyedContext {
+  const ctx = createContext(seal, plan.params)
+  return sealCall('generate keys', () => {
+    const keygen = new seal.KeyGenerator(ctx.context)
+    const sk = keygen.secretKey()
+    const pk = keygen.createPublicKey()
+    const encryptor = new seal.Encryptor(ctx.context, pk, sk)
+    const { plus, minus } = ternaryKey(seal, ctx, sk)
+    pk.delete()
+    sk.delete()
+    keygen.delete()
+    return {
+      ctx,
+      encryptor,
+      plus,
+      minus,
+      delete () {
+        encryptor.delete()
+        plus.fill(0)
+        minus.fill(0)
+        ctx.delete()
+      }
+    }
+  })
+}
+
+/**
+ * Decrypt the result coefficients of one block, in the modulus 2^b the miner switched to:
+ * m_p = round((c0_p + (c1·s)_p mod 2^b) · t / 2^b) mod t, where (c1·s)_p is a negacyclic
+ * convolution — with a ternary s, a sum of ± c1 terms. Every partial sum stays below
+ * N·2^b ≤ 2^53, so float64 is exact.
+ */
+function decryptPositions (kc: KeyedContext, n: number, bits: number, plainBits: number, c1: Uint32Array, c0: Uint32Array, positions: readonly number[], out: Uint32Array): void {
+  // ext[m + N] = c1_m for m ≥ 0 and −c1_(m+N) for m < 0 (the negacyclic wrap)
+  const ext = new Float64Array(2 * n)
+  for (let i = 0; i < n; i++) {
+    const v = c1[2 * i + 1] * 4294967296 + c1[2 * i]
+    ext[n + i] = v
+    ext[i] = -v
+  }
+  const mod = 2 ** bits
+  const down = 2 ** (bits - plainBits)
+  const t = 2 ** plainBits
+  const { plus, minus } = kc
+  positions.forEach((p, r) => {
+    let acc = c0[2 * r + 1] * 4294967296 + c0[2 * r]
+    const base = p + n
+    for (let i = 0; i < plus.length; i++) acc += ext[base - plus[i]]
+    for (let i = 0; i < minus.length; i++) acc -= ext[base - minus[i]]
+    acc -= Math.floor(acc / mod) * mod
+    let m = Math.round(acc / down)
+    if (m >= t) m -= t
+    out[p] = m
+  })
+}
+
+/** Create a user: fresh keys per parameter set, generated on first use. */
+export function createHeUser (seal: Seal): HeUser {
+  const contexts = new Map<string, KeyedContext>()
+  const get = (plan: MatvecPlan): KeyedContext => {
+    const key = `${plan.params.preset.name}/t${plan.params.plainBits}`
+    let kc = contexts.get(key)
+    if (kc === undefined) {
+      kc = keyedContext(seal, plan)
+      contexts.set(key, kc)
+    }
+    return kc
+  }
+  return {
+    encryptInput (plan, x) {
+      if (x.length !== plan.dIn) throw new HeJobError(`input has ${x.length} values, the plan expects ${plan.dIn}`)
+      const kc = get(plan)
+      const { ctx } = kc
+      const n = ctx.polyDegree
+      const coeffs = new Uint32Array(n)
+      const fingerprint = parmsFingerprint(ctx.parmsId)
+      const out: Uint8Array[] = []
+      for (let c = 0; c < plan.split.chunks; c++) {
+        packInput(plan.split, x, c, ctx.plainModulus, coeffs)
+        const seeded = withScope(scope => sealCall('encrypt an input chunk', () => {
+          const pt = scope.own(new seal.Plaintext())
+          pt.loadFromArray(ctx.context, plaintextBytes(coeffs))
+          const ser = scope.own(kc.encryptor.encryptSymmetricSerializable(pt))
+          return ser.saveToArray(seal.ComprModeType.none) as Uint8Array
+        }))
+        const f = parseSeeded(seeded)
+        out.push(encodeInput({ c0: f.c0, seedBlob: f.seedBlob }, n, ctx.primeBits[0], fingerprint))
+      }
+      return out
+    },
+
+    decryptResults (plan, results) {
+      const s = plan.split
+      if (results.length !== s.blocks) throw new HeJobError(`${results.length} result ciphertexts, the plan has ${s.blocks} blocks`)
+      const kc = get(plan)
+      const { ctx } = kc
+      const n = ctx.polyDegree
+      const fingerprint = parmsFingerprint(ctx.parmsId)
+      const y = new Int32Array(plan.dOut)
+      const coeffs = new Uint32Array(n)
+      for (let b = 0; b < s.blocks; b++) {
+        const pos = resultPositions(s, b)
+        const r = decodeResult(results[b], { polyDegree: n, fingerprint, bits: plan.resultBits, rows: pos.length, stride: s.nI })
+        decryptPositions(kc, n, plan.resultBits, plan.params.plainBits, r.c1, r.c0, pos, coeffs)
+        unpackResults(s, coeffs, b, ctx.plainModulus, y)
+      }
+      return y
+    },
+
+    dispose () {
+      for (const kc of contexts.values()) kc.delete()
+      contexts.clear()
+    }
+  }
+}
