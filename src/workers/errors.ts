@@ -30,3 +30,20 @@ export class WorkerCrashedError extends CerberusError {
     super('WORKER_CRASHED', message)
   }
 }
+
+/** An HE worker did not answer in time; it was terminated and replaced. */
+export class HeWorkerTimeoutError extends CerberusError {
+  constructor (message: string) {
+    super('HE_WORKER_TIMEOUT', message)
+  }
+}
+
+/**
+ * Ciphertexts from before a user worker was replaced cannot be decrypted: the new worker
+ * has new keys. Encrypt again.
+ */
+export class HeKeysRotatedError extends CerberusError {
+  constructor (message: string) {
+    super('HE_KEYS_ROTATED', message)
+  }
+}

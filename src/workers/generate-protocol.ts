@@ -15,7 +15,7 @@
  * worker → UI   { type: 'done', id: 1, tokens: 60, ... }  or  { type: 'error', id: 1, error }
  * ```
  */
-import { CerberusError } from '../core/errors.ts'
+import { serializeError, WorkerRemoteError, type SerializedError } from './remote-error.ts'
 import type { EngineKind } from '../core/model/index.ts'
 
 /** Where the browser fetches the default model (served by `src/node/vite-model-plugin.ts`). */
@@ -23,16 +23,6 @@ export const DEFAULT_MODEL_URLS = {
   checkpoint: '/models/default/stories260K.bin',
   tokenizer: '/models/default/tok512.bin'
 } as const
-
-/** An error as it crosses the worker boundary. */
-export interface SerializedError {
-  /** The error class name, e.g. `ModelFormatError`. */
-  readonly name: string
-  /** A stable machine-readable kind, e.g. `MODEL_FORMAT`; `INTERNAL` for unexpected failures. */
-  readonly code: string
-  /** The human-readable explanation, shown to the user as is. */
-  readonly message: string
-}
 
 /** What a generation run needs besides the model. */
 export interface GenerateParams {
@@ -130,20 +120,4 @@ export interface ErrorMessage {
 
 /** Every message the worker sends to the UI thread. */
 export type WorkerToMain = ModelLoadedMessage | ChunkMessage | DoneMessage | ErrorMessage
-
-/** Flatten any thrown value into a {@link SerializedError}. */
-export function serializeError (err: unknown): SerializedError {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code
-    return { name: err.name, code: typeof code === 'string' ? code : 'INTERNAL', message: err.message }
-  }
-  return { name: 'Error', code: 'INTERNAL', message: String(err) }
-}
-
-/** An error thrown in the worker (or by the worker itself), rebuilt on the UI thread. */
-export class WorkerRemoteError extends CerberusError {
-  constructor (error: SerializedError) {
-    super(error.code, error.message)
-    this.name = error.name
-  }
-}
+export { serializeError, WorkerRemoteError, type SerializedError }

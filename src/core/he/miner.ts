@@ -18,6 +18,8 @@ type Ciphertext = InstanceType<Seal['Ciphertext']>
 /** A matrix encoded for a plan: NTT plaintexts per (block, chunk), null for zero blocks. */
 export interface PreparedMatrix {
   readonly plan: MatvecPlan
+  /** The output blocks this miner holds: [first, end). A pool splits blocks across workers. */
+  readonly blocks: readonly [number, number]
   /** Bytes of WebAssembly heap the encoded weights occupy. */
   readonly heapBytes: number
   /** Delete the encoded weights. */
@@ -26,10 +28,14 @@ export interface PreparedMatrix {
 
 /** Computes encrypted matvecs. */
 export interface HeMiner {
-  /** Encode W (dOut, dIn) row-major int8 for `plan`. */
-  prepare: (plan: MatvecPlan, w: Int8Array) => PreparedMatrix
   /**
-   * One result wire object per output block, from one input wire object per chunk.
+   * Encode W (dOut, dIn) row-major int8 for `plan` — all output blocks, or only
+   * blocks [first, end) of them.
+   */
+  prepare: (plan: MatvecPlan, w: Int8Array, blocks?: readonly [number, number]) => PreparedMatrix
+  /**
+   * One result wire object per output block the matrix holds, from one input wire
+   * object per chunk.
    * @throws {HeWireError} for a malformed input; {HeJobError} for a wrong count.
    */
   compute: (matrix: PreparedMatrix, inputs: readonly Uint8Array[]) => Uint8Array[]
@@ -64,11 +70,12 @@ function macBlocks (seal: Seal, m: MatrixInternal, inputs: ReadonlyArray<{ c0: U
   }))
   const tmp = scope.own(new seal.Ciphertext())
   const acc = scope.own(new seal.Ciphertext())
-  for (let b = 0; b < s.blocks; b++) {
+  const [first, end] = m.blocks
+  for (let b = first; b < end; b++) {
     let empty = true
     sealCall('multiply-accumulate', () => {
       for (let c = 0; c < s.chunks; c++) {
-        const pt = m.pts[b][c]
+        const pt = m.pts[b - first][c]
         if (pt === null) continue
         if (empty) {
           ctx.evaluator.multiplyPlain(cts[c], pt, acc)
@@ -98,15 +105,17 @@ export function createHeMiner (seal: Seal): HeMiner {
     return ctx
   }
   return {
-    prepare (plan, w) {
+    prepare (plan, w, range) {
       if (w.length !== plan.dOut * plan.dIn) throw new HeJobError(`matrix has ${w.length} weights, the plan expects ${plan.dOut}×${plan.dIn}`)
-      const ctx = get(plan)
       const s = plan.split
+      const [first, end] = range ?? [0, s.blocks]
+      if (!Number.isInteger(first) || !Number.isInteger(end) || first < 0 || end > s.blocks || first > end) throw new HeJobError(`block range [${first}, ${end}) is outside [0, ${s.blocks})`)
+      const ctx = get(plan)
       const coeffs = new Uint32Array(ctx.polyDegree)
       const pts: Array<Array<Plaintext | null>> = []
       let count = 0
       try {
-        for (let b = 0; b < s.blocks; b++) {
+        for (let b = first; b < end; b++) {
           const row: Array<Plaintext | null> = []
           pts.push(row)
           for (let c = 0; c < s.chunks; c++) {
@@ -137,6 +146,7 @@ export function createHeMiner (seal: Seal): HeMiner {
       }
       const m: MatrixInternal = {
         plan,
+        blocks: [first, end],
         ctx,
         pts,
         heapBytes: count * 8 * ctx.polyDegree * ctx.primes.length,

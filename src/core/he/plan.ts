@@ -4,7 +4,7 @@
  */
 import { HeParamsError } from './errors.ts'
 import { blockSplit, plainBitsFor, type BlockSplit } from './packing.ts'
-import type { HeParams, RingPreset } from './params.ts'
+import { presetByName, type HeParams, type RingPreset } from './params.ts'
 
 /** One encrypted matvec, fully determined. */
 export interface MatvecPlan {
@@ -50,3 +50,33 @@ export function makePlan (dOut: number, dIn: number, preset: RingPreset, nI: num
     resultBits: resultBits(plainBits, preset.polyDegree, primeBits)
   }
 }
+
+/** A plan as plain data, for messages: everything else is derived again on arrival. */
+export interface PlanData {
+  readonly dOut: number
+  readonly dIn: number
+  readonly preset: string
+  readonly nI: number
+}
+
+/** The message form of a plan. */
+export function planToData (plan: MatvecPlan): PlanData {
+  return { dOut: plan.dOut, dIn: plan.dIn, preset: plan.params.preset.name, nI: plan.split.nI }
+}
+
+/**
+ * Rebuild (and so re-validate) a plan from its message form.
+ * @throws {HeParamsError} for an unknown preset or an impossible shape.
+ */
+export function planFromData (d: PlanData): MatvecPlan {
+  const preset = presetByName(d.preset)
+  if (preset === undefined) throw new HeParamsError(`unknown ring preset "${d.preset}"`)
+  for (const [k, v] of [['dOut', d.dOut], ['dIn', d.dIn], ['nI', d.nI]] as const) {
+    if (!Number.isSafeInteger(v) || v < 1 || v > MAX_DIMENSION) throw new HeParamsError(`plan field ${k} = ${v} is outside [1, ${MAX_DIMENSION}]`)
+  }
+  if (d.nI > Math.min(d.dIn, preset.polyDegree)) throw new HeParamsError(`plan n_i = ${d.nI} exceeds min(d_in, N)`)
+  return makePlan(d.dOut, d.dIn, preset, d.nI)
+}
+
+/** Largest matrix side accepted in a plan (Llama-2-70B's FFN is 28,672 wide). */
+export const MAX_DIMENSION = 1 << 17

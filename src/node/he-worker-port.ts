@@ -1,0 +1,30 @@
+/**
+ * Node side: an HE worker as a worker_threads thread.
+ */
+import { Worker } from 'node:worker_threads'
+import { WorkerCrashedError } from '../workers/errors.ts'
+import type { HePort } from '../workers/he-client.ts'
+import type { HeReply } from '../workers/he-protocol.ts'
+import { serializeError } from '../workers/remote-error.ts'
+
+/**
+ * Start a worker thread running `he.worker.node.ts`. `onSpawn` sees the thread (tests use
+ * it to kill one as an OS would).
+ */
+export function spawnNodeHeWorker (onSpawn?: (worker: Worker) => void): HePort {
+  const worker = new Worker(new URL('./he.worker.node.ts', import.meta.url))
+  onSpawn?.(worker)
+  let terminated = false
+  return {
+    send: (message, transfer) => { worker.postMessage(message, transfer) },
+    connect (onReply, onCrash) {
+      worker.on('message', (r: HeReply) => { onReply(r) })
+      worker.on('error', (err) => { onCrash(serializeError(new WorkerCrashedError(err.message))) })
+      worker.on('exit', (code) => { if (!terminated) onCrash(serializeError(new WorkerCrashedError(`the thread exited with code ${code}`))) })
+    },
+    terminate () {
+      terminated = true
+      void worker.terminate()
+    }
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * Entry of an HE worker thread in Node: wires the HE service to `parentPort`.
+ */
+import { parentPort } from 'node:worker_threads'
+import { transferables, type HeRequest } from '../workers/he-protocol.ts'
+import { createHeService } from '../workers/he-service.ts'
+
+const port = parentPort
+if (port === null) throw new Error('he.worker.node.ts must run as a worker thread')
+const service = createHeService({ post: (reply) => { port.postMessage(reply, transferables(reply)) } })
+let queue = Promise.resolve()
+port.on('message', (m: HeRequest) => { queue = queue.then(async () => { await service.handle(m) }) })

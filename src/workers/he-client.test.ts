@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs'
+import type { Worker } from 'node:worker_threads'
+import { afterAll, describe, expect, it } from 'vitest'
+import { RING_PRESETS } from '../core/he/params.ts'
+import { makePlan } from '../core/he/plan.ts'
+import { planMatvec } from '../core/he/planner.ts'
+import { randomInt8 } from '../core/he/test-helpers.ts'
+import { prng } from '../core/model/test-fixtures.ts'
+import { matvecInt8 } from '../core/model/w8a8.ts'
+import { spawnNodeHeWorker } from '../node/he-worker-port.ts'
+import { createHeMinerClient, createHeUserClient, inThreadPort, type HePort } from './he-client.ts'
+import type { HeReply } from './he-protocol.ts'
+import { createHeService, isFatal } from './he-service.ts'
+import { createMinerPool, splitBlocks } from './he-pool.ts'
+
+const rand = prng(21)
+function job (dOut: number, dIn: number): { w: Int8Array, x: Int8Array, y: Int32Array } {
+  const w = randomInt8(dOut * dIn, rand)
+  const x = randomInt8(dIn, rand)
+  const y = new Int32Array(dOut)
+  matvecInt8(w, dOut, dIn, x, y)
+  return { w, x, y }
+}
+
+const closers: Array<() => void> = []
+afterAll(() => { for (const c of closers) c() })
+
+describe('HE clients in-thread (the same protocol without a worker)', () => {
+  it('encrypt → compute → decrypt is exact, and errors keep their type across the boundary', async () => {
+    const plan = makePlan(50, 30, RING_PRESETS.testN256, 10)
+    const { w, x, y } = job(50, 30)
+    const user = createHeUserClient({ spawn: inThreadPort })
+    const miner = createHeMinerClient({ spawn: inThreadPort })
+    closers.push(user.close, miner.close)
+    await miner.prepare('m', plan, w)
+    const { ciphertexts, epoch } = await user.encrypt(plan, x.slice())
+    const broken = ciphertexts.map(c => c.slice())
+    broken[0][0] = 0
+    await expect(miner.compute('m', broken)).rejects.toMatchObject({ name: 'HeWireError', code: 'HE_WIRE' })
+    expect(await user.decrypt(plan, await miner.compute('m', ciphertexts), epoch)).toEqual(y)
+    await expect(miner.compute('nope', [])).rejects.toMatchObject({ name: 'WorkerProtocolError', message: 'no matrix "nope" is prepared in this worker' })
+  })
+
+  it('a worker keeps its role: a miner cannot encrypt, a user cannot prepare', async () => {
+    const replies: HeReply[] = []
+    const miner = createHeService({ post: r => replies.push(r) })
+    await miner.handle({ type: 'init', id: 1, role: 'miner' })
+    await miner.handle({ type: 'encrypt', id: 2, plan: { dOut: 2, dIn: 2, preset: 'insecure-n256', nI: 2 }, x: new Int8Array(2) })
+    const user = createHeService({ post: r => replies.push(r) })
+    await user.handle({ type: 'init', id: 3, role: 'user' })
+    await user.handle({ type: 'prepare', id: 4, matrixId: 'm', plan: { dOut: 2, dIn: 2, preset: 'insecure-n256', nI: 2 }, w: new Int8Array(4), blocks: [0, 1] })
+    await user.handle({ type: 'init', id: 5, role: 'miner' })
+    expect(replies.map(r => r.type === 'error' ? r.error.message : r.type)).toEqual([
+      'ready',
+      '"encrypt" is a user request, but this worker is a miner worker',
+      'ready',
+      '"prepare" is a miner request, but this worker is a user worker',
+      'this worker is already a user worker'
+    ])
+  })
+
+  it('no message carries a key: every reply of a user session has only its declared fields', async () => {
+    const replies: HeReply[] = []
+    const svc = createHeService({ post: r => replies.push(r) })
+    const plan = { dOut: 20, dIn: 20, preset: 'insecure-n256', nI: 10 }
+    await svc.handle({ type: 'init', id: 1, role: 'user' })
+    await svc.handle({ type: 'encrypt', id: 2, plan, x: new Int8Array(20).fill(5) })
+    await svc.handle({ type: 'decrypt', id: 3, plan, results: [] })
+    const allowed: Record<string, string[]> = { ready: ['id', 'role', 'type'], encrypted: ['ciphertexts', 'id', 'type'], error: ['error', 'fatal', 'id', 'type'] }
+    for (const r of replies) expect(Object.keys(r).sort()).toEqual(allowed[r.type])
+    for (const file of ['he-protocol.ts', 'he-service.ts', 'he-client.ts']) {
+      expect(readFileSync(new URL(`./${file}`, import.meta.url), 'utf8')).not.toMatch(/secretKey|SecretKey|saveToArray/)
+    }
+  })
+
+  it('classifies SEAL memory failures as fatal', () => {
+    expect(isFatal(new Error('SEAL failed to encode weights: std::bad_alloc: std::bad_alloc'))).toBe(true)
+    expect(isFatal(Object.assign(new Error('memory access out of bounds'), { name: 'RuntimeError' }))).toBe(true)
+    expect(isFatal(new Error('input ciphertext: bad magic'))).toBe(false)
+  })
+
+  it('a fatal error replaces the worker: pending work fails typed, the next request runs on a new worker', async () => {
+    let spawned = 0
+    // A worker whose SEAL "runs out of memory" on its first job (the fault is injected in
+    // the port; everything after it is the real client and service).
+    const spawn = (): HePort => {
+      const real = inThreadPort()
+      const n = ++spawned
+      let onReply: ((r: HeReply) => void) | undefined
+      return {
+        send (m, t) {
+          if (n === 1 && m.type === 'compute') queueMicrotask(() => onReply?.({ type: 'error', id: m.id, error: { name: 'SealError', code: 'SEAL', message: 'std::bad_alloc' }, fatal: true }))
+          else real.send(m, t)
+        },
+        connect (r, c) { onReply = r; real.connect(r, c) },
+        terminate: real.terminate
+      }
+    }
+    const plan = makePlan(20, 20, RING_PRESETS.testN256, 10)
+    const { w, x, y } = job(20, 20)
+    const miner = createHeMinerClient({ spawn })
+    const user = createHeUserClient({ spawn: inThreadPort })
+    closers.push(miner.close, user.close)
+    await miner.prepare('m', plan, w)
+    const enc = await user.encrypt(plan, x.slice())
+    await expect(miner.compute('m', enc.ciphertexts.map(c => c.slice()))).rejects.toMatchObject({ code: 'SEAL' })
+    expect(spawned).toBe(1)
+    // The replacement gets the matrix replayed, then computes.
+    expect(await user.decrypt(plan, await miner.compute('m', enc.ciphertexts), enc.epoch)).toEqual(y)
+    expect(spawned).toBe(2)
+  })
+})
+
+describe('HE workers on real threads (worker_threads)', () => {
+  it('a pool of two miner threads and a user thread compute 768×768 exactly', async () => {
+    const { plan } = planMatvec(768, 768)
+    const { w, x, y } = job(768, 768)
+    const user = createHeUserClient({ spawn: () => spawnNodeHeWorker() })
+    const pool = createMinerPool({ spawn: () => spawnNodeHeWorker(), size: 2 })
+    closers.push(user.close, pool.close)
+    await pool.prepare('qkv', plan, w)
+    for (let i = 0; i < 2; i++) {
+      const { ciphertexts, epoch } = await user.encrypt(plan, x.slice())
+      expect(await user.decrypt(plan, await pool.compute('qkv', ciphertexts), epoch)).toEqual(y)
+    }
+    expect(splitBlocks(plan.split.blocks, 2)).toEqual([[0, 12], [12, 24]])
+  })
+
+  it('a hung job times out with a typed error; the miner thread is replaced and works again', async () => {
+    const plan = makePlan(4096, 4096, RING_PRESETS.n2048, 64) // ~1 s of work per job here
+    const { w, x, y } = job(4096, 4096)
+    const user = createHeUserClient({ spawn: () => spawnNodeHeWorker() })
+    const miner = createHeMinerClient({ spawn: () => spawnNodeHeWorker(), timeoutMs: 60_000 })
+    closers.push(user.close, miner.close)
+    await miner.prepare('big', plan, w)
+    const enc = await user.encrypt(plan, x.slice())
+    await expect(miner.compute('big', enc.ciphertexts.map(c => c.slice()), 50)).rejects.toMatchObject({ name: 'HeWorkerTimeoutError', code: 'HE_WORKER_TIMEOUT' })
+    expect(await user.decrypt(plan, await miner.compute('big', enc.ciphertexts), enc.epoch)).toEqual(y)
+  })
+
+  it('a killed user thread fails its request, and old ciphertexts are refused (new keys)', async () => {
+    let thread: Worker | undefined
+    const user = createHeUserClient({ spawn: () => spawnNodeHeWorker(wk => { thread = wk }) })
+    const miner = createHeMinerClient({ spawn: inThreadPort })
+    closers.push(user.close, miner.close)
+    const plan = makePlan(30, 30, RING_PRESETS.n2048, 30)
+    const { w, x, y } = job(30, 30)
+    await miner.prepare('m', plan, w)
+    const enc = await user.encrypt(plan, x.slice())
+    const results = await miner.compute('m', enc.ciphertexts)
+    const pending = user.encrypt(plan, x.slice())
+    await thread?.terminate() // as the OS would kill it
+    await expect(pending).rejects.toMatchObject({ code: 'WORKER_CRASHED' })
+    await expect(user.decrypt(plan, results, enc.epoch)).rejects.toMatchObject({ name: 'HeKeysRotatedError' })
+    const again = await user.encrypt(plan, x.slice())
+    expect(await user.decrypt(plan, await miner.compute('m', again.ciphertexts), again.epoch)).toEqual(y)
+  })
+})

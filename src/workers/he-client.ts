@@ -1,0 +1,219 @@
+/**
+ * The calling side of an HE worker: one typed interface for the user and the miner
+ * roles, over a real worker (Web Worker or worker_threads) or in-thread.
+ *
+ * A request that outlives its timeout, or a worker that crashes or reports a fatal error
+ * (SEAL out of memory), gets the worker terminated and replaced; the pending requests fail
+ * with a typed error instead of hanging the app. A miner replays its prepared matrices on
+ * the new worker; a user's new worker has new keys, so results of earlier encryptions
+ * are refused with {@link HeKeysRotatedError}.
+ */
+import { planToData, type MatvecPlan } from '../core/he/plan.ts'
+import { HeKeysRotatedError, HeWorkerTimeoutError, WorkerCrashedError } from './errors.ts'
+import { transferables, type HeReply, type HeRequest, type HeRole } from './he-protocol.ts'
+import { createHeService } from './he-service.ts'
+import { serializeError, WorkerRemoteError, type SerializedError } from './remote-error.ts'
+
+/** A channel to one HE worker. */
+export interface HePort {
+  /** Post a request, transferring the listed buffers. */
+  send: (message: HeRequest, transfer: ArrayBuffer[]) => void
+  /** Register the receivers of replies and of a crash (called once per port). */
+  connect: (onReply: (reply: HeReply) => void, onCrash: (error: SerializedError) => void) => void
+  /** Stop the worker for good. */
+  terminate: () => void
+}
+
+/** Makes a fresh worker (called again after a crash or a timeout). */
+export type HePortFactory = () => HePort
+
+/** A port to an in-thread service: same protocol, no worker (tests, tools). */
+export function inThreadPort (): HePort {
+  let onReply: ((r: HeReply) => void) | undefined
+  const service = createHeService({ post: r => { queueMicrotask(() => onReply?.(r)) } })
+  let queue = Promise.resolve()
+  return {
+    send (m) { queue = queue.then(async () => { await service.handle(m) }) },
+    connect (r) { onReply = r },
+    terminate () { onReply = undefined }
+  }
+}
+
+/** Options shared by the clients. */
+export interface HeClientOptions {
+  /** Makes the worker (default: in-thread). */
+  readonly spawn?: HePortFactory
+  /** URL of SEAL's .wasm, for bundled browser builds. */
+  readonly wasmUrl?: string
+  /** Per-request timeout in ms before the worker is replaced (default 60 s). */
+  readonly timeoutMs?: number
+}
+
+interface Pending {
+  readonly resolve: (r: HeReply) => void
+  readonly reject: (e: Error) => void
+  readonly timer: ReturnType<typeof setTimeout> | undefined
+  readonly what: string
+}
+
+/** The shared machinery: one worker, requests matched to replies, replacement on failure. */
+class Connection {
+  private port: HePort | undefined
+  private ready: Promise<void> | undefined
+  private nextId = 1
+  private readonly pending = new Map<number, Pending>()
+  /** Incremented each time a worker is replaced. */
+  epoch = 0
+  private closed = false
+  /** Runs on a replacement worker before its first request (a miner replays its matrices). */
+  onRestart: (() => Promise<void>) | undefined
+
+  private readonly role: HeRole
+  private readonly opts: HeClientOptions
+
+  constructor (role: HeRole, opts: HeClientOptions) {
+    this.role = role
+    this.opts = opts
+  }
+
+  private start (): Promise<void> {
+    const port = (this.opts.spawn ?? inThreadPort)()
+    this.port = port
+    port.connect(r => { this.settle(r) }, e => { this.fail(new WorkerCrashedError(`the HE ${this.role} worker stopped: ${e.message}`)) })
+    const replay = this.epoch > 0 ? this.onRestart : undefined
+    this.ready = this.raw({ type: 'init', id: 0, role: this.role, wasmUrl: this.opts.wasmUrl }, 'start SEAL')
+      .then(async () => { await replay?.() })
+    // A failed start is reported to the request that triggered it; the next one starts afresh.
+    this.ready.catch(() => { this.ready = undefined })
+    return this.ready
+  }
+
+  private settle (r: HeReply): void {
+    const p = this.pending.get(r.id)
+    if (p === undefined) return
+    this.pending.delete(r.id)
+    if (p.timer !== undefined) clearTimeout(p.timer)
+    if (r.type === 'error') {
+      p.reject(new WorkerRemoteError(r.error))
+      if (r.fatal) this.fail(new WorkerCrashedError(`the HE ${this.role} worker hit a fatal error (${r.error.message}) and was replaced`))
+    } else p.resolve(r)
+  }
+
+  /** Terminate the worker and fail everything pending; the next request starts a new one. */
+  private fail (err: Error): void {
+    this.port?.terminate()
+    this.port = undefined
+    this.ready = undefined
+    const pending = [...this.pending.values()]
+    this.pending.clear()
+    for (const p of pending) {
+      if (p.timer !== undefined) clearTimeout(p.timer)
+      p.reject(err)
+    }
+    // The replacement starts with the next request (not now: a worker that cannot start
+    // must not be respawned in a loop).
+    if (!this.closed) this.epoch++
+  }
+
+  private raw (m: HeRequest, what: string, timeoutMs = this.opts.timeoutMs ?? 60_000): Promise<HeReply> {
+    const id = m.type === 'init' ? 0 : m.id
+    return new Promise<HeReply>((resolve, reject) => {
+      const timer = timeoutMs === Infinity
+        ? undefined
+        : setTimeout(() => { this.fail(new HeWorkerTimeoutError(`the HE ${this.role} worker took more than ${timeoutMs} ms to ${what}; it was terminated and replaced`)) }, timeoutMs)
+      this.pending.set(id, { resolve, reject, timer, what })
+      try {
+        this.port?.send(m, transferables(m))
+      } catch (err) {
+        this.pending.delete(id)
+        if (timer !== undefined) clearTimeout(timer)
+        reject(new WorkerRemoteError(serializeError(err)))
+      }
+    })
+  }
+
+  async request<T extends HeReply['type']> (make: (id: number) => HeRequest, expect: T, what: string, timeoutMs?: number): Promise<Extract<HeReply, { type: T }>> {
+    if (this.closed) throw new WorkerCrashedError(`the HE ${this.role} client is closed`)
+    await (this.ready ?? this.start())
+    return await this.direct(make, expect, what, timeoutMs)
+  }
+
+  /** Send on the current worker without waiting for it to be ready (used by the replay). */
+  async direct<T extends HeReply['type']> (make: (id: number) => HeRequest, expect: T, what: string, timeoutMs?: number): Promise<Extract<HeReply, { type: T }>> {
+    const reply = await this.raw(make(this.nextId++), what, timeoutMs)
+    if (reply.type !== expect) throw new WorkerCrashedError(`the HE ${this.role} worker answered "${reply.type}" to a request to ${what}`)
+    return reply as Extract<HeReply, { type: T }>
+  }
+
+  close (): void {
+    this.closed = true
+    this.fail(new WorkerCrashedError(`the HE ${this.role} client was closed`))
+  }
+}
+
+/** The user's HE worker: holds the keys. */
+export interface HeUserClient {
+  /** Encrypt; `epoch` identifies the keys used (pass it back to `decrypt`). */
+  encrypt: (plan: MatvecPlan, x: Int8Array, timeoutMs?: number) => Promise<{ ciphertexts: Uint8Array[], epoch: number }>
+  /**
+   * Decrypt a job's results.
+   * @throws {HeKeysRotatedError} when the worker was replaced since the encryption.
+   */
+  decrypt: (plan: MatvecPlan, results: Uint8Array[], epoch: number, timeoutMs?: number) => Promise<Int32Array>
+  close: () => void
+}
+
+/** Start a user HE client. `x` and `results` are transferred (detached afterwards). */
+export function createHeUserClient (opts: HeClientOptions = {}): HeUserClient {
+  const c = new Connection('user', opts)
+  return {
+    async encrypt (plan, x, timeoutMs) {
+      const epoch = c.epoch
+      const r = await c.request(id => ({ type: 'encrypt', id, plan: planToData(plan), x }), 'encrypted', 'encrypt', timeoutMs)
+      if (c.epoch !== epoch) throw new HeKeysRotatedError('the HE user worker was replaced while encrypting; encrypt again')
+      return { ciphertexts: r.ciphertexts, epoch }
+    },
+    async decrypt (plan, results, epoch, timeoutMs) {
+      if (epoch !== c.epoch) throw new HeKeysRotatedError(`these results were encrypted under keys of worker generation ${epoch}; the current worker (generation ${c.epoch}) has new keys — encrypt again`)
+      return (await c.request(id => ({ type: 'decrypt', id, plan: planToData(plan), results }), 'decrypted', 'decrypt', timeoutMs)).y
+    },
+    close: () => { c.close() }
+  }
+}
+
+/** A miner HE worker. */
+export interface HeMinerClient {
+  /** Encode a matrix (blocks [first, end), default all). `w` is copied, so it can be replayed. */
+  prepare: (matrixId: string, plan: MatvecPlan, w: Int8Array, blocks?: readonly [number, number]) => Promise<{ heapBytes: number }>
+  /** Compute a job; the inputs are transferred. */
+  compute: (matrixId: string, inputs: Uint8Array[], timeoutMs?: number) => Promise<Uint8Array[]>
+  release: (matrixId: string) => Promise<void>
+  close: () => void
+}
+
+/** Start a miner HE client. */
+export function createHeMinerClient (opts: HeClientOptions = {}): HeMinerClient {
+  const c = new Connection('miner', opts)
+  const prepared = new Map<string, { plan: MatvecPlan, w: Int8Array, blocks: readonly [number, number] }>()
+  type Entry = { plan: MatvecPlan, w: Int8Array, blocks: readonly [number, number] }
+  const message = (matrixId: string, p: Entry) => (id: number): HeRequest => ({ type: 'prepare', id, matrixId, plan: planToData(p.plan), w: p.w.slice(), blocks: p.blocks })
+  // A replacement worker gets every matrix again before its first job.
+  c.onRestart = async () => {
+    for (const [id, p] of prepared) await c.direct(message(id, p), 'prepared', 'prepare a matrix again')
+  }
+  return {
+    async prepare (matrixId, plan, w, blocks) {
+      const entry: Entry = { plan, w: w.slice(), blocks: blocks ?? [0, plan.split.blocks] as const }
+      prepared.set(matrixId, entry)
+      return { heapBytes: (await c.request(message(matrixId, entry), 'prepared', 'prepare a matrix')).heapBytes }
+    },
+    async compute (matrixId, inputs, timeoutMs) {
+      return (await c.request(id => ({ type: 'compute', id, matrixId, inputs }), 'computed', 'compute a job', timeoutMs)).results
+    },
+    async release (matrixId) {
+      prepared.delete(matrixId)
+      await c.request(id => ({ type: 'release', id, matrixId }), 'released', 'release a matrix')
+    },
+    close: () => { c.close() }
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Several miner workers acting as one miner: each matrix's output blocks are split into
+ * contiguous ranges, one per worker, so one job uses every core. The inputs go to every
+ * worker (each needs all input chunks); the results come back in block order.
+ */
+import type { MatvecPlan } from '../core/he/plan.ts'
+import { createHeMinerClient, type HeClientOptions, type HeMinerClient } from './he-client.ts'
+
+/** A pool of miner workers with the miner client's interface. */
+export interface MinerPool {
+  readonly size: number
+  prepare: (matrixId: string, plan: MatvecPlan, w: Int8Array) => Promise<{ heapBytes: number }>
+  compute: (matrixId: string, inputs: Uint8Array[], timeoutMs?: number) => Promise<Uint8Array[]>
+  release: (matrixId: string) => Promise<void>
+  close: () => void
+}
+
+/** Split [0, blocks) into `parts` contiguous ranges of near-equal length (some possibly empty). */
+export function splitBlocks (blocks: number, parts: number): Array<[number, number]> {
+  const out: Array<[number, number]> = []
+  for (let i = 0; i < parts; i++) out.push([Math.floor((i * blocks) / parts), Math.floor(((i + 1) * blocks) / parts)])
+  return out
+}
+
+/** Start `size` miner workers (default 2: the machines this runs on have 2 cores). */
+export function createMinerPool (opts: HeClientOptions & { size?: number } = {}): MinerPool {
+  const size = Math.max(1, opts.size ?? 2)
+  const workers: HeMinerClient[] = Array.from({ length: size }, () => createHeMinerClient(opts))
+  const ranges = new Map<string, Array<[number, number]>>()
+  return {
+    size,
+    async prepare (matrixId, plan, w) {
+      const r = splitBlocks(plan.split.blocks, size)
+      ranges.set(matrixId, r)
+      const done = await Promise.all(workers.map((wk, i) => (r[i][0] < r[i][1] ? wk.prepare(matrixId, plan, w, r[i]) : Promise.resolve({ heapBytes: 0 }))))
+      return { heapBytes: done.reduce((a, d) => a + d.heapBytes, 0) }
+    },
+    async compute (matrixId, inputs, timeoutMs) {
+      const r = ranges.get(matrixId) ?? splitBlocks(0, size)
+      const active = workers.map((wk, i) => ({ wk, range: r[i] })).filter(a => a.range[0] < a.range[1])
+      const parts = await Promise.all(active.map((a, k) => a.wk.compute(matrixId, k === active.length - 1 ? inputs : inputs.map(b => b.slice()), timeoutMs)))
+      return parts.flat()
+    },
+    async release (matrixId) {
+      ranges.delete(matrixId)
+      await Promise.all(workers.map(wk => wk.release(matrixId)))
+    },
+    close () {
+      for (const wk of workers) wk.close()
+    }
+  }
+}

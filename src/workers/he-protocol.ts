@@ -1,0 +1,59 @@
+/**
+ * Messages between a thread and its HE worker. One worker has one role, fixed at
+ * `init`: a **user** worker makes and keeps the secret key (no message carries a key, in
+ * either direction); a **miner** worker has no key at all. Buffers are transferred.
+ */
+import type { PlanData } from '../core/he/plan.ts'
+import type { SerializedError } from './remote-error.ts'
+
+/** Which side of the protocol a worker serves. */
+export type HeRole = 'user' | 'miner'
+
+/** Start SEAL in the worker. */
+export interface InitRequest { readonly type: 'init', readonly id: number, readonly role: HeRole, readonly wasmUrl?: string }
+/** User: encrypt a quantized input vector. */
+export interface EncryptRequest { readonly type: 'encrypt', readonly id: number, readonly plan: PlanData, readonly x: Int8Array }
+/** User: decrypt a job's result ciphertexts. */
+export interface DecryptRequest { readonly type: 'decrypt', readonly id: number, readonly plan: PlanData, readonly results: Uint8Array[] }
+/** Miner: encode a matrix (or blocks [first, end) of it) under an id. */
+export interface PrepareRequest { readonly type: 'prepare', readonly id: number, readonly matrixId: string, readonly plan: PlanData, readonly w: Int8Array, readonly blocks: readonly [number, number] }
+/** Miner: run a job against a prepared matrix. */
+export interface ComputeRequest { readonly type: 'compute', readonly id: number, readonly matrixId: string, readonly inputs: Uint8Array[] }
+/** Miner: forget a prepared matrix. */
+export interface ReleaseRequest { readonly type: 'release', readonly id: number, readonly matrixId: string }
+
+/** Every request a worker accepts. */
+export type HeRequest = InitRequest | EncryptRequest | DecryptRequest | PrepareRequest | ComputeRequest | ReleaseRequest
+
+/** Replies, one per request id. */
+export type HeReply =
+  | { readonly type: 'ready', readonly id: number, readonly role: HeRole }
+  | { readonly type: 'encrypted', readonly id: number, readonly ciphertexts: Uint8Array[] }
+  | { readonly type: 'decrypted', readonly id: number, readonly y: Int32Array }
+  | { readonly type: 'prepared', readonly id: number, readonly heapBytes: number }
+  | { readonly type: 'computed', readonly id: number, readonly results: Uint8Array[] }
+  | { readonly type: 'released', readonly id: number }
+  | {
+    readonly type: 'error'
+    readonly id: number
+    readonly error: SerializedError
+    /** The worker can no longer be trusted to work (e.g. SEAL ran out of memory): replace it. */
+    readonly fatal: boolean
+  }
+
+/** The buffers of a message, to transfer rather than copy. */
+export function transferables (m: HeRequest | HeReply): ArrayBuffer[] {
+  const bufs: ArrayBufferLike[] = []
+  switch (m.type) {
+    case 'encrypt': bufs.push(m.x.buffer); break
+    case 'decrypt': bufs.push(...m.results.map(r => r.buffer)); break
+    case 'prepare': bufs.push(m.w.buffer); break
+    case 'compute': bufs.push(...m.inputs.map(r => r.buffer)); break
+    case 'encrypted': bufs.push(...m.ciphertexts.map(r => r.buffer)); break
+    case 'decrypted': bufs.push(m.y.buffer); break
+    case 'computed': bufs.push(...m.results.map(r => r.buffer)); break
+    default: break
+  }
+  // Each buffer once; shared memory cannot be transferred.
+  return [...new Set(bufs)].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer)
+}

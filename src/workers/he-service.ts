@@ -1,0 +1,101 @@
+/**
+ * What runs inside an HE worker, free of worker globals so that it also runs in-thread
+ * (tests, Node tools). The entry files only wire it to a message port.
+ */
+import { createHeMiner, createHeUser, loadSeal, type HeMiner, type HeUser, type PreparedMatrix, type Seal } from '../core/he/index.ts'
+import { planFromData } from '../core/he/plan.ts'
+import type { HeReply, HeRequest, HeRole } from './he-protocol.ts'
+import { serializeError } from './remote-error.ts'
+import { WorkerProtocolError } from './errors.ts'
+
+/** Handles one request at a time; replies through `post`. */
+export interface HeService {
+  handle: (request: HeRequest) => Promise<void>
+}
+
+/** Options of {@link createHeService}. */
+export interface HeServiceInit {
+  /** Send a reply (the caller transfers its buffers). */
+  post: (reply: HeReply) => void
+  /** Load SEAL (default: node-seal's own loader). */
+  loadSeal?: (wasmUrl?: string) => Promise<Seal>
+}
+
+/**
+ * Whether an error leaves SEAL unusable. After a failed allocation the WebAssembly heap
+ * is in an unknown state (node-seal then hangs on the next delete), so the worker must be
+ * replaced rather than reused.
+ */
+export function isFatal (err: unknown): boolean {
+  const text = `${(err as Error)?.name ?? ''} ${(err as Error)?.message ?? String(err)}`
+  return /bad_alloc|out of memory|memory access out of bounds|unreachable|RuntimeError/i.test(text)
+}
+
+/** The worker side of the HE protocol. */
+export function createHeService (init: HeServiceInit): HeService {
+  let role: HeRole | undefined
+  let user: HeUser | undefined
+  let miner: HeMiner | undefined
+  const matrices = new Map<string, PreparedMatrix>()
+  const reply = (r: HeReply): void => { init.post(r) }
+
+  const requireRole = (want: HeRole, type: string): void => {
+    if (role !== want) throw new WorkerProtocolError(`"${type}" is a ${want} request, but this worker is ${role === undefined ? 'not initialised' : `a ${role} worker`}`)
+  }
+
+  async function run (r: HeRequest): Promise<void> {
+    switch (r.type) {
+      case 'init': {
+        if (role !== undefined) throw new WorkerProtocolError(`this worker is already a ${role} worker`)
+        const seal = await (init.loadSeal ?? (url => loadSeal(url === undefined ? {} : { wasmUrl: url })))(r.wasmUrl)
+        role = r.role
+        if (r.role === 'user') user = createHeUser(seal)
+        else miner = createHeMiner(seal)
+        reply({ type: 'ready', id: r.id, role: r.role })
+        return
+      }
+      case 'encrypt':
+        requireRole('user', r.type)
+        reply({ type: 'encrypted', id: r.id, ciphertexts: (user as HeUser).encryptInput(planFromData(r.plan), r.x) })
+        return
+      case 'decrypt':
+        requireRole('user', r.type)
+        reply({ type: 'decrypted', id: r.id, y: (user as HeUser).decryptResults(planFromData(r.plan), r.results) })
+        return
+      case 'prepare': {
+        requireRole('miner', r.type)
+        matrices.get(r.matrixId)?.delete()
+        matrices.delete(r.matrixId)
+        const m = (miner as HeMiner).prepare(planFromData(r.plan), r.w, r.blocks)
+        matrices.set(r.matrixId, m)
+        reply({ type: 'prepared', id: r.id, heapBytes: m.heapBytes })
+        return
+      }
+      case 'compute': {
+        requireRole('miner', r.type)
+        const m = matrices.get(r.matrixId)
+        if (m === undefined) throw new WorkerProtocolError(`no matrix "${r.matrixId}" is prepared in this worker`)
+        reply({ type: 'computed', id: r.id, results: (miner as HeMiner).compute(m, r.inputs) })
+        return
+      }
+      case 'release':
+        requireRole('miner', r.type)
+        matrices.get(r.matrixId)?.delete()
+        matrices.delete(r.matrixId)
+        reply({ type: 'released', id: r.id })
+        return
+      default:
+        throw new WorkerProtocolError(`unknown request type "${String((r as { type?: unknown }).type)}"`)
+    }
+  }
+
+  return {
+    async handle (request) {
+      try {
+        await run(request)
+      } catch (err) {
+        reply({ type: 'error', id: typeof request?.id === 'number' ? request.id : -1, error: serializeError(err), fatal: isFatal(err) })
+      }
+    }
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * Entry of the HE Web Worker (a module worker): wires {@link createHeService} to the
+ * worker's message port, transferring reply buffers, and nothing else.
+ */
+import { createHeService } from './he-service.ts'
+import { transferables, type HeReply, type HeRequest } from './he-protocol.ts'
+
+/** The part of `DedicatedWorkerGlobalScope` used here (the project type-checks with the DOM library). */
+interface WorkerScope {
+  postMessage: (message: HeReply, transfer: Transferable[]) => void
+  addEventListener: (type: 'message', listener: (event: MessageEvent<HeRequest>) => void) => void
+}
+
+const scope = self as unknown as WorkerScope
+const service = createHeService({ post: (reply) => { scope.postMessage(reply, transferables(reply)) } })
+// One request at a time: SEAL is synchronous, and replies must keep their order.
+let queue = Promise.resolve()
+scope.addEventListener('message', (event) => { queue = queue.then(async () => { await service.handle(event.data) }) })
