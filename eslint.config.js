@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint'
 const UPPER_LAYERS = ['./src/ui', './src/net', './src/workers', './src/node', './src/cli']
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'coverage', 'test-results', 'playwright-report', 'bench-results'] },
+  { ignores: ['node_modules', 'dist', 'coverage', 'test-results', 'playwright-report', 'bench-results', '.scratch'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -28,5 +28,13 @@ export default defineConfig({
   server: { host: '127.0.0.1', port, strictPort: true, headers: ISOLATION_HEADERS },
   preview: { host: '127.0.0.1', port, strictPort: true, headers: ISOLATION_HEADERS },
   // The generation worker is a module worker (`new Worker(url, { type: 'module' })`).
-  worker: { format: 'es' }
+  worker: { format: 'es' },
+  // node-seal finds its .wasm with `new URL('seal_throws.wasm', import.meta.url)`:
+  // pre-bundling would move the JS away from the .wasm.
+  optimizeDeps: { exclude: ['node-seal'] },
+  build: {
+    rollupOptions: {
+      input: { main: 'index.html', bench: 'bench.html' }
+    }
+  }
 })

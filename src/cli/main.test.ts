@@ -116,3 +116,22 @@ describe('bin/cerberus.js', () => {
     expect(out).toBe('Once upon a time,\n')
   })
 })
+
+describe('cerberus bench he', () => {
+  it('measures a shape in Node, exact, and writes the JSON the issue specifies', async () => {
+    const json = join(mkdtempSync(join(tmpdir(), 'cerberus-bench-')), 'he.json')
+    const r = await cli('bench', 'he', '--shapes', '64x64,100x37', '--reps', '1', '--json', json)
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/\| 64×64 \| yes \|/)
+    const report = JSON.parse(readFileSync(json, 'utf8'))
+    expect(report.runtime).toBe('node')
+    expect(report.shapes[1]).toMatchObject({ dOut: 100, dIn: 37, exact: true })
+    for (const key of ['userMs', 'minerMs', 'totalMs', 'plainF32Ms', 'ratio', 'bytesUp', 'bytesDown', 'params']) expect(report.shapes[0]).toHaveProperty(key)
+  })
+
+  it('refuses bad bench arguments', async () => {
+    expect((await cli('bench', 'gpu')).err).toMatch(/unknown benchmark "gpu"/)
+    expect((await cli('bench', 'he', '--shapes', '64by64')).err).toMatch(/--shapes takes OUTxIN pairs/)
+    expect((await cli('bench', 'he', '--runtime', 'deno')).err).toMatch(/--runtime must be one of node, chromium/)
+  })
+})

@@ -15,12 +15,14 @@ import { CerberusError } from '../core/errors.ts'
 import { createEngine, createRng, createSampler, ENGINE_KINDS, evalQuant, generate, parseCheckpoint, parseTokenizer, type Checkpoint, type Tokenizer } from '../core/model/index.ts'
 import { DEFAULT_MODEL_FILES, defaultModelDir, readModelFile } from '../node/model-files.ts'
 import { parseChoice, parseInteger, parseNumber, parseSeed, UsageError } from './args.ts'
+import { BENCH_USAGE, cmdBench } from './bench.ts'
 
 const USAGE = `Usage: cerberus <command> [options]
 
 Commands:
   generate     generate text with a plaintext engine (prints what llama2.c run.c prints)
   eval-quant   measure what W8A8 quantization costs against float32
+  bench he     benchmark the encrypted matvec (Node or Chromium)
 
 Model options (both commands):
   --model PATH        llama2.c checkpoint (default: <model dir>/${DEFAULT_MODEL_FILES.checkpoint})
@@ -127,6 +129,22 @@ async function cmdEvalQuant (args: string[], io: CliIo): Promise<void> {
   if (v.json !== undefined) await writeFile(v.json, JSON.stringify(report, null, 2) + '\n')
 }
 
+async function cmdBenchArgs (args: string[], io: CliIo): Promise<void> {
+  const [what, ...rest] = args
+  if (what === '--help' || what === '-h' || what === undefined) return io.stdout(BENCH_USAGE)
+  if (what !== 'he') throw new UsageError(`unknown benchmark "${what}" (available: he)`)
+  const v = parse(rest, {
+    runtime: { type: 'string' },
+    network: { type: 'string' },
+    shapes: { type: 'string' },
+    reps: { type: 'string' },
+    json: { type: 'string' },
+    help: { type: 'boolean', short: 'h' }
+  })
+  if (v.help === true) return io.stdout(BENCH_USAGE)
+  await cmdBench(v, io)
+}
+
 /**
  * Run the CLI with `argv` (without node and script); returns the exit status.
  * Known errors print one line `cerberus: <message>`; usage errors add a hint.
@@ -137,6 +155,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
     switch (command) {
       case 'generate': await cmdGenerate(rest, io); return 0
       case 'eval-quant': await cmdEvalQuant(rest, io); return 0
+      case 'bench': await cmdBenchArgs(rest, io); return 0
       case undefined: case 'help': case '--help': case '-h': io.stdout(USAGE); return command === undefined ? 2 : 0
       default: throw new UsageError(`unknown command "${command}"`)
     }

@@ -1,0 +1,43 @@
+/**
+ * The browser benchmark worker: runs a benchmark off the page's thread and posts its
+ * report (or its error).
+ */
+import { loadSeal, NETWORKS } from '../core/he/index.ts'
+import { runHeBench, type HeBenchReport } from './he-bench.ts'
+
+/** What the page asks for. */
+export interface BenchRequest {
+  readonly bench: 'he'
+  readonly shapes?: Array<[number, number]>
+  readonly network?: 'loopback' | 'lan' | 'wan'
+  readonly reps?: number
+}
+
+/** What the worker answers. */
+export type BenchReply =
+  | { readonly kind: 'done', readonly report: HeBenchReport }
+  | { readonly kind: 'failed', readonly error: string }
+  | { readonly kind: 'progress', readonly line: string }
+
+interface Scope {
+  postMessage: (m: BenchReply) => void
+  addEventListener: (t: 'message', l: (e: MessageEvent<BenchRequest>) => void) => void
+}
+const scope = self as unknown as Scope
+scope.addEventListener('message', (e) => {
+  void (async () => {
+    try {
+      const seal = await loadSeal()
+      const report = runHeBench(seal, {
+        runtime: 'chromium',
+        shapes: e.data.shapes,
+        network: NETWORKS[e.data.network ?? 'lan'],
+        reps: e.data.reps,
+        onShape: s => { scope.postMessage({ kind: 'progress', line: `${s.dOut}×${s.dIn}: ${s.totalMs.toFixed(1)} ms` }) }
+      })
+      scope.postMessage({ kind: 'done', report })
+    } catch (err) {
+      scope.postMessage({ kind: 'failed', error: `${(err as Error).name}: ${(err as Error).message}` })
+    }
+  })()
+})
