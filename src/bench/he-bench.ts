@@ -4,7 +4,7 @@
  * in the same run — the plain float32 and int8 matvecs the encrypted one is compared to.
  * Single-threaded: user and miner run in the calling thread, one after the other.
  */
-import { createHeMiner, createHeUser, measureNoiseBudget, planMatvec, NETWORKS, type NetworkProfile, type Seal } from '../core/he/index.ts'
+import { createHeMiner, createHeUser, measureNoiseBudget, planMatvec, NETWORKS, type CostModel, type NetworkProfile, type Seal } from '../core/he/index.ts'
 import { matvecF32 } from '../core/model/linear.ts'
 import { matvecInt8 } from '../core/model/w8a8.ts'
 
@@ -46,6 +46,8 @@ export interface HeBenchShape {
 export interface HeBenchReport {
   readonly runtime: 'node' | 'chromium'
   readonly network: string
+  /** The cost model the plans were made with, when it was measured in this run. */
+  readonly calibrated?: CostModel
   readonly shapes: HeBenchShape[]
 }
 
@@ -87,6 +89,8 @@ export interface HeBenchOptions {
   /** Timed repetitions per shape (default 5; 2 for shapes above 10^7 weights). */
   readonly reps?: number
   readonly runtime: 'node' | 'chromium'
+  /** The planner's cost model (default: the built-in measurement). */
+  readonly cost?: CostModel
   readonly onShape?: (s: HeBenchShape) => void
 }
 
@@ -95,7 +99,7 @@ export function runHeBench (seal: Seal, opts: HeBenchOptions): HeBenchReport {
   const network = opts.network ?? NETWORKS.lan
   const shapes: HeBenchShape[] = []
   for (const [dOut, dIn] of opts.shapes ?? DEFAULT_SHAPES) {
-    const { plan, predicted } = planMatvec(dOut, dIn, { network })
+    const { plan, predicted } = planMatvec(dOut, dIn, { network, cost: opts.cost })
     const w = data(dOut * dIn, dOut * 31 + dIn)
     const x = data(dIn, 7)
     const expected = new Int32Array(dOut)
@@ -178,7 +182,7 @@ export function runHeBench (seal: Seal, opts: HeBenchOptions): HeBenchReport {
     shapes.push(shape)
     opts.onShape?.(shape)
   }
-  return { runtime: opts.runtime, network: network.name, shapes }
+  return { runtime: opts.runtime, network: network.name, ...(opts.cost === undefined ? {} : { calibrated: opts.cost }), shapes }
 }
 
 /** A human-readable table of a report. */

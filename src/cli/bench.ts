@@ -3,7 +3,7 @@
  *  [--shapes 64x64,768x768] [--reps N] [--json FILE]`
  */
 import { writeFile } from 'node:fs/promises'
-import { loadSeal, NETWORKS } from '../core/he/index.ts'
+import { calibrateCostModel, loadSeal, NETWORKS } from '../core/he/index.ts'
 import { DEFAULT_SHAPES, formatHeBench, runHeBench } from '../bench/he-bench.ts'
 import { parseChoice, parseInteger, UsageError } from './args.ts'
 import type { CliIo } from './main.ts'
@@ -13,6 +13,7 @@ export const BENCH_USAGE = `cerberus bench he [options]
   --network loopback|lan|wan  the network profile the planner plans for (default lan)
   --shapes OUTxIN,...       shapes (default ${DEFAULT_SHAPES.map(([o, i]) => `${o}x${i}`).join(',')})
   --reps N                  timed repetitions per shape (default 5; 2 above 10^7 weights)
+  --calibrate               measure the planner's cost model first and plan with it (Node)
   --json FILE               also write the report as JSON
 `
 
@@ -27,7 +28,7 @@ function parseShapes (raw: string): Array<[number, number]> {
 }
 
 /** Run `bench he`. */
-export async function cmdBench (values: { runtime?: string, network?: string, shapes?: string, reps?: string, json?: string }, io: CliIo): Promise<void> {
+export async function cmdBench (values: { runtime?: string, network?: string, shapes?: string, reps?: string, json?: string, calibrate?: boolean }, io: CliIo): Promise<void> {
   const runtime = values.runtime === undefined ? 'node' : parseChoice('runtime', values.runtime, ['node', 'chromium'] as const)
   const network = values.network === undefined ? 'lan' : parseChoice('network', values.network, ['loopback', 'lan', 'wan'] as const)
   const shapes = values.shapes === undefined ? DEFAULT_SHAPES : parseShapes(values.shapes)
@@ -35,7 +36,9 @@ export async function cmdBench (values: { runtime?: string, network?: string, sh
   let report
   if (runtime === 'node') {
     const seal = await loadSeal()
-    report = runHeBench(seal, { runtime: 'node', shapes, network: NETWORKS[network], reps, onShape: s => io.stderr(`${s.dOut}×${s.dIn}: total ${s.totalMs.toFixed(1)} ms\n`) })
+    const cost = values.calibrate === true ? calibrateCostModel(seal) : undefined
+    if (cost !== undefined) io.stderr(`calibrated cost model (µs): ${JSON.stringify(cost)}\n`)
+    report = runHeBench(seal, { runtime: 'node', shapes, network: NETWORKS[network], reps, cost, onShape: s => io.stderr(`${s.dOut}×${s.dIn}: total ${s.totalMs.toFixed(1)} ms\n`) })
   } else {
     const { runBrowserBench } = await import('../node/browser-bench.ts')
     const q = new URLSearchParams({ bench: 'he', network, shapes: shapes.map(([o, i]) => `${o}x${i}`).join(',') })

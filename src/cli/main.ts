@@ -139,6 +139,7 @@ async function cmdBenchArgs (args: string[], io: CliIo): Promise<void> {
     shapes: { type: 'string' },
     reps: { type: 'string' },
     json: { type: 'string' },
+    calibrate: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' }
   })
   if (v.help === true) return io.stdout(BENCH_USAGE)

@@ -23,5 +23,6 @@ export { planMatvec, predictPlan, predictNoiseBudget, NETWORKS, DEFAULT_COST_MOD
 export { RING_PRESETS, SECURE_PRESETS, presetByName, paramsKey, validateParams, type RingPreset, type HeParams } from './params.ts'
 export { blockSplit, plainBitsFor, resultBound, matvecPacked, type BlockSplit } from './packing.ts'
 export { measureNoiseBudget, MIN_NOISE_BUDGET_BITS } from './noise.ts'
+export { calibrateCostModel, calibrateRing } from './calibrate.ts'
 export { HE_WIRE_VERSION, inputWireBytes, resultWireBytes } from './wire.ts'
 export { HeParamsError, HeWireError, HeJobError, SealError } from './errors.ts'

@@ -3,16 +3,21 @@
  * it never holds a key — it cannot decrypt, and cannot even encrypt — and it learns
  * nothing from a job but sizes. Weights are public; they are encoded once per matrix as
  * NTT-form plaintexts and reused for every job.
+ *
+ * SEAL does what needs its internals — expanding the input's seed, the forward and
+ * inverse NTTs; the multiply-accumulate over NTT coefficients, where the time goes, runs in
+ * our WebAssembly kernel (kernel/mac-kernel.ts), about 4× faster than SEAL's
+ * multiply_plain + add in WebAssembly, and exact.
  */
 import { HeJobError, sealCall } from './errors.ts'
 import { packWeights, resultPositions } from './packing.ts'
 import { createContext, type HeContext } from './params.ts'
 import type { MatvecPlan } from './plan.ts'
 import { withScope, type Scope, type Seal } from './seal.ts'
-import { parseCiphertext, plaintextBytes, seededBytes } from './seal-bytes.ts'
+import { ciphertextBytes, CT_DATA_OFFSET, parseCiphertext, plaintextBytes, PT_DATA_OFFSET, seededBytes } from './seal-bytes.ts'
+import { barrett, createMacKernel, foldInterval, type MacKernel } from './kernel/mac-kernel.ts'
 import { decodeInput, encodeResult, parmsFingerprint } from './wire.ts'
 
-type Plaintext = InstanceType<Seal['Plaintext']>
 type Ciphertext = InstanceType<Seal['Ciphertext']>
 
 /** A matrix encoded for a plan: NTT plaintexts per (block, chunk), null for zero blocks. */
@@ -20,7 +25,7 @@ export interface PreparedMatrix {
   readonly plan: MatvecPlan
   /** The output blocks this miner holds: [first, end). A pool splits blocks across workers. */
   readonly blocks: readonly [number, number]
-  /** Bytes of WebAssembly heap the encoded weights occupy. */
+  /** Bytes of kernel memory the matrix occupies (encoded weights and work space). */
   readonly heapBytes: number
   /** Delete the encoded weights. */
   delete: () => void
@@ -50,7 +55,14 @@ export interface HeMiner {
 
 interface MatrixInternal extends PreparedMatrix {
   readonly ctx: HeContext
-  readonly pts: Array<Array<Plaintext | null>>
+  readonly kernel: MacKernel
+  /** Byte offset of W's NTT coefficients per (block − first, chunk), −1 for an all-zero block. */
+  readonly wOff: Int32Array
+  /** Offsets of the input (chunks × 2N u64), accumulator (2N × 128 bit) and output (2N u64) regions. */
+  readonly xOff: number
+  readonly accOff: number
+  readonly outOff: number
+  readonly barrett: { readonly mu: bigint, readonly shift: bigint, readonly fold: number }
 }
 
 /**
@@ -59,35 +71,45 @@ interface MatrixInternal extends PreparedMatrix {
  * the block of W is all zeros) to `done`.
  */
 function macBlocks (seal: Seal, m: MatrixInternal, inputs: ReadonlyArray<{ c0: Uint32Array, seedBlob: Uint8Array }>, scope: Scope, done: (block: number, acc: Ciphertext | null) => void): void {
-  const { ctx, plan } = m
+  const { ctx, plan, kernel } = m
   const s = plan.split
   const n = ctx.polyDegree
-  const cts: Ciphertext[] = inputs.map(d => sealCall('load an input ciphertext', () => {
-    const ct = scope.own(new seal.Ciphertext())
-    ct.loadFromArray(ctx.context, seededBytes({ parmsId: ctx.parmsId, polyDegree: n, limbs: 1, c0: d.c0, seedBlob: d.seedBlob }))
-    ctx.evaluator.cipherTransformToNttInplace(ct)
-    return ct
-  }))
-  const tmp = scope.own(new seal.Ciphertext())
-  const acc = scope.own(new seal.Ciphertext())
+  const polyBytes = 8 * n
+  // Inputs: SEAL expands each seed and applies the NTT; the coefficients go to the kernel.
+  inputs.forEach((d, c) => {
+    const bytes = withScope(inner => sealCall('load an input ciphertext', () => {
+      const ct = inner.own(new seal.Ciphertext())
+      ct.loadFromArray(ctx.context, seededBytes({ parmsId: ctx.parmsId, polyDegree: n, limbs: 1, c0: d.c0, seedBlob: d.seedBlob }))
+      ctx.evaluator.cipherTransformToNttInplace(ct)
+      return ct.saveToArray(seal.ComprModeType.none) as Uint8Array
+    }))
+    new Uint8Array(kernel.memory.buffer, m.xOff + c * 2 * polyBytes, 2 * polyBytes).set(bytes.subarray(CT_DATA_OFFSET, CT_DATA_OFFSET + 2 * polyBytes))
+  })
+  const q = ctx.primes[0]
+  const { mu, shift, fold } = m.barrett
   const [first, end] = m.blocks
+  const acc = scope.own(new seal.Ciphertext())
   for (let b = first; b < end; b++) {
-    let empty = true
-    sealCall('multiply-accumulate', () => {
-      for (let c = 0; c < s.chunks; c++) {
-        const pt = m.pts[b - first][c]
-        if (pt === null) continue
-        if (empty) {
-          ctx.evaluator.multiplyPlain(cts[c], pt, acc)
-          empty = false
-        } else {
-          ctx.evaluator.multiplyPlain(cts[c], pt, tmp)
-          ctx.evaluator.addInplace(acc, tmp)
-        }
-      }
-      if (!empty) ctx.evaluator.cipherTransformFromNttInplace(acc)
+    new Uint8Array(kernel.memory.buffer, m.accOff, 4 * polyBytes).fill(0)
+    let count = 0
+    for (let c = 0; c < s.chunks; c++) {
+      const w = m.wOff[(b - first) * s.chunks + c]
+      if (w < 0) continue
+      const x = m.xOff + c * 2 * polyBytes
+      kernel.mac2(x, x + polyBytes, w, m.accOff, m.accOff + 2 * polyBytes, n)
+      if (++count % fold === 0) kernel.reduce(m.accOff, m.accOff, 2 * n, q, mu, shift, 16)
+    }
+    if (count === 0) {
+      done(b, null)
+      continue
+    }
+    kernel.reduce(m.accOff, m.outOff, 2 * n, q, mu, shift, 8)
+    const words = new Uint32Array(kernel.memory.buffer.slice(m.outOff, m.outOff + 2 * polyBytes))
+    sealCall('finish a result', () => {
+      acc.loadFromArray(ctx.context, ciphertextBytes({ parmsId: ctx.parmsId, isNtt: true, size: 2, polyDegree: n, limbs: 1, words }))
+      ctx.evaluator.cipherTransformFromNttInplace(acc)
     })
-    done(b, empty ? null : acc)
+    done(b, acc)
   }
 }
 
@@ -111,48 +133,50 @@ export function createHeMiner (seal: Seal): HeMiner {
       const [first, end] = range ?? [0, s.blocks]
       if (!Number.isInteger(first) || !Number.isInteger(end) || first < 0 || end > s.blocks || first > end) throw new HeJobError(`block range [${first}, ${end}) is outside [0, ${s.blocks})`)
       const ctx = get(plan)
-      const coeffs = new Uint32Array(ctx.polyDegree)
-      const pts: Array<Array<Plaintext | null>> = []
-      let count = 0
-      try {
-        for (let b = first; b < end; b++) {
-          const row: Array<Plaintext | null> = []
-          pts.push(row)
-          for (let c = 0; c < s.chunks; c++) {
-            if (!packWeights(s, w, b, c, ctx.plainModulus, coeffs)) {
-              row.push(null)
-              continue
-            }
-            const bytes = plaintextBytes(coeffs)
-            row.push(sealCall('encode weights', () => {
-              const pt = new seal.Plaintext()
-              try {
-                pt.loadFromArray(ctx.context, bytes)
-                const pid = ctx.context.firstParmsId()
-                ctx.evaluator.plainTransformToNttInplace(pt, pid)
-                pid.delete()
-              } catch (err) {
-                pt.delete()
-                throw err
-              }
-              return pt
-            }))
-            count++
-          }
+      const n = ctx.polyDegree
+      const polyBytes = 8 * n
+      const coeffs = new Uint32Array(n)
+      // Which blocks of W are non-zero decides the layout: W first, then X, acc, out.
+      const wOff = new Int32Array((end - first) * s.chunks).fill(-1)
+      let offset = 0
+      const nonzero: Array<[number, number]> = []
+      for (let b = first; b < end; b++) {
+        for (let c = 0; c < s.chunks; c++) {
+          if (!packWeights(s, w, b, c, ctx.plainModulus, coeffs)) continue
+          wOff[(b - first) * s.chunks + c] = offset
+          nonzero.push([b, c])
+          offset += polyBytes
         }
-      } catch (err) {
-        for (const row of pts) for (const p of row) p?.delete()
-        throw err
       }
+      const xOff = offset
+      const accOff = xOff + s.chunks * 2 * polyBytes
+      const outOff = accOff + 4 * polyBytes
+      const kernel = createMacKernel()
+      kernel.ensure(outOff + 2 * polyBytes)
+      for (const [b, c] of nonzero) {
+        packWeights(s, w, b, c, ctx.plainModulus, coeffs)
+        const ntt = withScope(scope => sealCall('encode weights', () => {
+          const pt = scope.own(new seal.Plaintext())
+          pt.loadFromArray(ctx.context, plaintextBytes(coeffs))
+          const pid = scope.own(ctx.context.firstParmsId())
+          ctx.evaluator.plainTransformToNttInplace(pt, pid)
+          return pt.saveToArray(seal.ComprModeType.none) as Uint8Array
+        }))
+        new Uint8Array(kernel.memory.buffer, wOff[(b - first) * s.chunks + c], polyBytes).set(ntt.subarray(PT_DATA_OFFSET, PT_DATA_OFFSET + polyBytes))
+      }
+      const q = ctx.primes[0]
       const m: MatrixInternal = {
         plan,
         blocks: [first, end],
         ctx,
-        pts,
-        heapBytes: count * 8 * ctx.polyDegree * ctx.primes.length,
+        kernel,
+        wOff,
+        xOff,
+        accOff,
+        outOff,
+        barrett: { ...barrett(q), fold: foldInterval(q) },
+        heapBytes: outOff + 2 * polyBytes,
         delete () {
-          for (const row of pts) for (const p of row) p?.delete()
-          pts.length = 0
           matrices.delete(m)
         }
       }

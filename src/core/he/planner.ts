@@ -55,13 +55,14 @@ export interface RingCosts {
 export type CostModel = Readonly<Record<number, RingCosts>>
 
 /**
- * Measured on the development machine (2 cores, Node 24.21, one thread, idle), with
- * `calibrateCostModel`. Re-measure with `npx cerberus bench he --calibrate`.
+ * Measured on the development machine (2 cores, Node 24.21, one thread) with
+ * `calibrateCostModel`, median of quiet runs. Re-measure with
+ * `npx cerberus bench he --calibrate`.
  */
 export const DEFAULT_COST_MODEL: CostModel = Object.freeze({
-  2048: Object.freeze({ encryptChunk: 650, decryptBlock: 25, decryptRow: 3.2, loadInput: 420, macProduct: 75, finishBlock: 260 }),
-  4096: Object.freeze({ encryptChunk: 1300, decryptBlock: 50, decryptRow: 6.4, loadInput: 850, macProduct: 150, finishBlock: 520 }),
-  8192: Object.freeze({ encryptChunk: 2600, decryptBlock: 100, decryptRow: 12.8, loadInput: 1700, macProduct: 300, finishBlock: 1040 })
+  2048: Object.freeze({ encryptChunk: 520, decryptBlock: 65, decryptRow: 1.6, loadInput: 300, macProduct: 17, finishBlock: 230 }),
+  4096: Object.freeze({ encryptChunk: 920, decryptBlock: 120, decryptRow: 3.2, loadInput: 560, macProduct: 35, finishBlock: 440 }),
+  8192: Object.freeze({ encryptChunk: 1900, decryptBlock: 240, decryptRow: 6.4, loadInput: 1150, macProduct: 70, finishBlock: 1100 })
 })
 
 /** What a plan is predicted to cost. */

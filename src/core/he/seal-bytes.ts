@@ -21,6 +21,10 @@ const MAGIC = 0xa15e
 const HEADER = 16
 const PT_DATA = 88
 const CT_DATA = 113
+/** Byte offset of a plaintext's coefficients. */
+export const PT_DATA_OFFSET = PT_DATA
+/** Byte offset of a ciphertext's coefficients. */
+export const CT_DATA_OFFSET = CT_DATA
 /** The seed blob after a seeded ciphertext's c0: SEALHeader + u8 type + 64-byte seed. */
 export const SEED_BLOB_BYTES = HEADER + 1 + 64
 
