@@ -5,6 +5,7 @@
  * Single-threaded: user and miner run in the calling thread, one after the other.
  */
 import { createHeMiner, createHeUser, measureNoiseBudget, planMatvec, NETWORKS, type CostModel, type NetworkProfile, type Seal } from '../core/he/index.ts'
+import { prepareSealOnly } from '../core/he/baseline.ts'
 import { matvecF32 } from '../core/model/linear.ts'
 import { matvecInt8 } from '../core/model/w8a8.ts'
 
@@ -39,6 +40,12 @@ export interface HeBenchShape {
     readonly noiseBudgetBits: number
   }
   readonly predicted: { readonly userMs: number, readonly minerMs: number, readonly totalMs: number, readonly bytesUp: number, readonly bytesDown: number }
+  /**
+   * The same job done with SEAL alone, as the pre-project probe did (SEAL's multiply/add,
+   * full ciphertexts down, SEAL decryption), interleaved rep by rep with ours. Absent for
+   * shapes where it would take too long (> 10^7 weights).
+   */
+  readonly sealOnly?: { readonly userMs: number, readonly minerMs: number, readonly totalMs: number, readonly bytesUp: number, readonly bytesDown: number, readonly exact: boolean, readonly speedup: number }
   readonly reps: number
 }
 
@@ -120,6 +127,11 @@ export function runHeBench (seal: Seal, opts: HeBenchOptions): HeBenchReport {
     const enc: number[] = []
     const dec: number[] = []
     const min: number[] = []
+    const baseline = dOut * dIn <= 1e7 ? prepareSealOnly(seal, plan, w) : undefined
+    const bUser: number[] = []
+    const bMiner: number[] = []
+    let bExact = true
+    let bBytes = [0, 0]
     let exact = true
     let bytesUp = 0
     let bytesDown = 0
@@ -139,7 +151,14 @@ export function runHeBench (seal: Seal, opts: HeBenchOptions): HeBenchReport {
       exact &&= y.every((v, i) => v === expected[i])
       bytesUp = up.reduce((s, u) => s + u.byteLength, 0)
       bytesDown = down.reduce((s, u) => s + u.byteLength, 0)
+      if (baseline !== undefined) {
+        const b = baseline.run(x)
+        if (r > 0) { bUser.push(b.userMs); bMiner.push(b.minerMs) }
+        bExact &&= b.y.every((v, i) => v === expected[i])
+        bBytes = [b.bytesUp, b.bytesDown]
+      }
     }
+    baseline?.delete()
     matrix.delete()
     user.dispose()
     miner.dispose()
@@ -177,6 +196,9 @@ export function runHeBench (seal: Seal, opts: HeBenchOptions): HeBenchReport {
         noiseBudgetBits: measureNoiseBudget(seal, plan)
       },
       predicted: { userMs: predicted.userMs, minerMs: predicted.minerMs, totalMs: predicted.userMs + predicted.minerMs, bytesUp: predicted.bytesUp, bytesDown: predicted.bytesDown },
+      ...(baseline === undefined
+        ? {}
+        : { sealOnly: { userMs: median(bUser), minerMs: median(bMiner), totalMs: median(bUser) + median(bMiner), bytesUp: bBytes[0], bytesDown: bBytes[1], exact: bExact, speedup: (median(bUser) + median(bMiner)) / totalMs } }),
       reps
     }
     shapes.push(shape)
@@ -192,11 +214,11 @@ export function formatHeBench (r: HeBenchReport): string {
   const lines = [
     `HE matvec benchmark — ${r.runtime}, one thread, plans for network "${r.network}"`,
     '',
-    '| shape (out×in) | exact | user ms (enc+dec) | miner ms | total ms | plain f32 ms | int8 ms | total/f32 | up | down | N, t, n_i×n_o | noise left | predicted total |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|'
+    '| shape (out×in) | exact | user ms (enc+dec) | miner ms | total ms | plain f32 ms | int8 ms | total/f32 | up | down | N, t, n_i×n_o | noise left | predicted total | SEAL-only total, up/down | speed-up |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
   ]
   for (const s of r.shapes) {
-    lines.push(`| ${s.dOut}×${s.dIn} | ${s.exact ? 'yes' : '**NO**'} | ${ms(s.userMs)} (${ms(s.encryptMs)}+${ms(s.decryptMs)}) | ${ms(s.minerMs)} | ${ms(s.totalMs)} | ${s.plainF32Ms.toFixed(3)} | ${s.plainInt8Ms.toFixed(3)} | ${s.ratio.toFixed(0)}× | ${kib(s.bytesUp)} | ${kib(s.bytesDown)} | ${s.params.polyDegree}, 2^${s.params.plainModulusBits}, ${s.params.nI}×${s.params.nO} | ${s.params.noiseBudgetBits} bits | ${ms(s.predicted.totalMs)} |`)
+    lines.push(`| ${s.dOut}×${s.dIn} | ${s.exact ? 'yes' : '**NO**'} | ${ms(s.userMs)} (${ms(s.encryptMs)}+${ms(s.decryptMs)}) | ${ms(s.minerMs)} | ${ms(s.totalMs)} | ${s.plainF32Ms.toFixed(3)} | ${s.plainInt8Ms.toFixed(3)} | ${s.ratio.toFixed(0)}× | ${kib(s.bytesUp)} | ${kib(s.bytesDown)} | ${s.params.polyDegree}, 2^${s.params.plainModulusBits}, ${s.params.nI}×${s.params.nO} | ${s.params.noiseBudgetBits} bits | ${ms(s.predicted.totalMs)} | ${s.sealOnly === undefined ? '—' : `${ms(s.sealOnly.totalMs)}, ${kib(s.sealOnly.bytesUp)}/${kib(s.sealOnly.bytesDown)}`} | ${s.sealOnly === undefined ? '—' : `${s.sealOnly.speedup.toFixed(2)}×`} |`)
   }
   return lines.join('\n') + '\n'
 }
