@@ -110,7 +110,7 @@ let compiled: WebAssembly.Module | undefined
 
 /** The compiled kernel module (compiled once per thread; ~1 KiB). */
 export function macModule (): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(assemble([mac2, reduce], 1) as BufferSource)
+  compiled ??= new WebAssembly.Module(assemble([mac2, reduce], 1) as Uint8Array<ArrayBuffer>)
   return compiled
 }
 
