@@ -8,7 +8,11 @@ import { DEFAULT_SHAPES, formatHeBench, runHeBench } from '../bench/he-bench.ts'
 import { parseChoice, parseInteger, UsageError } from './args.ts'
 import type { CliIo } from './main.ts'
 
-export const BENCH_USAGE = `cerberus bench he [options]
+export const BENCH_USAGE = `cerberus bench engine [--models stories260K,synthetic-768x12] [--tokens N] [--json FILE]
+  private generation: f32-fast, w8a8 and he-local tokens/s in the same run, bytes per token,
+  time to first token, squeezed vs naive plan
+
+cerberus bench he [options]
   --runtime node|chromium   where to run (default node; chromium uses the system Chromium)
   --network loopback|lan|wan  the network profile the planner plans for (default lan)
   --shapes OUTxIN,...       shapes (default ${DEFAULT_SHAPES.map(([o, i]) => `${o}x${i}`).join(',')})

@@ -49,7 +49,7 @@ describe('cerberus generate', () => {
     [['generate', '--steps=-3'], /--steps must be a whole number in \[0, \d+\], got -3/],
     [['generate', '--steps', '2.5'], /--steps must be a whole number, got "2.5"/],
     [['generate', '--seed', 'abc'], /--seed must be a whole number, got "abc"/],
-    [['generate', '--engine', 'gpu'], /--engine must be one of f32, f32-fast, w8a8, got "gpu"/],
+    [['generate', '--engine', 'gpu'], /--engine must be one of f32, f32-fast, w8a8, he, got "gpu"/],
     [['generate', '--bogus'], /Unknown option '--bogus'/],
     [['generate', 'stray'], /positional argument/],
     [['eval-quant', '--sequences', '0'], /--sequences must be a whole number in \[1, 10000\], got 0/]
@@ -133,5 +133,29 @@ describe('cerberus bench he', () => {
     expect((await cli('bench', 'gpu')).err).toMatch(/unknown benchmark "gpu"/)
     expect((await cli('bench', 'he', '--shapes', '64by64')).err).toMatch(/--shapes takes OUTxIN pairs/)
     expect((await cli('bench', 'he', '--runtime', 'deno')).err).toMatch(/--runtime must be one of node, chromium/)
+  })
+})
+
+describe('cerberus generate --engine he', () => {
+  it('prints exactly what --engine w8a8 prints (greedy, and seeded sampling from a prompt)', async () => {
+    for (const args of [['--temperature', '0', '--steps', '40'], ['--temperature', '1', '--topp', '0.9', '--seed', '7', '--steps', '40', '--prompt', 'The cat']]) {
+      const he = await cli('generate', '--engine', 'he', ...args)
+      const w8 = await cli('generate', '--engine', 'w8a8', ...args)
+      expect(he.code).toBe(0)
+      expect(he.out).toBe(w8.out)
+      expect(he.err).toMatch(/encrypted: \d+ linear results verified, 0 rejected/)
+    }
+  })
+})
+
+describe('cerberus plan', () => {
+  it('prints the squeezed plan as JSON', async () => {
+    const r = await cli('plan', '--network', 'wan')
+    expect(r.code).toBe(0)
+    const plan = JSON.parse(r.out)
+    expect(plan.groups[20]).toMatchObject({ group: 'cls', placement: 'local' })
+    expect(plan.network.name).toBe('wan')
+    const naive = JSON.parse((await cli('plan', '--naive')).out)
+    expect(naive.steps).toMatchObject({ fusion: false, foldedNorms: false, placement: 'encrypt-all' })
   })
 })

@@ -23,6 +23,8 @@ Commands:
   generate     generate text with a plaintext engine (prints what llama2.c run.c prints)
   eval-quant   measure what W8A8 quantization costs against float32
   bench he     benchmark the encrypted matvec (Node or Chromium)
+  bench engine benchmark private generation (stories260K and a 768-dim 12-layer model)
+  plan         print the squeezed encrypted plan of a model as JSON
 
 Model options (both commands):
   --model PATH        llama2.c checkpoint (default: <model dir>/${DEFAULT_MODEL_FILES.checkpoint})
@@ -36,7 +38,10 @@ generate:
   --temperature T     0 = greedy (default 1.0)
   --topp P            nucleus sampling mass in [0, 1] (default 0.9)
   --seed S            RNG seed; 0 or absent = current time, as run.c
-  --engine E          f32 (run.c's arithmetic, default) | f32-fast | w8a8
+  --engine E          f32 (run.c's arithmetic, default) | f32-fast | w8a8 | he
+                      (he: every linear layer encrypted and computed by an in-process
+                      miner, each result verified; prints exactly what w8a8 prints)
+  --network N         for --engine he: the network the plan is made for (default loopback)
 
 eval-quant:
   --sequences N       held-out sequences sampled from the f32 model (default 16)
@@ -79,25 +84,44 @@ async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
     temperature: { type: 'string' },
     topp: { type: 'string' },
     seed: { type: 'string' },
-    engine: { type: 'string' }
+    engine: { type: 'string' },
+    network: { type: 'string' }
   })
   if (v.help === true) return io.stdout(USAGE)
   const temperature = v.temperature === undefined ? 1 : parseNumber('temperature', v.temperature, 0, 1e6)
   const topp = v.topp === undefined ? 0.9 : parseNumber('topp', v.topp, 0, 1)
   const steps = v.steps === undefined ? 256 : parseInteger('steps', v.steps, 0, 1 << 30)
-  const engineKind = v.engine === undefined ? 'f32' : parseChoice('engine', v.engine, ENGINE_KINDS)
+  const engineKind = v.engine === undefined ? 'f32' : parseChoice('engine', v.engine, [...ENGINE_KINDS, 'he'] as const)
+  const network = v.network === undefined ? 'loopback' : parseChoice('network', v.network, ['loopback', 'lan', 'wan'] as const)
   const seed = parseSeed(v.seed)
   const { ckpt, tokenizer } = await loadModel(v.model, v.tokenizer)
-  const engine = createEngine(engineKind, ckpt)
   const sampler = createSampler({ temperature, topp }, createRng(seed))
   let start = 0
   let count = 0
-  for (const t of generate(engine, tokenizer, sampler, { prompt: v.prompt ?? '', steps })) {
-    io.stdout(t.bytes)
+  const emit = (bytes: Uint8Array): void => {
+    io.stdout(bytes)
     count++
     if (start === 0) start = performance.now()
   }
-  io.stdout('\n')
+  if (engineKind === 'he') {
+    const { privateEngine, generateAsync, heBackend, localHe } = await import('../core/engine/index.ts')
+    const { squeezeModel } = await import('../core/squeeze/squeeze.ts')
+    const { loadSeal, NETWORKS } = await import('../core/he/index.ts')
+    const sq = squeezeModel(ckpt, { network: NETWORKS[network] })
+    const { session, miner } = localHe(await loadSeal())
+    const backend = await heBackend(sq, session, miner)
+    try {
+      for await (const t of generateAsync(privateEngine(sq.params, backend), tokenizer, sampler, { prompt: v.prompt ?? '', steps })) emit(t.bytes)
+    } finally {
+      await backend.close?.()
+    }
+    const st = backend.stats
+    io.stdout('\n')
+    io.stderr(`encrypted: ${st.verified} linear results verified, ${st.rejected} rejected; ${(st.bytesUp / 1024).toFixed(0)} KiB up, ${(st.bytesDown / 1024).toFixed(0)} KiB down; user ${st.userMs.toFixed(0)} ms, miner ${st.minerMs.toFixed(0)} ms\n`)
+  } else {
+    for (const t of generate(createEngine(engineKind, ckpt), tokenizer, sampler, { prompt: v.prompt ?? '', steps })) emit(t.bytes)
+    io.stdout('\n')
+  }
   // As run.c: the timer starts after the first token, so the rate counts the rest.
   if (count > 1) io.stderr(`achieved tok/s: ${((count - 1) / ((performance.now() - start) / 1000)).toFixed(6)}\n`)
 }
@@ -129,10 +153,30 @@ async function cmdEvalQuant (args: string[], io: CliIo): Promise<void> {
   if (v.json !== undefined) await writeFile(v.json, JSON.stringify(report, null, 2) + '\n')
 }
 
+async function cmdPlan (args: string[], io: CliIo): Promise<void> {
+  const v = parse(args, { ...MODEL_OPTIONS, network: { type: 'string' }, naive: { type: 'boolean' }, json: { type: 'string' } })
+  if (v.help === true) return io.stdout('cerberus plan [--model PATH] [--tokenizer PATH] [--network loopback|lan|wan] [--naive] [--json FILE]\n')
+  const network = v.network === undefined ? 'lan' : parseChoice('network', v.network, ['loopback', 'lan', 'wan'] as const)
+  const { ckpt } = await loadModel(v.model, v.tokenizer)
+  const { NETWORKS } = await import('../core/he/index.ts')
+  const { squeezeModel, NAIVE } = await import('../core/squeeze/squeeze.ts')
+  const { planToJson } = await import('../core/squeeze/plan-json.ts')
+  const text = JSON.stringify(planToJson(ckpt.config, squeezeModel(ckpt, v.naive === true ? { ...NAIVE, network: NETWORKS[network] } : { network: NETWORKS[network] })), null, 2) + '\n'
+  if (v.json !== undefined) await writeFile(v.json, text)
+  else io.stdout(text)
+}
+
 async function cmdBenchArgs (args: string[], io: CliIo): Promise<void> {
   const [what, ...rest] = args
   if (what === '--help' || what === '-h' || what === undefined) return io.stdout(BENCH_USAGE)
-  if (what !== 'he') throw new UsageError(`unknown benchmark "${what}" (available: he)`)
+  if (what === 'engine') {
+    const v = parse(rest, { runtime: { type: 'string' }, models: { type: 'string' }, tokens: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } })
+    if (v.help === true) return io.stdout(BENCH_USAGE)
+    const { cmdBenchEngine } = await import('./bench-engine.ts')
+    const { ckpt, tokenizer } = await loadModel(undefined, undefined)
+    return await cmdBenchEngine(v, ckpt, tokenizer, io)
+  }
+  if (what !== 'he') throw new UsageError(`unknown benchmark "${what}" (available: he, engine)`)
   const v = parse(rest, {
     runtime: { type: 'string' },
     network: { type: 'string' },
@@ -157,6 +201,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
       case 'generate': await cmdGenerate(rest, io); return 0
       case 'eval-quant': await cmdEvalQuant(rest, io); return 0
       case 'bench': await cmdBenchArgs(rest, io); return 0
+      case 'plan': await cmdPlan(rest, io); return 0
       case undefined: case 'help': case '--help': case '-h': io.stdout(USAGE); return command === undefined ? 2 : 0
       default: throw new UsageError(`unknown command "${command}"`)
     }

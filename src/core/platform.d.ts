@@ -17,6 +17,8 @@ declare global {
     constructor (label?: string, options?: { fatal?: boolean })
     decode (input?: Uint8Array, options?: { stream?: boolean }): string
   }
+  /** Cryptographic randomness (Freivalds secrets). */
+  const crypto: { getRandomValues: <T extends Uint32Array | Uint8Array>(array: T) => T }
   /** High-resolution time in ms (benchmarks, calibration). */
   const performance: { now: () => number }
   /** The WebAssembly JS API, as far as the HE kernel uses it. */

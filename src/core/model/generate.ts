@@ -44,23 +44,63 @@ export function resolveSteps (steps: number, seqLen: number): number {
 }
 
 /**
+ * The state machine of run.c's generation loop, independent of how (and whether
+ * synchronously) logits are computed: feed the prompt's tokens, then sample; stop after
+ * `steps` positions or when BOS is sampled.
+ */
+export interface GenerationCursor {
+  /** True when no more forward passes are needed. */
+  readonly done: boolean
+  /** The token to feed at `pos`. */
+  readonly token: number
+  /** The position of the next forward pass. */
+  readonly pos: number
+  /** Positions to run in total. */
+  readonly steps: number
+  /** Number of prompt tokens (BOS included). */
+  readonly promptLength: number
+  /** Consume the logits for (token, pos): the emitted token, or undefined when generation stopped on BOS. */
+  advance: (logits: Float32Array) => GeneratedToken | undefined
+}
+
+/** Start a generation: encode the prompt and resolve the step count (run.c's rules). */
+export function startGeneration (tokenizer: Tokenizer, sampler: Sampler, opts: GenerateOptions, seqLen: number): GenerationCursor {
+  const steps = resolveSteps(opts.steps, seqLen)
+  const promptTokens = encode(tokenizer, opts.prompt)
+  let token = promptTokens[0]
+  let pos = 0
+  let stopped = false
+  return {
+    get done () { return stopped || pos >= steps },
+    get token () { return token },
+    get pos () { return pos },
+    steps,
+    promptLength: promptTokens.length,
+    advance (logits) {
+      const fromPrompt = pos < promptTokens.length - 1
+      const next = fromPrompt ? promptTokens[pos + 1] : sample(sampler, logits)
+      pos++
+      if (next === BOS) {
+        stopped = true
+        return undefined
+      }
+      const out = { token: next, pos, bytes: decodePiece(tokenizer, token, next), fromPrompt }
+      token = next
+      return out
+    }
+  }
+}
+
+/**
  * Generate as run.c does: feed the prompt's tokens (starting with BOS), then sample;
  * stop after `steps` positions or when BOS is sampled. Yields each printed token; the
  * concatenated `bytes` plus a final newline is exactly run.c's standard output.
  */
 export function * generate (engine: LogitsEngine, tokenizer: Tokenizer, sampler: Sampler, opts: GenerateOptions): Generator<GeneratedToken> {
-  const steps = resolveSteps(opts.steps, engine.seqLen)
-  const promptTokens = encode(tokenizer, opts.prompt)
-  let token = promptTokens[0]
-  let pos = 0
-  while (pos < steps) {
+  const cursor = startGeneration(tokenizer, sampler, opts, engine.seqLen)
+  while (!cursor.done) {
     opts.signal?.throwIfAborted()
-    const logits = engine.forward(token, pos)
-    const fromPrompt = pos < promptTokens.length - 1
-    const next = fromPrompt ? promptTokens[pos + 1] : sample(sampler, logits)
-    pos++
-    if (next === BOS) break
-    yield { token: next, pos, bytes: decodePiece(tokenizer, token, next), fromPrompt }
-    token = next
+    const t = cursor.advance(engine.forward(cursor.token, cursor.pos))
+    if (t !== undefined) yield t
   }
 }

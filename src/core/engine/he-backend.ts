@@ -1,0 +1,119 @@
+/**
+ * The encrypted backend: every group placed "encrypted" is computed by a miner on
+ * ciphertexts and verified with Freivalds before it is used; "local" groups are computed
+ * in the clear. The same backend serves `he-local` (an in-process miner) and, later, the
+ * mesh (remote miners): only the {@link MinerLink} differs.
+ */
+import type { MatvecPlan } from '../he/plan.ts'
+import { HeJobError, HeWireError } from '../he/errors.ts'
+import { groupKey } from '../model/w8a8.ts'
+import type { SqueezedGroup, SqueezedModel } from '../squeeze/squeeze.ts'
+import { cryptoWords, freivaldsCheck, freivaldsKey, VerificationError, type FreivaldsKey } from '../verify/freivalds.ts'
+import { emptyStats, type LinearBackend } from './backend.ts'
+import { plainIntMatvec, runQuantizedGroup } from './quantized.ts'
+
+/** The user's HE side: encryption and decryption (keys stay inside). */
+export interface HeSession {
+  encrypt: (plan: MatvecPlan, x: Int8Array) => Promise<{ ciphertexts: Uint8Array[], epoch: number }>
+  decrypt: (plan: MatvecPlan, results: Uint8Array[], epoch: number) => Promise<Int32Array>
+  close?: () => void
+}
+
+/** A way to reach a miner that holds the model's matrices. */
+export interface MinerLink {
+  /** A name for errors and reports. */
+  readonly name: string
+  /** Hand the miner a matrix (public weights) under an id. */
+  prepare: (matrixId: string, plan: MatvecPlan, w: Int8Array) => Promise<unknown>
+  /** One job: inputs in, results out (and the miner's compute time when known). */
+  compute: (matrixId: string, inputs: Uint8Array[], jobId: string) => Promise<{ results: Uint8Array[], minerMs?: number }>
+  close?: () => void
+}
+
+/** Options of {@link heBackend}. */
+export interface HeBackendOptions {
+  /** Verify every result with Freivalds (default true). */
+  readonly verify?: boolean
+  /** Random 32-bit words for the Freivalds secrets (default: crypto). */
+  readonly randomWords?: (n: number) => Uint32Array
+  /** Called when a result is rejected, before the VerificationError is thrown. */
+  readonly onRejected?: (e: VerificationError) => void
+}
+
+/** Matrix id of matrix i of a group. */
+export function matrixId (g: SqueezedGroup, i: number): string {
+  return `${g.group}:${g.layer}:${i}`
+}
+
+/** The encrypted backend, once every encrypted matrix is prepared on the miner. */
+export async function heBackend (sq: SqueezedModel, session: HeSession, miner: MinerLink, opts: HeBackendOptions = {}): Promise<LinearBackend> {
+  const stats = emptyStats()
+  const verify = opts.verify ?? true
+  const keys = new Map<string, FreivaldsKey>()
+  for (const g of sq.groups.values()) {
+    if (g.placement !== 'encrypted') continue
+    for (let i = 0; i < g.matrices.length; i++) {
+      const m = g.matrices[i]
+      await miner.prepare(matrixId(g, i), g.plans[i] as MatvecPlan, m.q)
+      if (verify) keys.set(matrixId(g, i), freivaldsKey(m.q, m.rows, m.cols, opts.randomWords ?? cryptoWords))
+    }
+  }
+  let jobs = 0
+  return {
+    name: 'he',
+    stats,
+    async run (req, signal) {
+      signal?.throwIfAborted()
+      const g = sq.groups.get(groupKey(req.group, req.layer))
+      if (g === undefined) throw new RangeError(`no linear group ${req.group} in layer ${req.layer}`)
+      const t0 = performance.now()
+      let minerMs = 0
+      await runQuantizedGroup(g, req, async (grp, i, xq) => {
+        if (grp.placement === 'local') return plainIntMatvec(grp.matrices[i], xq)
+        const plan = grp.plans[i] as MatvecPlan
+        const id = matrixId(grp, i)
+        const job = `${id}#${++jobs}`
+        const { ciphertexts, epoch } = await session.encrypt(plan, xq.slice())
+        stats.bytesUp += ciphertexts.reduce((a, c) => a + c.byteLength, 0)
+        signal?.throwIfAborted()
+        const m0 = performance.now()
+        const { results, minerMs: reported } = await miner.compute(id, ciphertexts, job)
+        minerMs += reported ?? performance.now() - m0
+        stats.bytesDown += results.reduce((a, c) => a + c.byteLength, 0)
+        signal?.throwIfAborted()
+        let y: Int32Array
+        try {
+          y = await session.decrypt(plan, results, epoch)
+        } catch (err) {
+          // A result that cannot be decoded is the miner's fault as much as a wrong one.
+          if (!(err instanceof HeWireError || err instanceof HeJobError)) throw err
+          stats.rejected++
+          const e = new VerificationError(job, miner.name, 'malformed', err)
+          opts.onRejected?.(e)
+          throw e
+        }
+        const key = keys.get(id)
+        if (key !== undefined) {
+          const v0 = performance.now()
+          const ok = freivaldsCheck(key, xq, y)
+          stats.verifyMs += performance.now() - v0
+          if (!ok) {
+            stats.rejected++
+            const e = new VerificationError(job, miner.name)
+            opts.onRejected?.(e)
+            throw e
+          }
+          stats.verified++
+        }
+        return y
+      })
+      stats.minerMs += minerMs
+      stats.userMs += performance.now() - t0 - minerMs
+      stats.groups++
+    },
+    close () {
+      session.close?.()
+      miner.close?.()
+    }
+  }
+}

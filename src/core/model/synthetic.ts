@@ -1,0 +1,50 @@
+/**
+ * Synthetic Llama-shaped checkpoints with seeded random weights, for benchmarks at shapes
+ * we have no weights for (the HE cost does not depend on the weight values).
+ */
+import { parseCheckpoint, type Checkpoint } from './checkpoint.ts'
+
+/** Header of a synthetic model. */
+export interface SyntheticConfig {
+  readonly dim: number
+  readonly hiddenDim: number
+  readonly nLayers: number
+  readonly nHeads: number
+  readonly nKvHeads: number
+  readonly vocabSize: number
+  readonly seqLen: number
+}
+
+/** stories110M's shape: 768-dim, 12 layers, 12 heads, hidden 2048, vocab 32000, context 1024. */
+export const SYNTHETIC_768X12: SyntheticConfig = Object.freeze({ dim: 768, hiddenDim: 2048, nLayers: 12, nHeads: 12, nKvHeads: 12, vocabSize: 32000, seqLen: 1024 })
+
+/**
+ * A version-0 checkpoint (shared classifier) with weights uniform in ±√3·σ (σ = 0.02,
+ * GPT-2-style init) and RMSNorm gains of 1, from a seeded generator.
+ */
+export function syntheticModel (c: SyntheticConfig, seed = 1): Checkpoint {
+  const headSize = c.dim / c.nHeads
+  const kvDim = c.nKvHeads * headSize
+  const L = c.nLayers
+  const counts = [c.vocabSize * c.dim, L * c.dim, L * c.dim * c.dim, L * kvDim * c.dim, L * kvDim * c.dim, L * c.dim * c.dim, L * c.dim, L * c.hiddenDim * c.dim, L * c.dim * c.hiddenDim, L * c.hiddenDim * c.dim, c.dim, c.seqLen * headSize]
+  const floats = counts.reduce((a, b) => a + b, 0)
+  const bytes = new Uint8Array(28 + 4 * floats)
+  const header = new Int32Array(bytes.buffer, 0, 7)
+  header.set([c.dim, c.hiddenDim, c.nLayers, c.nHeads, c.nKvHeads, c.vocabSize, c.seqLen])
+  const w = new Float32Array(bytes.buffer, 28, floats)
+  let a = seed >>> 0
+  const amp = 2 * Math.sqrt(3) * 0.02
+  let off = 0
+  counts.forEach((n, i) => {
+    const isNorm = i === 1 || i === 6 || i === 10
+    for (let k = 0; k < n; k++) {
+      if (isNorm) { w[off + k] = 1; continue }
+      a = (a + 0x6d2b79f5) >>> 0 // mulberry32
+      let t = Math.imul(a ^ (a >>> 15), a | 1)
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+      w[off + k] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) - 0.5) * amp
+    }
+    off += n
+  })
+  return parseCheckpoint(bytes)
+}

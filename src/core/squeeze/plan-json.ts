@@ -1,0 +1,38 @@
+/**
+ * The squeezed plan as JSON (`npx cerberus plan`): per group where it runs and why, the
+ * HE parameters of each matrix, and predicted costs per token.
+ */
+import type { ModelConfig } from '../model/checkpoint.ts'
+import { predictToken, type SqueezedModel } from './squeeze.ts'
+
+const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d
+
+/** A JSON-ready description of a squeezed model. */
+export function planToJson (config: ModelConfig, sq: SqueezedModel): object {
+  const token = predictToken(sq)
+  return {
+    model: { dim: config.dim, hiddenDim: config.hiddenDim, layers: config.nLayers, heads: config.nHeads, kvHeads: config.nKvHeads, vocab: config.vocabSize, sharedClassifier: config.sharedClassifier },
+    network: sq.options.network,
+    steps: { fusion: sq.options.fuse, foldedNorms: sq.options.fold, placement: sq.options.placement, packing: sq.options.fixedNi === undefined ? 'planned per matrix' : `fixed n_i = ${sq.options.fixedNi}` },
+    predictedPerToken: { userMs: round(token.userMs), minerMs: round(token.minerMs), bytesUp: token.bytesUp, bytesDown: token.bytesDown, totalMs: round(token.totalMs) },
+    groups: [...sq.groups.values()].map(g => ({
+      group: g.group,
+      layer: g.layer,
+      placement: g.placement,
+      reason: g.reason,
+      matrices: g.matrices.map((m, i) => {
+        const p = g.plans[i]
+        return {
+          rows: m.rows,
+          cols: m.cols,
+          outputs: g.outputRows[i],
+          he: p === undefined
+            ? null
+            : { preset: p.params.preset.name, polyDegree: p.split.polyDegree, coeffModulusBits: p.params.preset.coeffBits, plainModulusBits: p.params.plainBits, nI: p.split.nI, nO: p.split.nO, chunks: p.split.chunks, blocks: p.split.blocks, resultBits: p.resultBits }
+        }
+      }),
+      predicted: { userMs: round(g.predicted.userMs), minerMs: round(g.predicted.minerMs), bytesUp: g.predicted.bytesUp, bytesDown: g.predicted.bytesDown, totalMs: round(g.predicted.totalMs) },
+      otherPlacement: { totalMs: round(g.alternative.totalMs), bytes: g.alternative.bytesUp + g.alternative.bytesDown }
+    }))
+  }
+}
