@@ -3,15 +3,17 @@
  * report on `window.cerberusBench` (read by the CLI through Playwright).
  */
 import type { BenchReply, BenchRequest } from './bench.worker.ts'
+import { formatEngineBench, type EngineBenchReport } from './engine-bench.ts'
 import { formatHeBench, type HeBenchReport } from './he-bench.ts'
 
 declare global {
-  interface Window { cerberusBench?: { report?: HeBenchReport, error?: string } }
+  interface Window { cerberusBench?: { report?: HeBenchReport | EngineBenchReport, error?: string } }
 }
 
 const q = new URLSearchParams(location.search)
 const request: BenchRequest = {
-  bench: 'he',
+  bench: q.get('bench') === 'engine' ? 'engine' : 'he',
+  tokens: q.has('tokens') ? Number(q.get('tokens')) : undefined,
   shapes: q.get('shapes')?.split(',').map(s => s.split('x').map(Number) as [number, number]),
   network: (q.get('network') ?? 'lan') as BenchRequest['network'],
   reps: q.has('reps') ? Number(q.get('reps')) : undefined
@@ -23,7 +25,7 @@ worker.addEventListener('message', (e: MessageEvent<BenchReply>) => {
   if (m.kind === 'progress') out.textContent += `\n${m.line}`
   else if (m.kind === 'done') {
     window.cerberusBench = { report: m.report }
-    out.textContent = formatHeBench(m.report)
+    out.textContent = 'models' in m.report ? formatEngineBench(m.report) : formatHeBench(m.report)
   } else {
     window.cerberusBench = { error: m.error }
     out.textContent = m.error

@@ -2,7 +2,7 @@
  * `cerberus bench engine [--models stories260K,synthetic-768x12] [--tokens N] [--json FILE]`
  */
 import { writeFile } from 'node:fs/promises'
-import { benchEngineModel, formatEngineBench, type EngineBenchModel } from '../bench/engine-bench.ts'
+import { benchEngineModel, formatEngineBench, type EngineBenchModel, type EngineBenchReport } from '../bench/engine-bench.ts'
 import { loadSeal } from '../core/he/index.ts'
 import { syntheticModel, SYNTHETIC_768X12 } from '../core/model/synthetic.ts'
 import type { Checkpoint, Tokenizer } from '../core/model/index.ts'
@@ -32,7 +32,17 @@ function syntheticTokenizer (vocab: number): Tokenizer {
 
 /** Run `bench engine`. */
 export async function cmdBenchEngine (values: { models?: string, tokens?: string, json?: string, runtime?: string }, stories: Checkpoint, storiesTok: Tokenizer, io: CliIo): Promise<void> {
-  if (values.runtime !== undefined && values.runtime !== 'node') throw new UsageError('bench engine runs in Node (--runtime node); the browser numbers come with the app')
+  if (values.runtime === 'chromium') {
+    // In Chromium: stories260K (the synthetic model's ~1.5 GB does not belong in a tab).
+    const { runBrowserBench } = await import('../node/browser-bench.ts')
+    const q = new URLSearchParams({ bench: 'engine' })
+    if (values.tokens !== undefined) q.set('tokens', String(parseInteger('tokens', values.tokens, 1, 10000)))
+    const report = await runBrowserBench(q) as EngineBenchReport
+    io.stdout(formatEngineBench(report))
+    if (values.json !== undefined) await writeFile(values.json, JSON.stringify(report, null, 2) + '\n')
+    return
+  }
+  if (values.runtime !== undefined && values.runtime !== 'node') throw new UsageError(`--runtime must be one of node, chromium, got "${values.runtime}"`)
   const models = values.models === undefined ? [...MODELS] : values.models.split(',')
   for (const m of models) if (!(MODELS as readonly string[]).includes(m)) throw new UsageError(`--models: unknown model "${m}" (available: ${MODELS.join(', ')})`)
   const tokens = values.tokens === undefined ? undefined : parseInteger('tokens', values.tokens, 1, 10000)

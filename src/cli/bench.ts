@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { calibrateCostModel, loadSeal, NETWORKS } from '../core/he/index.ts'
-import { DEFAULT_SHAPES, formatHeBench, runHeBench } from '../bench/he-bench.ts'
+import { DEFAULT_SHAPES, formatHeBench, runHeBench, type HeBenchReport } from '../bench/he-bench.ts'
 import { parseChoice, parseInteger, UsageError } from './args.ts'
 import type { CliIo } from './main.ts'
 
@@ -47,7 +47,7 @@ export async function cmdBench (values: { runtime?: string, network?: string, sh
     const { runBrowserBench } = await import('../node/browser-bench.ts')
     const q = new URLSearchParams({ bench: 'he', network, shapes: shapes.map(([o, i]) => `${o}x${i}`).join(',') })
     if (reps !== undefined) q.set('reps', String(reps))
-    report = await runBrowserBench(q, { onProgress: line => io.stderr(`${line}\n`) })
+    report = await runBrowserBench(q, { onProgress: line => io.stderr(`${line}\n`) }) as HeBenchReport
   }
   io.stdout(formatHeBench(report))
   if (values.json !== undefined) await writeFile(values.json, JSON.stringify(report, null, 2) + '\n')

@@ -5,6 +5,7 @@
 import { chromium } from '@playwright/test'
 import { createServer } from 'vite'
 import type { HeBenchReport } from '../bench/he-bench.ts'
+import type { EngineBenchReport } from '../bench/engine-bench.ts'
 import { PROJECT_ROOT } from './model-files.ts'
 import { CerberusError } from '../core/errors.ts'
 
@@ -18,8 +19,8 @@ export class BrowserBenchError extends CerberusError {
 /** Flags measured to work here (see docs/01-setup.md): loopback only, no background traffic. */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection', '--use-fake-ui-for-media-stream', '--enable-unsafe-webgpu']
 
-/** Run the HE benchmark in Chromium; `query` is bench.html's query string. */
-export async function runBrowserBench (query: URLSearchParams, opts: { timeoutMs?: number, onProgress?: (line: string) => void } = {}): Promise<HeBenchReport> {
+/** Run a benchmark in Chromium; `query` is bench.html's query string. */
+export async function runBrowserBench (query: URLSearchParams, opts: { timeoutMs?: number, onProgress?: (line: string) => void } = {}): Promise<HeBenchReport | EngineBenchReport> {
   const server = await createServer({ root: PROJECT_ROOT, configFile: `${PROJECT_ROOT}/vite.config.ts`, server: { port: 0, host: '127.0.0.1', strictPort: false }, logLevel: 'error' })
   await server.listen()
   const address = server.httpServer?.address()
@@ -40,7 +41,7 @@ export async function runBrowserBench (query: URLSearchParams, opts: { timeoutMs
     await page.goto(`http://127.0.0.1:${address.port}/bench.html?${query.toString()}`)
     const handle = await page.waitForFunction(() => window.cerberusBench, undefined, { timeout: opts.timeoutMs ?? 600_000 })
     clearInterval(poll)
-    const result = await handle.jsonValue() as { report?: HeBenchReport, error?: string }
+    const result = await handle.jsonValue() as { report?: HeBenchReport | EngineBenchReport, error?: string }
     if (result.report === undefined) throw new BrowserBenchError(`the benchmark failed in Chromium: ${result.error ?? 'no report'}`)
     return result.report
   } finally {
