@@ -6,8 +6,7 @@
  */
 import type { MatvecPlan } from '../he/plan.ts'
 import { HeJobError, HeWireError } from '../he/errors.ts'
-import { groupKey } from '../model/w8a8.ts'
-import type { SqueezedGroup, SqueezedModel } from '../squeeze/squeeze.ts'
+import { groupFor, type SqueezedGroup, type SqueezedModel } from '../squeeze/squeeze.ts'
 import { cryptoWords, freivaldsCheck, freivaldsKey, VerificationError, type FreivaldsKey } from '../verify/freivalds.ts'
 import { emptyStats, type LinearBackend } from './backend.ts'
 import { plainIntMatvec, runQuantizedGroup } from './quantized.ts'
@@ -64,8 +63,7 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
     stats,
     async run (req, signal) {
       signal?.throwIfAborted()
-      const g = sq.groups.get(groupKey(req.group, req.layer))
-      if (g === undefined) throw new RangeError(`no linear group ${req.group} in layer ${req.layer}`)
+      const g = groupFor(sq, req.group, req.layer)
       const t0 = performance.now()
       let minerMs = 0
       await runQuantizedGroup(g, req, async (grp, i, xq) => {

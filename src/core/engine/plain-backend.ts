@@ -2,8 +2,7 @@
  * The `w8a8` backend over a squeezed model: exactly the squeezed weights (fused, folded,
  * quantized) in plaintext integers — the encrypted backend's twin.
  */
-import { groupKey } from '../model/w8a8.ts'
-import type { SqueezedModel } from '../squeeze/squeeze.ts'
+import { groupFor, type SqueezedModel } from '../squeeze/squeeze.ts'
 import { emptyStats, type LinearBackend } from './backend.ts'
 import { plainIntMatvec, runQuantizedGroup } from './quantized.ts'
 
@@ -15,8 +14,7 @@ export function squeezedW8a8Backend (sq: SqueezedModel): LinearBackend {
     stats,
     async run (req, signal) {
       signal?.throwIfAborted()
-      const g = sq.groups.get(groupKey(req.group, req.layer))
-      if (g === undefined) throw new RangeError(`no linear group ${req.group} in layer ${req.layer}`)
+      const g = groupFor(sq, req.group, req.layer)
       const t0 = performance.now()
       await runQuantizedGroup(g, req, (grp, i, xq) => plainIntMatvec(grp.matrices[i], xq))
       stats.userMs += performance.now() - t0

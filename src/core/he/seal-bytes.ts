@@ -98,14 +98,33 @@ export function parseCiphertext (bytes: Uint8Array): CiphertextFields {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const total = checkHeader(dv, 0, 'ciphertext')
   if (total !== bytes.byteLength || total < CT_DATA) throw new HeWireError(`ciphertext: header says ${total} bytes, got ${bytes.byteLength}`)
-  const parmsId = new BigUint64Array(4)
-  for (let i = 0; i < 4; i++) parmsId[i] = dv.getBigUint64(HEADER + 8 * i, true)
+  const { parmsId, polyDegree, limbs, count } = readCiphertextMembers(dv)
   const size = Number(dv.getBigUint64(49, true))
-  const polyDegree = Number(dv.getBigUint64(57, true))
-  const limbs = Number(dv.getBigUint64(65, true))
-  const count = Number(dv.getBigUint64(105, true))
   if (count !== size * polyDegree * limbs || CT_DATA + 8 * count !== total) throw new HeWireError(`ciphertext: ${count} coefficients for size ${size}, N ${polyDegree}, k ${limbs}`)
   return { parmsId, isNtt: dv.getUint8(48) !== 0, size, polyDegree, limbs, words: new Uint32Array(bytes.slice(CT_DATA, total).buffer) }
+}
+
+// The ciphertext members before the data: header, parms_id, is_ntt, size, N, k, scale,
+// correction factor, and the data array's header for `count` coefficients.
+function writeCiphertextMembers (out: Uint8Array, total: number, parmsId: BigUint64Array, isNtt: boolean, size: number, polyDegree: number, limbs: number, count: number): void {
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength)
+  writeHeader(dv, 0, total)
+  for (let i = 0; i < 4; i++) dv.setBigUint64(HEADER + 8 * i, parmsId[i], true)
+  dv.setUint8(48, isNtt ? 1 : 0)
+  dv.setBigUint64(49, BigInt(size), true)
+  dv.setBigUint64(57, BigInt(polyDegree), true)
+  dv.setBigUint64(65, BigInt(limbs), true)
+  dv.setFloat64(73, 1, true)
+  dv.setBigUint64(81, 1n, true)
+  writeHeader(dv, 89, HEADER + 8 + 8 * count)
+  dv.setBigUint64(105, BigInt(count), true)
+}
+
+// parms_id, N and k of a serialized ciphertext (seeded or not)
+function readCiphertextMembers (dv: DataView): { parmsId: BigUint64Array, polyDegree: number, limbs: number, count: number } {
+  const parmsId = new BigUint64Array(4)
+  for (let i = 0; i < 4; i++) parmsId[i] = dv.getBigUint64(HEADER + 8 * i, true)
+  return { parmsId, polyDegree: Number(dv.getBigUint64(57, true)), limbs: Number(dv.getBigUint64(65, true)), count: Number(dv.getBigUint64(105, true)) }
 }
 
 /** Serialize a ciphertext from its fields. */
@@ -113,17 +132,7 @@ export function ciphertextBytes (f: CiphertextFields): Uint8Array {
   const count = f.size * f.polyDegree * f.limbs
   const total = CT_DATA + 8 * count
   const out = new Uint8Array(total)
-  const dv = new DataView(out.buffer)
-  writeHeader(dv, 0, total)
-  for (let i = 0; i < 4; i++) dv.setBigUint64(HEADER + 8 * i, f.parmsId[i], true)
-  dv.setUint8(48, f.isNtt ? 1 : 0)
-  dv.setBigUint64(49, BigInt(f.size), true)
-  dv.setBigUint64(57, BigInt(f.polyDegree), true)
-  dv.setBigUint64(65, BigInt(f.limbs), true)
-  dv.setFloat64(73, 1, true)
-  dv.setBigUint64(81, 1n, true)
-  writeHeader(dv, 89, HEADER + 8 + 8 * count)
-  dv.setBigUint64(105, BigInt(count), true)
+  writeCiphertextMembers(out, total, f.parmsId, f.isNtt, f.size, f.polyDegree, f.limbs, count)
   out.set(new Uint8Array(f.words.buffer, f.words.byteOffset, 8 * count), CT_DATA)
   return out
 }
@@ -144,11 +153,7 @@ export function parseSeeded (bytes: Uint8Array): SeededFields {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const total = checkHeader(dv, 0, 'seeded ciphertext')
   if (total !== bytes.byteLength) throw new HeWireError(`seeded ciphertext: header says ${total} bytes, got ${bytes.byteLength}`)
-  const parmsId = new BigUint64Array(4)
-  for (let i = 0; i < 4; i++) parmsId[i] = dv.getBigUint64(HEADER + 8 * i, true)
-  const polyDegree = Number(dv.getBigUint64(57, true))
-  const limbs = Number(dv.getBigUint64(65, true))
-  const count = Number(dv.getBigUint64(105, true))
+  const { parmsId, polyDegree, limbs, count } = readCiphertextMembers(dv)
   if (count !== polyDegree * limbs || CT_DATA + 8 * count + SEED_BLOB_BYTES !== total) throw new HeWireError('seeded ciphertext: unexpected layout (expected c0 and a seed)')
   return {
     parmsId,
@@ -164,17 +169,7 @@ export function seededBytes (f: SeededFields): Uint8Array {
   const count = f.polyDegree * f.limbs
   const total = CT_DATA + 8 * count + SEED_BLOB_BYTES
   const out = new Uint8Array(total)
-  const dv = new DataView(out.buffer)
-  writeHeader(dv, 0, total)
-  for (let i = 0; i < 4; i++) dv.setBigUint64(HEADER + 8 * i, f.parmsId[i], true)
-  dv.setUint8(48, 0)
-  dv.setBigUint64(49, 2n, true)
-  dv.setBigUint64(57, BigInt(f.polyDegree), true)
-  dv.setBigUint64(65, BigInt(f.limbs), true)
-  dv.setFloat64(73, 1, true)
-  dv.setBigUint64(81, 1n, true)
-  writeHeader(dv, 89, HEADER + 8 + 8 * count)
-  dv.setBigUint64(105, BigInt(count), true)
+  writeCiphertextMembers(out, total, f.parmsId, false, 2, f.polyDegree, f.limbs, count)
   out.set(new Uint8Array(f.c0.buffer, f.c0.byteOffset, 8 * count), CT_DATA)
   out.set(f.seedBlob, CT_DATA + 8 * count)
   return out

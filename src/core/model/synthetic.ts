@@ -2,18 +2,10 @@
  * Synthetic Llama-shaped checkpoints with seeded random weights, for benchmarks at shapes
  * we have no weights for (the HE cost does not depend on the weight values).
  */
-import { parseCheckpoint, type Checkpoint } from './checkpoint.ts'
+import { parseCheckpoint, type Checkpoint, type ModelConfig } from './checkpoint.ts'
 
-/** Header of a synthetic model. */
-export interface SyntheticConfig {
-  readonly dim: number
-  readonly hiddenDim: number
-  readonly nLayers: number
-  readonly nHeads: number
-  readonly nKvHeads: number
-  readonly vocabSize: number
-  readonly seqLen: number
-}
+/** Header of a synthetic model (the checkpoint header's fields). */
+export type SyntheticConfig = Pick<ModelConfig, 'dim' | 'hiddenDim' | 'nLayers' | 'nHeads' | 'nKvHeads' | 'vocabSize' | 'seqLen'>
 
 /** stories110M's shape: 768-dim, 12 layers, 12 heads, hidden 2048, vocab 32000, context 1024. */
 export const SYNTHETIC_768X12: SyntheticConfig = Object.freeze({ dim: 768, hiddenDim: 2048, nLayers: 12, nHeads: 12, nKvHeads: 12, vocabSize: 32000, seqLen: 1024 })

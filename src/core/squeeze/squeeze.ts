@@ -174,3 +174,10 @@ export function predictToken (sq: SqueezedModel): GroupPrediction {
   }
   return { userMs, minerMs, bytesUp, bytesDown, totalMs }
 }
+
+/** The compiled group a forward-pass request refers to. */
+export function groupFor (sq: SqueezedModel, group: LinearGroup, layer: number): SqueezedGroup {
+  const g = sq.groups.get(groupKey(group, layer))
+  if (g === undefined) throw new RangeError(`no linear group ${group} in layer ${layer}`)
+  return g
+}
