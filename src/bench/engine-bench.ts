@@ -39,6 +39,8 @@ export interface EngineBenchModel {
   /** naive / squeezed per-token time, he-local, same run. */
   readonly squeezeSpeedup: number
   readonly plan: { readonly encryptedGroups: number, readonly localGroups: number, readonly network: string }
+  /** What each squeezing step buys, predicted per token (cumulative, naive first). */
+  readonly squeezeSteps: ReadonlyArray<{ readonly step: string, readonly predictedMsPerToken: number, readonly bytesPerToken: number }>
 }
 
 /** The report. */
@@ -93,6 +95,17 @@ export async function benchEngineModel (seal: Seal, name: string, ckpt: Checkpoi
   const naive = await heRun(seal, ckpt, tok, { ...NAIVE, network }, Math.min(steps, opts.naiveTokens ?? 2))
   const naiveMs = naive.ms / naive.tokens.length
   const squeezedMs = he.ms / n
+  const ladder: Array<[string, SqueezeOptions]> = [
+    ['naive: no fusion, no folding, all encrypted, n_i = 32', { ...NAIVE, network }],
+    ['+ fusion', { ...NAIVE, fuse: true, network }],
+    ['+ folding', { ...NAIVE, fuse: true, fold: true, network }],
+    ['+ placement', { fuse: true, fold: true, placement: 'auto', fixedNi: 32, network }],
+    ['+ planned packing (the squeezed plan)', { network }]
+  ]
+  const squeezeSteps = ladder.map(([step, o]) => {
+    const p = predictToken(squeezeModel(ckpt, o))
+    return { step, predictedMsPerToken: p.totalMs, bytesPerToken: p.bytesUp + p.bytesDown }
+  })
   let encryptedGroups = 0
   for (const g of sq.groups.values()) if (g.placement === 'encrypted') encryptedGroups++
   const f32TokPerS = f32Tokens / (f32Ms / 1000)
@@ -117,7 +130,8 @@ export async function benchEngineModel (seal: Seal, name: string, ckpt: Checkpoi
     naiveMsPerToken: naiveMs,
     squeezedMsPerToken: squeezedMs,
     squeezeSpeedup: naiveMs / squeezedMs,
-    plan: { encryptedGroups, localGroups: sq.groups.size - encryptedGroups, network: network.name }
+    plan: { encryptedGroups, localGroups: sq.groups.size - encryptedGroups, network: network.name },
+    squeezeSteps
   }
 }
 
@@ -131,6 +145,10 @@ export function formatEngineBench (r: EngineBenchReport): string {
   ]
   for (const m of r.models) {
     lines.push(`| ${m.model} | ${m.tokens} | ${m.f32TokPerS.toFixed(1)} | ${m.w8a8TokPerS.toFixed(1)} | ${m.heTokPerS.toFixed(2)} | ${m.ratio.toFixed(1)}× | ${m.userMsPerToken.toFixed(1)} | ${m.minerMsPerToken.toFixed(1)} | ${(100 * m.verifyShare).toFixed(2)} % | ${(m.bytesUpPerToken / 1024).toFixed(0)} / ${(m.bytesDownPerToken / 1024).toFixed(0)} | ${m.timeToFirstTokenMs.toFixed(0)} | ${m.tokensMatch ? 'yes' : '**NO**'} | ${m.naiveMsPerToken.toFixed(0)} | ${m.squeezedMsPerToken.toFixed(0)} | ${m.squeezeSpeedup.toFixed(2)}× |`)
+  }
+  for (const m of r.models) {
+    lines.push('', `What each squeezing step buys for ${m.model} (predicted per token, plan for "${m.plan.network}"):`, '', '| step | ms / token | KiB / token |', '|---|---|---|')
+    for (const s of m.squeezeSteps) lines.push(`| ${s.step} | ${s.predictedMsPerToken.toFixed(1)} | ${(s.bytesPerToken / 1024).toFixed(0)} |`)
   }
   return lines.join('\n') + '\n'
 }
