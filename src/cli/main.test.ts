@@ -137,6 +137,15 @@ describe('cerberus bench he', () => {
 })
 
 describe('cerberus generate --engine he', () => {
+  it('the issue\'s command: --temperature 0 --steps 200 --engine he prints exactly --engine w8a8', async () => {
+    const args = ['--model', MODEL, '--tokenizer', TOK, '--temperature', '0', '--steps', '200']
+    const he = await cli('generate', ...args, '--engine', 'he')
+    const w8 = await cli('generate', ...args, '--engine', 'w8a8')
+    expect(he.code).toBe(0)
+    expect(he.out).toBe(w8.out)
+    expect(he.out.length).toBeGreaterThan(500)
+  })
+
   it('prints exactly what --engine w8a8 prints (greedy, and seeded sampling from a prompt)', async () => {
     for (const args of [['--temperature', '0', '--steps', '40'], ['--temperature', '1', '--topp', '0.9', '--seed', '7', '--steps', '40', '--prompt', 'The cat']]) {
       const he = await cli('generate', '--engine', 'he', ...args)
