@@ -143,7 +143,7 @@ describe('cerberus generate --engine he', () => {
     const w8 = await cli('generate', ...args, '--engine', 'w8a8')
     expect(he.code).toBe(0)
     expect(he.out).toBe(w8.out)
-    expect(he.out.length).toBeGreaterThan(500)
+    expect(he.out.length).toBeGreaterThan(400) // 200 tokens of story
   })
 
   it('prints exactly what --engine w8a8 prints (greedy, and seeded sampling from a prompt)', async () => {
