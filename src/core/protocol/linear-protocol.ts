@@ -1,0 +1,289 @@
+/**
+ * The job protocol `/cerberus/linear/1.0.0`: one typed schema for encrypted linear jobs
+ * between a user and a miner, as length-prefixed binary frames.
+ *
+ * Every size is bounded by a named constant, and `decodeMessage` validates everything —
+ * version, type, string lengths and encoding, counts, sizes, the plan, that nothing is
+ * left over — before any byte can reach SEAL. Ciphertexts travel as raw bytes (the HE
+ * wire format of src/core/he/wire.ts), never base64 or JSON. Jobs are idempotent: the same
+ * request may be sent to another miner, and two honest miners answer identical bytes.
+ *
+ * Frame: unsigned LEB128 length, then the body. Body (little-endian):
+ *   u8 version (1) | u8 type
+ *   type 1, request: str session | str job | str matrix | plan | u16 n | n × (u32 len | bytes)
+ *   type 2, result:  str job | u16 n | n × (u32 len | bytes)
+ *   type 3, error:   str job | str code | str message
+ *   str = u16 byte length | UTF-8;  plan = u32 dOut | u32 dIn | str preset | u32 nI
+ */
+import { CerberusError } from '../errors.ts'
+import { planFromData, type PlanData } from '../he/plan.ts'
+
+/** The libp2p protocol id. */
+export const LINEAR_PROTOCOL = '/cerberus/linear/1.0.0'
+/** Body format version. */
+export const LINEAR_PROTOCOL_VERSION = 1
+/**
+ * Largest frame: a 4096×4096 job is ~1 MiB each way at N = 2048; 32 MiB leaves room for
+ * wide FFNs while bounding what one peer can make another buffer.
+ */
+export const MAX_FRAME_BYTES = 32 << 20
+/** Most ciphertexts in one message (a 28,672-row FFN at n_o = 16 needs 1,792). */
+export const MAX_CIPHERTEXTS = 4096
+/** Largest single ciphertext (N = 16384, 60-bit coefficients, plus headers). */
+export const MAX_CIPHERTEXT_BYTES = 1 << 20
+/** Identifiers (session, job, matrix): short printable names. */
+export const MAX_ID_BYTES = 128
+/** Error codes and preset names. */
+export const MAX_CODE_BYTES = 64
+/** Human-readable error messages. */
+export const MAX_MESSAGE_BYTES = 1024
+
+/** A malformed or oversized frame or message. */
+export class ProtocolError extends CerberusError {
+  constructor (message: string) {
+    super('PROTOCOL', message)
+  }
+}
+
+/** User → miner: compute a linear job. */
+export interface LinearRequest {
+  readonly type: 'request'
+  readonly session: string
+  readonly job: string
+  readonly matrix: string
+  readonly plan: PlanData
+  readonly ciphertexts: Uint8Array[]
+}
+
+/** Miner → user: the result ciphertexts. */
+export interface LinearResult {
+  readonly type: 'result'
+  readonly job: string
+  readonly ciphertexts: Uint8Array[]
+}
+
+/** Miner → user: the job failed (a typed error: code + message). */
+export interface LinearError {
+  readonly type: 'error'
+  readonly job: string
+  readonly code: string
+  readonly message: string
+}
+
+/** Every message of the protocol. */
+export type LinearMessage = LinearRequest | LinearResult | LinearError
+
+const TYPE = { request: 1, result: 2, error: 3 } as const
+const enc = new TextEncoder()
+const dec = new TextDecoder('utf-8', { fatal: true })
+
+class Writer {
+  private buf = new Uint8Array(256)
+  private dv = new DataView(this.buf.buffer)
+  len = 0
+  private ensure (n: number): void {
+    if (this.len + n <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < this.len + n) size *= 2
+    const next = new Uint8Array(size)
+    next.set(this.buf.subarray(0, this.len))
+    this.buf = next
+    this.dv = new DataView(next.buffer)
+  }
+
+  u8 (v: number): void { this.ensure(1); this.buf[this.len++] = v }
+  u16 (v: number): void { this.ensure(2); this.dv.setUint16(this.len, v, true); this.len += 2 }
+  u32 (v: number): void { this.ensure(4); this.dv.setUint32(this.len, v, true); this.len += 4 }
+  bytes (b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.len); this.len += b.length }
+  str (s: string, max: number, what: string): void {
+    const b = enc.encode(s)
+    if (b.length > max) throw new ProtocolError(`${what} is ${b.length} bytes, more than ${max}`)
+    this.u16(b.length)
+    this.bytes(b)
+  }
+
+  blobs (list: readonly Uint8Array[]): void {
+    if (list.length > MAX_CIPHERTEXTS) throw new ProtocolError(`${list.length} ciphertexts, more than ${MAX_CIPHERTEXTS}`)
+    this.u16(list.length)
+    for (const b of list) {
+      if (b.length > MAX_CIPHERTEXT_BYTES) throw new ProtocolError(`a ciphertext of ${b.length} bytes, more than ${MAX_CIPHERTEXT_BYTES}`)
+      this.u32(b.length)
+      this.bytes(b)
+    }
+  }
+
+  done (): Uint8Array { return this.buf.slice(0, this.len) }
+}
+
+class Reader {
+  private pos = 0
+  private readonly dv: DataView
+  private readonly buf: Uint8Array
+  constructor (buf: Uint8Array) {
+    this.buf = buf
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+  }
+
+  private need (n: number, what: string): void {
+    if (this.pos + n > this.buf.length) throw new ProtocolError(`message ends inside ${what}`)
+  }
+
+  u8 (what: string): number { this.need(1, what); return this.buf[this.pos++] }
+  u16 (what: string): number { this.need(2, what); const v = this.dv.getUint16(this.pos, true); this.pos += 2; return v }
+  u32 (what: string): number { this.need(4, what); const v = this.dv.getUint32(this.pos, true); this.pos += 4; return v }
+  str (max: number, what: string): string {
+    const n = this.u16(`the length of ${what}`)
+    if (n > max) throw new ProtocolError(`${what} is ${n} bytes, more than ${max}`)
+    this.need(n, what)
+    try {
+      return dec.decode(this.buf.subarray(this.pos, (this.pos += n)))
+    } catch {
+      throw new ProtocolError(`${what} is not valid UTF-8`)
+    }
+  }
+
+  blobs (): Uint8Array[] {
+    const n = this.u16('the ciphertext count')
+    if (n > MAX_CIPHERTEXTS) throw new ProtocolError(`${n} ciphertexts, more than ${MAX_CIPHERTEXTS}`)
+    const out: Uint8Array[] = []
+    for (let i = 0; i < n; i++) {
+      const len = this.u32(`the length of ciphertext ${i}`)
+      if (len > MAX_CIPHERTEXT_BYTES) throw new ProtocolError(`ciphertext ${i} is ${len} bytes, more than ${MAX_CIPHERTEXT_BYTES}`)
+      this.need(len, `ciphertext ${i}`)
+      out.push(this.buf.slice(this.pos, (this.pos += len)))
+    }
+    return out
+  }
+
+  end (): void {
+    if (this.pos !== this.buf.length) throw new ProtocolError(`${this.buf.length - this.pos} bytes after the end of the message`)
+  }
+}
+
+/** Encode a message body (without the length prefix). */
+export function encodeMessage (m: LinearMessage): Uint8Array {
+  const w = new Writer()
+  w.u8(LINEAR_PROTOCOL_VERSION)
+  w.u8(TYPE[m.type])
+  if (m.type === 'request') {
+    w.str(m.session, MAX_ID_BYTES, 'the session id')
+    w.str(m.job, MAX_ID_BYTES, 'the job id')
+    w.str(m.matrix, MAX_ID_BYTES, 'the matrix id')
+    w.u32(m.plan.dOut)
+    w.u32(m.plan.dIn)
+    w.str(m.plan.preset, MAX_CODE_BYTES, 'the preset name')
+    w.u32(m.plan.nI)
+    w.blobs(m.ciphertexts)
+  } else if (m.type === 'result') {
+    w.str(m.job, MAX_ID_BYTES, 'the job id')
+    w.blobs(m.ciphertexts)
+  } else {
+    w.str(m.job, MAX_ID_BYTES, 'the job id')
+    w.str(m.code, MAX_CODE_BYTES, 'the error code')
+    w.str(m.message.slice(0, MAX_MESSAGE_BYTES / 4), MAX_MESSAGE_BYTES, 'the error message')
+  }
+  const body = w.done()
+  if (body.length > MAX_FRAME_BYTES) throw new ProtocolError(`a message of ${body.length} bytes is more than ${MAX_FRAME_BYTES}`)
+  return body
+}
+
+/**
+ * Decode and validate a message body.
+ * @throws {ProtocolError} for anything malformed, oversized or unknown — and nothing else.
+ */
+export function decodeMessage (body: Uint8Array): LinearMessage {
+  if (body.length > MAX_FRAME_BYTES) throw new ProtocolError(`a message of ${body.length} bytes is more than ${MAX_FRAME_BYTES}`)
+  const r = new Reader(body)
+  const version = r.u8('the version')
+  if (version !== LINEAR_PROTOCOL_VERSION) throw new ProtocolError(`protocol version ${version}, expected ${LINEAR_PROTOCOL_VERSION}`)
+  const type = r.u8('the message type')
+  let m: LinearMessage
+  if (type === TYPE.request) {
+    const session = r.str(MAX_ID_BYTES, 'the session id')
+    const job = r.str(MAX_ID_BYTES, 'the job id')
+    const matrix = r.str(MAX_ID_BYTES, 'the matrix id')
+    const plan: PlanData = { dOut: r.u32('the plan'), dIn: r.u32('the plan'), preset: r.str(MAX_CODE_BYTES, 'the preset name'), nI: r.u32('the plan') }
+    try {
+      planFromData(plan)
+    } catch (err) {
+      throw new ProtocolError(`invalid plan: ${(err as Error).message}`)
+    }
+    m = { type: 'request', session, job, matrix, plan, ciphertexts: r.blobs() }
+  } else if (type === TYPE.result) {
+    m = { type: 'result', job: r.str(MAX_ID_BYTES, 'the job id'), ciphertexts: r.blobs() }
+  } else if (type === TYPE.error) {
+    m = { type: 'error', job: r.str(MAX_ID_BYTES, 'the job id'), code: r.str(MAX_CODE_BYTES, 'the error code'), message: r.str(MAX_MESSAGE_BYTES, 'the error message') }
+  } else {
+    throw new ProtocolError(`unknown message type ${type}`)
+  }
+  r.end()
+  return m
+}
+
+/** Prefix a body with its unsigned LEB128 length (the libp2p length-prefix convention). */
+export function frame (body: Uint8Array): Uint8Array {
+  const prefix: number[] = []
+  let n = body.length
+  do {
+    let b = n & 0x7f
+    n = Math.floor(n / 128)
+    if (n > 0) b |= 0x80
+    prefix.push(b)
+  } while (n > 0)
+  const out = new Uint8Array(prefix.length + body.length)
+  out.set(prefix)
+  out.set(body, prefix.length)
+  return out
+}
+
+/**
+ * Incremental frame decoder: push chunks as they arrive, take whole bodies out. A declared
+ * length above {@link MAX_FRAME_BYTES} fails at once (before buffering it), so a peer
+ * cannot make us hold more than one bounded frame.
+ */
+export class FrameDecoder {
+  private chunks: Uint8Array[] = []
+  private buffered = 0
+
+  /** Add bytes; returns every complete frame body now available. */
+  push (chunk: Uint8Array): Uint8Array[] {
+    this.chunks.push(chunk)
+    this.buffered += chunk.length
+    const out: Uint8Array[] = []
+    for (;;) {
+      const all = this.chunks.length === 1 ? this.chunks[0] : this.concat()
+      let len = 0
+      let shift = 1
+      let i = 0
+      let complete = false
+      while (i < all.length && i < 5) {
+        const b = all[i++]
+        len += (b & 0x7f) * shift
+        shift *= 128
+        if ((b & 0x80) === 0) { complete = true; break }
+      }
+      if (!complete) {
+        if (i >= 5) throw new ProtocolError('frame length prefix longer than 5 bytes')
+        return out
+      }
+      if (len > MAX_FRAME_BYTES) throw new ProtocolError(`frame of ${len} bytes announced, more than ${MAX_FRAME_BYTES}`)
+      if (all.length < i + len) return out
+      out.push(all.slice(i, i + len))
+      const rest = all.subarray(i + len)
+      this.chunks = rest.length > 0 ? [rest] : []
+      this.buffered = rest.length
+      if (rest.length === 0) return out
+    }
+  }
+
+  /** Bytes held for an incomplete frame. */
+  get pending (): number { return this.buffered }
+
+  private concat (): Uint8Array {
+    const all = new Uint8Array(this.buffered)
+    let o = 0
+    for (const c of this.chunks) { all.set(c, o); o += c.length }
+    this.chunks = [all]
+    return all
+  }
+}
