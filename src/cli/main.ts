@@ -25,6 +25,7 @@ Commands:
   bench he     benchmark the encrypted matvec (Node or Chromium)
   bench engine benchmark private generation (stories260K and a 768-dim 12-layer model)
   plan         print the squeezed encrypted plan of a model as JSON
+  relay        run the signaling relay (--port 9090, --health-port, --key-file)
 
 Model options (both commands):
   --model PATH        llama2.c checkpoint (default: <model dir>/${DEFAULT_MODEL_FILES.checkpoint})
@@ -153,6 +154,21 @@ async function cmdEvalQuant (args: string[], io: CliIo): Promise<void> {
   if (v.json !== undefined) await writeFile(v.json, JSON.stringify(report, null, 2) + '\n')
 }
 
+async function cmdRelay (args: string[], io: CliIo, until?: Promise<void>): Promise<void> {
+  const v = parse(args, { port: { type: 'string' }, 'health-port': { type: 'string' }, 'key-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } })
+  if (v.help === true) return io.stdout('cerberus relay [--port 9090] [--health-port PORT+1] [--key-file PATH]\n')
+  const port = v.port === undefined ? 9090 : parseInteger('port', v.port, 0, 65535)
+  const healthPort = v['health-port'] === undefined ? undefined : parseInteger('health-port', v['health-port'], 0, 65535)
+  const { startRelay } = await import('../../signaling-server/relay.ts')
+  const relay = await startRelay({ port, healthPort, keyFile: v['key-file'] })
+  io.stdout(`relay ready: ${relay.multiaddrs.join(' ')}\nhealth: ${relay.healthUrl}\n`)
+  await (until ?? new Promise<void>(resolve => {
+    process.once('SIGINT', () => { resolve() })
+    process.once('SIGTERM', () => { resolve() })
+  }))
+  await relay.stop()
+}
+
 async function cmdPlan (args: string[], io: CliIo): Promise<void> {
   const v = parse(args, { ...MODEL_OPTIONS, network: { type: 'string' }, naive: { type: 'boolean' }, json: { type: 'string' } })
   if (v.help === true) return io.stdout('cerberus plan [--model PATH] [--tokenizer PATH] [--network loopback|lan|wan] [--naive] [--json FILE]\n')
@@ -202,6 +218,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
       case 'eval-quant': await cmdEvalQuant(rest, io); return 0
       case 'bench': await cmdBenchArgs(rest, io); return 0
       case 'plan': await cmdPlan(rest, io); return 0
+      case 'relay': await cmdRelay(rest, io); return 0
       case undefined: case 'help': case '--help': case '-h': io.stdout(USAGE); return command === undefined ? 2 : 0
       default: throw new UsageError(`unknown command "${command}"`)
     }

@@ -1,0 +1,176 @@
+/**
+ * The Cerberus relay: a libp2p node that only helps peers find and reach each other.
+ *
+ * - WebSockets listener (browsers and Node peers dial it);
+ * - circuit-relay-v2 server, so browsers can exchange the WebRTC handshake through it —
+ *   relayed connections are limited (2 minutes, 128 KiB) so that job traffic cannot flow
+ *   through the relay: it relays handshakes, not jobs;
+ * - gossipsub, so miner announcements reach every peer;
+ * - identify and ping;
+ * - a stable identity from a key file (created on first start), so peers can keep its
+ *   address;
+ * - `GET /health` on a separate loopback HTTP port: JSON with peer count, reservations,
+ *   uptime.
+ */
+import { existsSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { gossipsub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import { noise } from '@libp2p/noise'
+import { ping } from '@libp2p/ping'
+import { webSockets } from '@libp2p/websockets'
+import { yamux } from '@libp2p/yamux'
+import type { PrivateKey } from '@libp2p/interface'
+import { createLibp2p } from 'libp2p'
+import { CerberusError } from '../src/core/errors.ts'
+
+/** The relay could not start (port in use, unreadable key file, ...). */
+export class RelayError extends CerberusError {
+  constructor (message: string, cause?: unknown) {
+    super('RELAY', message, { cause })
+  }
+}
+
+/**
+ * Limits, and why.
+ * - Reservations: one per browser that wants to be reachable; each costs the relay a
+ *   little state. 1,024 is far above what a 2-core relay's users need at once and bounds
+ *   its memory.
+ * - Relayed connections: 2 minutes and 128 KiB each, enough for a WebRTC handshake (a few
+ *   KiB), far too little for encrypted inference (~0.5 MiB per token on stories260K).
+ * - Connections: 512 in total, and at most 5 new inbound connections per second per host,
+ *   so one misbehaving peer cannot exhaust the relay.
+ * - Pubsub messages: announcements are < 1 KiB; anything above 64 KiB is dropped.
+ */
+export const RELAY_LIMITS = Object.freeze({
+  maxReservations: 1024,
+  relayedDurationMs: 2 * 60 * 1000,
+  relayedDataBytes: 128n * 1024n,
+  maxConnections: 512,
+  inboundConnectionThreshold: 5,
+  maxPubsubMessageBytes: 64 * 1024
+})
+
+/** Options of {@link startRelay}. */
+export interface RelayOptions {
+  /** WebSockets port (0 = any free port). Default 9090. */
+  readonly port?: number
+  /** Port of the `/health` HTTP endpoint (0 = any free port). Default port + 1. */
+  readonly healthPort?: number
+  /** Listen address; default 127.0.0.1. */
+  readonly host?: string
+  /** Where the relay's private key lives; created if absent. Without it, a fresh identity per start. */
+  readonly keyFile?: string
+}
+
+/** A running relay. */
+export interface Relay {
+  readonly peerId: string
+  /** Dialable addresses, e.g. /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3… */
+  readonly multiaddrs: string[]
+  readonly healthUrl: string
+  /** What `/health` reports. */
+  health: () => RelayHealth
+  stop: () => Promise<void>
+}
+
+/** The `/health` document. */
+export interface RelayHealth {
+  readonly status: 'ok'
+  readonly peerId: string
+  readonly peers: number
+  readonly reservations: number
+  readonly uptimeSeconds: number
+  readonly addresses: string[]
+}
+
+async function loadKey (keyFile: string | undefined): Promise<PrivateKey> {
+  if (keyFile === undefined) return await generateKeyPair('Ed25519')
+  if (existsSync(keyFile)) {
+    try {
+      return privateKeyFromProtobuf(new Uint8Array(await readFile(keyFile)))
+    } catch (err) {
+      throw new RelayError(`the key file ${keyFile} is not a libp2p private key (${(err as Error).message}); remove it to create a new identity`, err)
+    }
+  }
+  const key = await generateKeyPair('Ed25519')
+  await writeFile(keyFile, privateKeyToProtobuf(key), { mode: 0o600 })
+  return key
+}
+
+/** Start a relay. @throws {RelayError} when a port is taken or the key file is bad. */
+export async function startRelay (opts: RelayOptions = {}): Promise<Relay> {
+  const host = opts.host ?? '127.0.0.1'
+  const port = opts.port ?? 9090
+  const privateKey = await loadKey(opts.keyFile)
+  const started = Date.now()
+  let node
+  try {
+    node = await createLibp2p({
+      privateKey,
+      addresses: { listen: [`/ip4/${host}/tcp/${port}/ws`] },
+      transports: [webSockets()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionManager: { maxConnections: RELAY_LIMITS.maxConnections, inboundConnectionThreshold: RELAY_LIMITS.inboundConnectionThreshold },
+      // Peers here are on loopback / private addresses: allow dialling them.
+      connectionGater: { denyDialMultiaddr: () => false },
+      services: {
+        identify: identify(),
+        ping: ping(),
+        relay: circuitRelayServer({
+          reservations: {
+            maxReservations: RELAY_LIMITS.maxReservations,
+            defaultDurationLimit: RELAY_LIMITS.relayedDurationMs,
+            defaultDataLimit: RELAY_LIMITS.relayedDataBytes
+          }
+        }),
+        pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, maxInboundDataLength: RELAY_LIMITS.maxPubsubMessageBytes })
+      }
+    })
+  } catch (err) {
+    const msg = (err as Error).message
+    throw new RelayError(/EADDRINUSE|address already in use/i.test(msg) ? `port ${port} is already in use; pick another with --port` : `the relay could not start: ${msg}`, err)
+  }
+  const relay = node.services.relay as CircuitRelayService
+  const health = (): RelayHealth => ({
+    status: 'ok',
+    peerId: node.peerId.toString(),
+    peers: node.getPeers().length,
+    reservations: relay.reservations.size,
+    uptimeSeconds: Math.round((Date.now() - started) / 1000),
+    addresses: node.getMultiaddrs().map(String)
+  })
+  const server: Server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'access-control-allow-origin': '*' }).end(JSON.stringify(health()))
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('the relay serves only GET /health\n')
+    }
+  })
+  const healthPort = opts.healthPort ?? (port === 0 ? 0 : port + 1)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(new RelayError(err.code === 'EADDRINUSE' ? `health port ${healthPort} is already in use; pick another with --health-port` : `the health endpoint could not start: ${err.message}`, err))
+    })
+    server.listen(healthPort, host, resolve)
+  }).catch(async (err: unknown) => {
+    await node.stop()
+    throw err
+  })
+  const addr = server.address()
+  const boundHealth = typeof addr === 'object' && addr !== null ? addr.port : healthPort
+  return {
+    peerId: node.peerId.toString(),
+    multiaddrs: node.getMultiaddrs().map(String),
+    healthUrl: `http://${host}:${boundHealth}/health`,
+    health,
+    async stop () {
+      await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+      await node.stop()
+    }
+  }
+}
