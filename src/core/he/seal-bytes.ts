@@ -15,6 +15,7 @@
  * Coefficients travel as pairs of u32 words (lo, hi) in a Uint32Array, so that nothing
  * here needs BigInt.
  */
+import { copyOf } from '../bytes.ts'
 import { HeWireError } from './errors.ts'
 
 const MAGIC = 0xa15e
@@ -74,7 +75,7 @@ export function plaintextCoefficients (bytes: Uint8Array, polyDegree: number): U
   checkHeader(dv, 0, 'plaintext')
   const count = Number(dv.getBigUint64(80, true))
   if (count > polyDegree || PT_DATA + 8 * count > bytes.byteLength) throw new HeWireError(`plaintext: ${count} coefficients do not fit`)
-  const words = new Uint32Array(bytes.slice(PT_DATA, PT_DATA + 8 * count).buffer)
+  const words = new Uint32Array(copyOf(bytes, PT_DATA, PT_DATA + 8 * count).buffer)
   const out = new Uint32Array(polyDegree)
   for (let i = 0; i < count; i++) out[i] = words[2 * i]
   return out
@@ -101,7 +102,7 @@ export function parseCiphertext (bytes: Uint8Array): CiphertextFields {
   const { parmsId, polyDegree, limbs, count } = readCiphertextMembers(dv)
   const size = Number(dv.getBigUint64(49, true))
   if (count !== size * polyDegree * limbs || CT_DATA + 8 * count !== total) throw new HeWireError(`ciphertext: ${count} coefficients for size ${size}, N ${polyDegree}, k ${limbs}`)
-  return { parmsId, isNtt: dv.getUint8(48) !== 0, size, polyDegree, limbs, words: new Uint32Array(bytes.slice(CT_DATA, total).buffer) }
+  return { parmsId, isNtt: dv.getUint8(48) !== 0, size, polyDegree, limbs, words: new Uint32Array(copyOf(bytes, CT_DATA, total).buffer) }
 }
 
 // The ciphertext members before the data: header, parms_id, is_ntt, size, N, k, scale,
@@ -159,8 +160,8 @@ export function parseSeeded (bytes: Uint8Array): SeededFields {
     parmsId,
     polyDegree,
     limbs,
-    c0: new Uint32Array(bytes.slice(CT_DATA, CT_DATA + 8 * count).buffer),
-    seedBlob: bytes.slice(CT_DATA + 8 * count)
+    c0: new Uint32Array(copyOf(bytes, CT_DATA, CT_DATA + 8 * count).buffer),
+    seedBlob: copyOf(bytes, CT_DATA + 8 * count)
   }
 }
 

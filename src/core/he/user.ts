@@ -3,6 +3,7 @@
  * decryption of the results. The secret key is created here and never leaves: there is
  * no method that returns it, in any form.
  */
+import { copyOf } from '../bytes.ts'
 import { HeJobError, HeParamsError, sealCall } from './errors.ts'
 import { packInput, resultPositions, unpackResults } from './packing.ts'
 import { createContext, type HeContext } from './params.ts'
@@ -45,7 +46,7 @@ function ternaryKey (seal: Seal, ctx: HeContext, sk: InstanceType<Seal['SecretKe
   const n = ctx.polyDegree
   const skBytes = sk.saveToArray(seal.ComprModeType.none) as Uint8Array
   const words = new Uint32Array(4 * n)
-  const sNtt = new Uint32Array(skBytes.slice(88, 88 + 8 * n).buffer)
+  const sNtt = new Uint32Array(copyOf(skBytes, 88, 88 + 8 * n).buffer)
   words.set(sNtt)
   words.set(sNtt, 2 * n)
   sNtt.fill(0)

@@ -130,3 +130,14 @@ describe('trust boundaries', () => {
     other.dispose()
   })
 })
+
+describe('bytes from Node transports', () => {
+  it('accepts ciphertexts that arrive as Buffer views at an offset (Buffer.slice is a view)', () => {
+    const inputs = user.encryptInput(plan, x).map(ct => {
+      const pool = Buffer.alloc(ct.length + 52)
+      pool.set(ct, 52)
+      return pool.subarray(52) // a Buffer, byteOffset 52, sharing a larger ArrayBuffer
+    })
+    expect(user.decryptResults(plan, miner.compute(matrix, inputs))).toEqual(expected)
+  })
+})

@@ -17,6 +17,7 @@
  *   result (kind 2): u8 b | u8[3] 0 | u32 rows | u32 stride n_i | c1: N × b | c0: rows × b
  * Lengths are exact: anything shorter or longer is refused.
  */
+import { copyOf } from '../bytes.ts'
 import { packedBytes, packWords, unpackWords } from './bitpack.ts'
 import { HeWireError } from './errors.ts'
 import { SEED_BLOB_BYTES } from './seal-bytes.ts'
@@ -97,7 +98,7 @@ export function decodeInput (bytes: Uint8Array, expect: { polyDegree: number, fi
     const hi = c0[2 * i + 1]
     if (hi > qHi || (hi === qHi && c0[2 * i] >= qLo)) throw new HeWireError(`input ciphertext: coefficient ${i} is not below the modulus`)
   }
-  const seedBlob = bytes.slice(bytes.length - SEED_BLOB_BYTES)
+  const seedBlob = copyOf(bytes, bytes.length - SEED_BLOB_BYTES)
   // The blob is a SEAL header (magic A15E, 81 bytes) + PRNG type (1 = Blake2xb, 2 = Shake256) + seed.
   const blob = new DataView(seedBlob.buffer)
   if (blob.getUint16(0, true) !== 0xa15e || blob.getBigUint64(8, true) !== BigInt(SEED_BLOB_BYTES) || (seedBlob[16] !== 1 && seedBlob[16] !== 2)) {

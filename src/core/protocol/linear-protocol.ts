@@ -15,6 +15,7 @@
  *   type 3, error:   str job | str code | str message
  *   str = u16 byte length | UTF-8;  plan = u32 dOut | u32 dIn | str preset | u32 nI
  */
+import { copyOf } from '../bytes.ts'
 import { CerberusError } from '../errors.ts'
 import { planFromData, type PlanData } from '../he/plan.ts'
 
@@ -150,7 +151,7 @@ class Reader {
       const len = this.u32(`the length of ciphertext ${i}`)
       if (len > MAX_CIPHERTEXT_BYTES) throw new ProtocolError(`ciphertext ${i} is ${len} bytes, more than ${MAX_CIPHERTEXT_BYTES}`)
       this.need(len, `ciphertext ${i}`)
-      out.push(this.buf.slice(this.pos, (this.pos += len)))
+      out.push(copyOf(this.buf, this.pos, (this.pos += len)))
     }
     return out
   }
@@ -245,9 +246,12 @@ export class FrameDecoder {
   private chunks: Uint8Array[] = []
   private buffered = 0
 
-  /** Add bytes; returns every complete frame body now available. */
+  /**
+   * Add bytes; returns every complete frame body now available. The chunk is copied:
+   * transports may reuse their buffers once the chunk has been handed over.
+   */
   push (chunk: Uint8Array): Uint8Array[] {
-    this.chunks.push(chunk)
+    this.chunks.push(copyOf(chunk))
     this.buffered += chunk.length
     const out: Uint8Array[] = []
     for (;;) {
@@ -268,7 +272,7 @@ export class FrameDecoder {
       }
       if (len > MAX_FRAME_BYTES) throw new ProtocolError(`frame of ${len} bytes announced, more than ${MAX_FRAME_BYTES}`)
       if (all.length < i + len) return out
-      out.push(all.slice(i, i + len))
+      out.push(copyOf(all, i, i + len))
       const rest = all.subarray(i + len)
       this.chunks = rest.length > 0 ? [rest] : []
       this.buffered = rest.length

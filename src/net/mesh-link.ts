@@ -1,0 +1,68 @@
+/**
+ * The user's link to one remote miner over libp2p: a {@link MinerLink} whose jobs are
+ * `/cerberus/linear/1.0.0` requests on fresh streams. The miner already holds the model's
+ * public weights, so `prepare` only records the plan; `compute` sends the ciphertexts and
+ * returns the miner's — still unverified — result ciphertexts.
+ */
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { CerberusError } from '../core/errors.ts'
+import { planToData, type MatvecPlan } from '../core/he/plan.ts'
+import { LINEAR_PROTOCOL } from '../core/protocol/linear-protocol.ts'
+import type { MinerLink } from '../core/engine/he-backend.ts'
+import { readMessage, sendMessage } from './frames.ts'
+
+/** A remote miner failed a job (it answered an error, timed out, or went away). */
+export class MinerJobError extends CerberusError {
+  readonly job: string
+  readonly miner: string
+  constructor (code: string, message: string, job: string, miner: string, cause?: unknown) {
+    super(code, message, { cause })
+    this.job = job
+    this.miner = miner
+  }
+}
+
+/** Options of {@link meshMinerLink}. */
+export interface MeshLinkOptions {
+  /** The user's session id (the miner queues per session). */
+  readonly session: string
+  /** Per-job timeout in ms (default 60 s). */
+  readonly timeoutMs?: number
+}
+
+/** A MinerLink to the miner at `target` (a PeerId or a multiaddr) through `node`. */
+export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: MeshLinkOptions): MinerLink {
+  const plans = new Map<string, MatvecPlan>()
+  const name = 'toString' in target ? target.toString() : String(target)
+  return {
+    name,
+    async prepare (matrixId, plan) {
+      plans.set(matrixId, plan)
+    },
+    async compute (matrixId, inputs, jobId) {
+      const plan = plans.get(matrixId)
+      if (plan === undefined) throw new MinerJobError('UNKNOWN_MATRIX', `matrix ${matrixId} has no plan`, jobId, name)
+      const signal = AbortSignal.timeout(opts.timeoutMs ?? 60_000)
+      const t0 = performance.now()
+      let stream
+      try {
+        stream = await node.dialProtocol(target, LINEAR_PROTOCOL, { signal })
+      } catch (err) {
+        throw new MinerJobError('MINER_UNREACHABLE', `cannot reach miner ${name}: ${(err as Error).message}`, jobId, name, err)
+      }
+      try {
+        await sendMessage(stream, { type: 'request', session: opts.session, job: jobId, matrix: matrixId, plan: planToData(plan), ciphertexts: inputs }, signal)
+        const reply = await readMessage(stream, signal)
+        await stream.close().catch(() => {})
+        if (reply.type === 'error') throw new MinerJobError(reply.code, `miner ${name} failed job ${jobId}: ${reply.message}`, jobId, name)
+        if (reply.type !== 'result' || reply.job !== jobId) throw new MinerJobError('BAD_REPLY', `miner ${name} answered job ${jobId} with something else`, jobId, name)
+        return { results: reply.ciphertexts, minerMs: performance.now() - t0 }
+      } catch (err) {
+        stream.abort(err as Error)
+        if (err instanceof MinerJobError) throw err
+        throw new MinerJobError(signal.aborted ? 'MINER_TIMEOUT' : 'MINER_FAILED', `job ${jobId} on miner ${name} failed: ${(err as Error).message}`, jobId, name, err)
+      }
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Libp2p } from '@libp2p/interface'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { generateAsync, heBackend, localHe, privateEngine } from '../core/engine/index.ts'
+import { loadSeal, type Seal } from '../core/he/index.ts'
+import { NETWORKS } from '../core/he/planner.ts'
+import { createEngine, createRng, createSampler, generate, parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
+import { stories260K } from '../core/model/test-fixtures.ts'
+import { decodeMessage, encodeMessage, frame, FrameDecoder, LINEAR_PROTOCOL } from '../core/protocol/linear-protocol.ts'
+import { squeezeModel } from '../core/squeeze/squeeze.ts'
+import { createHeMinerClient, inThreadPort } from '../workers/he-client.ts'
+import { meshMinerLink, MinerJobError } from './mesh-link.ts'
+import { startMinerService, type MinerService } from './miner-service.ts'
+import { createNodePeer } from './peers.ts'
+
+const files = stories260K()
+const ckpt = parseCheckpoint(files.model)
+const tok = parseTokenizer(files.tokenizer, 512)
+const sq = squeezeModel(ckpt, { network: NETWORKS.loopback })
+let seal: Seal
+let minerNode: Libp2p
+let userNode: Libp2p
+let service: MinerService
+let minerAddr: string
+
+beforeAll(async () => {
+  seal = await loadSeal()
+  minerNode = await createNodePeer({ listenPort: 0 })
+  service = await startMinerService(minerNode, sq, createHeMinerClient({ spawn: inThreadPort }))
+  minerAddr = minerNode.getMultiaddrs()[0].toString()
+  userNode = await createNodePeer()
+})
+afterAll(async () => {
+  await userNode.stop()
+  await minerNode.stop()
+})
+
+function w8a8 (steps: number): number[] {
+  return [...generate(createEngine('w8a8', ckpt), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps })].map(t => t.token)
+}
+
+describe('a user and a Node miner over libp2p (WebSockets, loopback)', () => {
+  it('private generation through the remote miner prints exactly the w8a8 tokens', async () => {
+    const { session } = localHe(seal)
+    const link = meshMinerLink(userNode, multiaddr(minerAddr), { session: 'test-session' })
+    const backend = await heBackend(sq, session, link)
+    const out: number[] = []
+    for await (const t of generateAsync(privateEngine(sq.params, backend), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps: 16 })) out.push(t.token)
+    expect(out).toEqual(w8a8(16))
+    expect(backend.stats.verified).toBe(16 * 20)
+    expect(service.stats.jobs).toBeGreaterThanOrEqual(16 * 20)
+    expect(service.stats.bytesIn).toBe(backend.stats.bytesUp)
+  })
+
+  it('a malformed frame gets a typed error reply, and the miner keeps serving', async () => {
+    const stream = await userNode.dialProtocol(multiaddr(minerAddr), LINEAR_PROTOCOL)
+    stream.send(frame(Uint8Array.from([1, 1, 0xff, 0xff, 0, 0])))
+    const d = new FrameDecoder()
+    let reply
+    for await (const c of stream) {
+      const bodies = d.push(c instanceof Uint8Array ? c : c.subarray())
+      if (bodies.length > 0) { reply = decodeMessage(bodies[0]); break }
+    }
+    expect(reply).toMatchObject({ type: 'error', code: 'PROTOCOL' })
+    const again = await userNode.dialProtocol(multiaddr(minerAddr), LINEAR_PROTOCOL)
+    again.send(frame(encodeMessage({ type: 'result', job: 'x', ciphertexts: [] })))
+    const d2 = new FrameDecoder()
+    for await (const c of again) {
+      const bodies = d2.push(c instanceof Uint8Array ? c : c.subarray())
+      if (bodies.length > 0) { expect(decodeMessage(bodies[0])).toMatchObject({ type: 'error', code: 'BAD_REQUEST' }); break }
+    }
+  })
+
+  it('refuses a job for a matrix it does not have, or with a plan of the wrong shape', async () => {
+    const { session } = localHe(seal)
+    const link = meshMinerLink(userNode, multiaddr(minerAddr), { session: 's2' })
+    const g = sq.groups.get('o:0')
+    const plan = g?.plans[0]
+    if (plan === undefined) throw new Error('no plan')
+    await link.prepare('o:99:0', plan, new Int8Array(0))
+    const { ciphertexts } = await session.encrypt(plan, new Int8Array(plan.dIn))
+    await expect(link.compute('o:99:0', ciphertexts, 'job-1')).rejects.toMatchObject({ code: 'UNKNOWN_MATRIX', miner: minerAddr })
+    const wrong = sq.groups.get('qkv:0')?.plans[0]
+    if (wrong === undefined) throw new Error('no plan')
+    await link.prepare('o:0:0', wrong, new Int8Array(0))
+    await expect(link.compute('o:0:0', ciphertexts, 'job-2')).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+  })
+
+  it('a miner that is gone fails the job with a typed error', async () => {
+    const gone = await createNodePeer({ listenPort: 0 })
+    const addr = gone.getMultiaddrs()[0]
+    await gone.stop()
+    const link = meshMinerLink(userNode, addr, { session: 's3', timeoutMs: 5000 })
+    const plan = sq.groups.get('o:0')?.plans[0]
+    if (plan === undefined) throw new Error('no plan')
+    await link.prepare('o:0:0', plan, new Int8Array(0))
+    const err = await link.compute('o:0:0', [], 'job-3').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(MinerJobError)
+    expect((err as MinerJobError).code).toMatch(/MINER_UNREACHABLE|MINER_FAILED|MINER_TIMEOUT/)
+  })
+})

@@ -1,0 +1,171 @@
+/**
+ * The miner service: answers `/cerberus/linear/1.0.0` jobs for one model.
+ *
+ * The miner loads the model's public weights itself and squeezes them the way users do
+ * (fusion and folding are deterministic), so a request names a matrix ("qkv:3:0") and a
+ * plan, and carries only ciphertexts. Matrices are encoded for a plan on first use and
+ * cached. Jobs are queued per session and served round-robin (one session cannot starve
+ * the others); the queue is bounded (a full queue answers MINER_BUSY at once — the
+ * back-pressure users see); a job whose user has gone before it starts is dropped.
+ */
+import type { Libp2p, Stream } from '@libp2p/interface'
+import { planFromData, type MatvecPlan } from '../core/he/plan.ts'
+import { paramsKey } from '../core/he/params.ts'
+import { LINEAR_PROTOCOL, MAX_FRAME_BYTES, type LinearRequest } from '../core/protocol/linear-protocol.ts'
+import type { SqueezedModel } from '../core/squeeze/squeeze.ts'
+import { serializeError } from '../workers/remote-error.ts'
+import { readMessage, sendMessage } from './frames.ts'
+
+/** What computes the encrypted products (a miner worker pool, or an in-thread miner). */
+export interface MinerCompute {
+  prepare: (matrixId: string, plan: MatvecPlan, w: Int8Array) => Promise<unknown>
+  compute: (matrixId: string, inputs: Uint8Array[]) => Promise<Uint8Array[]>
+}
+
+/** Bounds of the job queue, and why. */
+export const MINER_QUEUE = Object.freeze({
+  /** Jobs waiting in total: ~3 tokens of a 5-layer model; more only adds latency. */
+  maxQueued: 64,
+  /** Jobs waiting per session: one token's worth of layers in flight. */
+  maxPerSession: 24,
+  /** How long a request may take to arrive once its stream opened. */
+  readTimeoutMs: 30_000
+})
+
+/** Counters of a running service. */
+export interface MinerServiceStats {
+  jobs: number
+  failed: number
+  busy: number
+  dropped: number
+  bytesIn: number
+  bytesOut: number
+  computeMs: number
+}
+
+/** A running miner service. */
+export interface MinerService {
+  readonly stats: MinerServiceStats
+  /** Jobs waiting now. */
+  readonly queued: number
+  stop: () => Promise<void>
+}
+
+interface Job {
+  readonly request: LinearRequest
+  readonly stream: Stream
+  readonly plan: MatvecPlan
+  readonly matrixId: string
+}
+
+/** Serve `model`'s matrices on `node`. */
+export async function startMinerService (node: Libp2p, model: SqueezedModel, compute: MinerCompute): Promise<MinerService> {
+  const stats: MinerServiceStats = { jobs: 0, failed: 0, busy: 0, dropped: 0, bytesIn: 0, bytesOut: 0, computeMs: 0 }
+  const queues = new Map<string, Job[]>() // per session, in arrival order
+  let queued = 0
+  let running = false
+  const prepared = new Map<string, Promise<unknown>>()
+
+  // "qkv:3:0" → the squeezed matrix
+  const matrix = (id: string): Int8Array | undefined => {
+    const m = /^(qkv|o|up|down|cls):(-?\d+):(\d+)$/.exec(id)
+    if (m === null) return undefined
+    const g = model.groups.get(`${m[1]}:${m[2]}`)
+    const mat = g?.matrices[Number(m[3])]
+    return mat?.q
+  }
+
+  const fail = async (stream: Stream, job: string, code: string, message: string): Promise<void> => {
+    stats.failed++
+    try {
+      await sendMessage(stream, { type: 'error', job, code, message })
+      await stream.close()
+    } catch {
+      stream.abort(new Error(message))
+    }
+  }
+
+  async function serve (j: Job): Promise<void> {
+    if (j.stream.status === 'aborted' || j.stream.status === 'reset' || j.stream.writeStatus === 'closed') { stats.dropped++; return } // the user is gone
+    const key = `${j.matrixId}|${paramsKey(j.plan.params)}|${j.plan.split.nI}`
+    try {
+      let ready = prepared.get(key)
+      if (ready === undefined) {
+        ready = compute.prepare(key, j.plan, matrix(j.matrixId) as Int8Array)
+        prepared.set(key, ready)
+        ready.catch(() => prepared.delete(key))
+      }
+      await ready
+      const t0 = performance.now()
+      const results = await compute.compute(key, j.request.ciphertexts)
+      stats.computeMs += performance.now() - t0
+      stats.jobs++
+      stats.bytesOut += results.reduce((a, r) => a + r.byteLength, 0)
+      await sendMessage(j.stream, { type: 'result', job: j.request.job, ciphertexts: results })
+      await j.stream.close()
+    } catch (err) {
+      const e = serializeError(err)
+      await fail(j.stream, j.request.job, e.code, e.message)
+    }
+  }
+
+  // Round-robin over sessions, one job at a time (the compute pool parallelises within a job).
+  async function pump (): Promise<void> {
+    if (running) return
+    running = true
+    try {
+      while (queued > 0) {
+        for (const [session, q] of [...queues]) {
+          const j = q.shift()
+          if (q.length === 0) queues.delete(session)
+          if (j === undefined) continue
+          queued--
+          await serve(j)
+        }
+      }
+    } finally {
+      running = false
+    }
+  }
+
+  await node.handle(LINEAR_PROTOCOL, async (stream) => {
+    let request: LinearRequest
+    try {
+      const m = await readMessage(stream, AbortSignal.timeout(MINER_QUEUE.readTimeoutMs))
+      if (m.type !== 'request') { await fail(stream, '', 'BAD_REQUEST', `expected a request, got a ${m.type}`); return }
+      request = m
+    } catch (err) {
+      const e = serializeError(err)
+      await fail(stream, '', e.code, e.message)
+      return
+    }
+    stats.bytesIn += request.ciphertexts.reduce((a, c) => a + c.byteLength, 0)
+    const w = matrix(request.matrix)
+    if (w === undefined) { await fail(stream, request.job, 'UNKNOWN_MATRIX', `this miner has no matrix "${request.matrix}"`); return }
+    const plan = planFromData(request.plan) // validated by the decoder already
+    const g = /^(\w+):(-?\d+):(\d+)$/.exec(request.matrix) as RegExpExecArray
+    const m = model.groups.get(`${g[1]}:${g[2]}`)?.matrices[Number(g[3])]
+    if (m === undefined || m.rows !== plan.dOut || m.cols !== plan.dIn) { await fail(stream, request.job, 'BAD_REQUEST', `the plan is for ${plan.dOut}×${plan.dIn}, matrix "${request.matrix}" is ${m?.rows}×${m?.cols}`); return }
+    const q = queues.get(request.session) ?? []
+    if (queued >= MINER_QUEUE.maxQueued || q.length >= MINER_QUEUE.maxPerSession) {
+      stats.busy++
+      await fail(stream, request.job, 'MINER_BUSY', `the miner's queue is full (${queued} jobs); try another miner or later`)
+      return
+    }
+    q.push({ request, stream, plan, matrixId: request.matrix })
+    queues.set(request.session, q)
+    queued++
+    void pump()
+  }, { maxInboundStreams: MINER_QUEUE.maxQueued + 8 })
+
+  return {
+    stats,
+    get queued () { return queued },
+    async stop () {
+      await node.unhandle(LINEAR_PROTOCOL)
+    }
+  }
+}
+
+/** The largest request a miner accepts is bounded by the frame size. */
+export const MAX_REQUEST_BYTES = MAX_FRAME_BYTES
