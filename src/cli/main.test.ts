@@ -168,3 +168,33 @@ describe('cerberus plan', () => {
     expect(naive.steps).toMatchObject({ fusion: false, foldedNorms: false, placement: 'encrypt-all' })
   })
 })
+
+describe('cerberus miner + generate --engine mesh', () => {
+  it('a headless miner process serves a user over libp2p; the text equals --engine w8a8', async () => {
+    const { spawn } = await import('node:child_process')
+    const miner = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'cerberus.js'), 'miner', '--port', '0', '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      const addr = await new Promise<string>((resolve, reject) => {
+        let out = ''
+        miner.stdout.on('data', (d: Buffer) => {
+          out += d.toString()
+          const m = /miner ready: (\S+)/.exec(out)
+          if (m !== null) resolve(m[1])
+        })
+        miner.on('exit', code => { reject(new Error(`miner exited with ${code}: ${out}`)) })
+      })
+      const args = ['--temperature', '0', '--steps', '24']
+      const mesh = await cli('generate', '--engine', 'mesh', '--miner', addr, ...args)
+      expect(mesh.code).toBe(0)
+      expect(mesh.out).toBe((await cli('generate', '--engine', 'w8a8', ...args)).out)
+      expect(mesh.err).toMatch(/encrypted by \/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws\/p2p\/\w+: \d+ linear results verified, 0 rejected/)
+    } finally {
+      miner.kill('SIGTERM')
+    }
+  })
+
+  it('refuses --engine mesh without a miner, or with a malformed address', async () => {
+    expect((await cli('generate', '--engine', 'mesh')).err).toMatch(/--engine mesh needs --miner MULTIADDR/)
+    expect((await cli('generate', '--engine', 'mesh', '--miner', 'not-an-address')).err).toMatch(/--miner must be a multiaddr/)
+  })
+})

@@ -26,6 +26,7 @@ Commands:
   bench engine benchmark private generation (stories260K and a 768-dim 12-layer model)
   plan         print the squeezed encrypted plan of a model as JSON
   relay        run the signaling relay (--port 9090, --health-port, --key-file)
+  miner        run a headless Node miner on WebSockets (--port 9100, --workers 2)
 
 Model options (both commands):
   --model PATH        llama2.c checkpoint (default: <model dir>/${DEFAULT_MODEL_FILES.checkpoint})
@@ -39,10 +40,13 @@ generate:
   --temperature T     0 = greedy (default 1.0)
   --topp P            nucleus sampling mass in [0, 1] (default 0.9)
   --seed S            RNG seed; 0 or absent = current time, as run.c
-  --engine E          f32 (run.c's arithmetic, default) | f32-fast | w8a8 | he
+  --engine E          f32 (run.c's arithmetic, default) | f32-fast | w8a8 | he | mesh
                       (he: every linear layer encrypted and computed by an in-process
-                      miner, each result verified; prints exactly what w8a8 prints)
-  --network N         for --engine he: the network the plan is made for (default loopback)
+                      miner, each result verified; prints exactly what w8a8 prints;
+                      mesh: the same, computed by the miner at --miner)
+  --network N         for --engine he/mesh: the network the plan is made for
+                      (default loopback for he, lan for mesh)
+  --miner MULTIADDR   for --engine mesh: the miner to use (printed by "cerberus miner")
 
 eval-quant:
   --sequences N       held-out sequences sampled from the f32 model (default 16)
@@ -86,14 +90,16 @@ async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
     topp: { type: 'string' },
     seed: { type: 'string' },
     engine: { type: 'string' },
-    network: { type: 'string' }
+    network: { type: 'string' },
+    miner: { type: 'string' }
   })
   if (v.help === true) return io.stdout(USAGE)
   const temperature = v.temperature === undefined ? 1 : parseNumber('temperature', v.temperature, 0, 1e6)
   const topp = v.topp === undefined ? 0.9 : parseNumber('topp', v.topp, 0, 1)
   const steps = v.steps === undefined ? 256 : parseInteger('steps', v.steps, 0, 1 << 30)
-  const engineKind = v.engine === undefined ? 'f32' : parseChoice('engine', v.engine, [...ENGINE_KINDS, 'he'] as const)
-  const network = v.network === undefined ? 'loopback' : parseChoice('network', v.network, ['loopback', 'lan', 'wan'] as const)
+  const engineKind = v.engine === undefined ? 'f32' : parseChoice('engine', v.engine, [...ENGINE_KINDS, 'he', 'mesh'] as const)
+  const network = v.network === undefined ? (engineKind === 'mesh' ? 'lan' : 'loopback') : parseChoice('network', v.network, ['loopback', 'lan', 'wan'] as const)
+  if (engineKind === 'mesh' && v.miner === undefined) throw new UsageError('--engine mesh needs --miner MULTIADDR (start one with "cerberus miner")')
   const seed = parseSeed(v.seed)
   const { ckpt, tokenizer } = await loadModel(v.model, v.tokenizer)
   const sampler = createSampler({ temperature, topp }, createRng(seed))
@@ -104,21 +110,34 @@ async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
     count++
     if (start === 0) start = performance.now()
   }
-  if (engineKind === 'he') {
+  if (engineKind === 'he' || engineKind === 'mesh') {
     const { privateEngine, generateAsync, heBackend, localHe } = await import('../core/engine/index.ts')
     const { squeezeModel } = await import('../core/squeeze/squeeze.ts')
     const { loadSeal, NETWORKS } = await import('../core/he/index.ts')
     const sq = squeezeModel(ckpt, { network: NETWORKS[network] })
-    const { session, miner } = localHe(await loadSeal())
-    const backend = await heBackend(sq, session, miner)
+    const local = localHe(await loadSeal())
+    let stopPeer = async (): Promise<void> => {}
+    let link = local.miner
+    if (engineKind === 'mesh') {
+      const { createNodePeer } = await import('../net/peers.ts')
+      const { meshMinerLink } = await import('../net/mesh-link.ts')
+      const { multiaddr } = await import('@multiformats/multiaddr')
+      let addr
+      try { addr = multiaddr(v.miner as string) } catch { throw new UsageError(`--miner must be a multiaddr like /ip4/127.0.0.1/tcp/9100/ws/p2p/12D3…, got "${v.miner}"`) }
+      const peer = await createNodePeer()
+      stopPeer = async () => { await peer.stop() }
+      link = meshMinerLink(peer, addr, { session: crypto.randomUUID() })
+    }
+    const backend = await heBackend(sq, local.session, link)
     try {
       for await (const t of generateAsync(privateEngine(sq.params, backend), tokenizer, sampler, { prompt: v.prompt ?? '', steps })) emit(t.bytes)
     } finally {
       await backend.close?.()
+      await stopPeer()
     }
     const st = backend.stats
     io.stdout('\n')
-    io.stderr(`encrypted: ${st.verified} linear results verified, ${st.rejected} rejected; ${(st.bytesUp / 1024).toFixed(0)} KiB up, ${(st.bytesDown / 1024).toFixed(0)} KiB down; user ${st.userMs.toFixed(0)} ms, miner ${st.minerMs.toFixed(0)} ms\n`)
+    io.stderr(`encrypted${engineKind === 'mesh' ? ` by ${link.name}` : ''}: ${st.verified} linear results verified, ${st.rejected} rejected; ${(st.bytesUp / 1024).toFixed(0)} KiB up, ${(st.bytesDown / 1024).toFixed(0)} KiB down; user ${st.userMs.toFixed(0)} ms, miner ${st.minerMs.toFixed(0)} ms\n`)
   } else {
     for (const t of generate(createEngine(engineKind, ckpt), tokenizer, sampler, { prompt: v.prompt ?? '', steps })) emit(t.bytes)
     io.stdout('\n')
@@ -152,6 +171,39 @@ async function cmdEvalQuant (args: string[], io: CliIo): Promise<void> {
   ]
   io.stdout(lines.join('\n'))
   if (v.json !== undefined) await writeFile(v.json, JSON.stringify(report, null, 2) + '\n')
+}
+
+async function cmdMiner (args: string[], io: CliIo): Promise<void> {
+  const v = parse(args, { ...MODEL_OPTIONS, port: { type: 'string' }, workers: { type: 'string' }, network: { type: 'string' } })
+  if (v.help === true) return io.stdout('cerberus miner [--port 9100] [--workers 2] [--model PATH] [--tokenizer PATH]\n')
+  const port = v.port === undefined ? 9100 : parseInteger('port', v.port, 0, 65535)
+  const workers = v.workers === undefined ? 2 : parseInteger('workers', v.workers, 1, 64)
+  const { ckpt } = await loadModel(v.model, v.tokenizer)
+  const { squeezeModel } = await import('../core/squeeze/squeeze.ts')
+  const { createNodePeer } = await import('../net/peers.ts')
+  const { startMinerService } = await import('../net/miner-service.ts')
+  const { createMinerPool } = await import('../workers/he-pool.ts')
+  const { spawnNodeHeWorker } = await import('../node/he-worker-port.ts')
+  // Fusion and folding are what every user's plan uses; the packing comes with each job.
+  const sq = squeezeModel(ckpt)
+  const pool = createMinerPool({ spawn: () => spawnNodeHeWorker(), size: workers })
+  let peer
+  try {
+    peer = await createNodePeer({ listenPort: port })
+  } catch (err) {
+    pool.close()
+    const msg = (err as Error).message
+    throw new UsageError(/EADDRINUSE/.test(msg) ? `port ${port} is already in use; pick another with --port` : `the miner could not listen: ${msg}`)
+  }
+  const service = await startMinerService(peer, sq, pool)
+  io.stdout(`miner ready: ${peer.getMultiaddrs().map(String).join(' ')}\n`)
+  await new Promise<void>(resolve => {
+    process.once('SIGINT', () => { resolve() })
+    process.once('SIGTERM', () => { resolve() })
+  })
+  await service.stop()
+  await peer.stop()
+  pool.close()
 }
 
 async function cmdRelay (args: string[], io: CliIo, until?: Promise<void>): Promise<void> {
@@ -219,6 +271,7 @@ export async function main (argv: string[], io: CliIo): Promise<number> {
       case 'bench': await cmdBenchArgs(rest, io); return 0
       case 'plan': await cmdPlan(rest, io); return 0
       case 'relay': await cmdRelay(rest, io); return 0
+      case 'miner': await cmdMiner(rest, io); return 0
       case undefined: case 'help': case '--help': case '-h': io.stdout(USAGE); return command === undefined ? 2 : 0
       default: throw new UsageError(`unknown command "${command}"`)
     }
