@@ -49,7 +49,7 @@ describe('cerberus generate', () => {
     [['generate', '--steps=-3'], /--steps must be a whole number in \[0, \d+\], got -3/],
     [['generate', '--steps', '2.5'], /--steps must be a whole number, got "2.5"/],
     [['generate', '--seed', 'abc'], /--seed must be a whole number, got "abc"/],
-    [['generate', '--engine', 'gpu'], /--engine must be one of f32, f32-fast, w8a8, he, got "gpu"/],
+    [['generate', '--engine', 'gpu'], /--engine must be one of f32, f32-fast, w8a8, he, mesh, got "gpu"/],
     [['generate', '--bogus'], /Unknown option '--bogus'/],
     [['generate', 'stray'], /positional argument/],
     [['eval-quant', '--sequences', '0'], /--sequences must be a whole number in \[1, 10000\], got 0/]
