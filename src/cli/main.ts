@@ -46,7 +46,9 @@ generate:
                       mesh: the same, computed by the miner at --miner)
   --network N         for --engine he/mesh: the network the plan is made for
                       (default loopback for he, lan for mesh)
-  --miner MULTIADDR   for --engine mesh: the miner to use (printed by "cerberus miner")
+  --miner MULTIADDR   for --engine mesh: a miner to use (printed by "cerberus miner");
+                      repeat it to spread jobs over several, with failover, and a miner
+                      whose result fails verification dropped
 
 eval-quant:
   --sequences N       held-out sequences sampled from the f32 model (default 16)
@@ -91,7 +93,7 @@ async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
     seed: { type: 'string' },
     engine: { type: 'string' },
     network: { type: 'string' },
-    miner: { type: 'string' }
+    miner: { type: 'string', multiple: true }
   })
   if (v.help === true) return io.stdout(USAGE)
   const temperature = v.temperature === undefined ? 1 : parseNumber('temperature', v.temperature, 0, 1e6)
@@ -99,7 +101,7 @@ async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
   const steps = v.steps === undefined ? 256 : parseInteger('steps', v.steps, 0, 1 << 30)
   const engineKind = v.engine === undefined ? 'f32' : parseChoice('engine', v.engine, [...ENGINE_KINDS, 'he', 'mesh'] as const)
   const network = v.network === undefined ? (engineKind === 'mesh' ? 'lan' : 'loopback') : parseChoice('network', v.network, ['loopback', 'lan', 'wan'] as const)
-  if (engineKind === 'mesh' && v.miner === undefined) throw new UsageError('--engine mesh needs --miner MULTIADDR (start one with "cerberus miner")')
+  if (engineKind === 'mesh' && (v.miner === undefined || v.miner.length === 0)) throw new UsageError('--engine mesh needs --miner MULTIADDR (start one with "cerberus miner")')
   const seed = parseSeed(v.seed)
   const { ckpt, tokenizer } = await loadModel(v.model, v.tokenizer)
   const sampler = createSampler({ temperature, topp }, createRng(seed))
@@ -122,13 +124,17 @@ async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
       const { createNodePeer } = await import('../net/peers.ts')
       const { meshMinerLink } = await import('../net/mesh-link.ts')
       const { multiaddr } = await import('@multiformats/multiaddr')
-      let addr
-      try { addr = multiaddr(v.miner as string) } catch { throw new UsageError(`--miner must be a multiaddr like /ip4/127.0.0.1/tcp/9100/ws/p2p/12D3…, got "${v.miner}"`) }
+      const { minerScheduler } = await import('../net/scheduler.ts')
+      const addrs = (v.miner as string[]).map(a => {
+        try { return multiaddr(a) } catch { throw new UsageError(`--miner must be a multiaddr like /ip4/127.0.0.1/tcp/9100/ws/p2p/12D3…, got "${a}"`) }
+      })
       const peer = await createNodePeer()
       stopPeer = async () => { await peer.stop() }
-      link = meshMinerLink(peer, addr, { session: crypto.randomUUID() })
+      const session = crypto.randomUUID()
+      const links = addrs.map(a => meshMinerLink(peer, a, { session }))
+      link = links.length === 1 ? links[0] : minerScheduler(links, { onDrop: (m, why) => io.stderr(`dropped miner ${m}: ${why === 'rejected' ? 'a result failed verification' : 'it failed repeatedly'}\n`) })
     }
-    const backend = await heBackend(sq, local.session, link)
+    const backend = await heBackend(sq, local.session, link, { maxAttempts: engineKind === 'mesh' && (v.miner?.length ?? 0) > 1 ? 3 : 1 })
     try {
       for await (const t of generateAsync(privateEngine(sq.params, backend), tokenizer, sampler, { prompt: v.prompt ?? '', steps })) emit(t.bytes)
     } finally {
@@ -137,7 +143,7 @@ async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
     }
     const st = backend.stats
     io.stdout('\n')
-    io.stderr(`encrypted${engineKind === 'mesh' ? ` by ${link.name}` : ''}: ${st.verified} linear results verified, ${st.rejected} rejected; ${(st.bytesUp / 1024).toFixed(0)} KiB up, ${(st.bytesDown / 1024).toFixed(0)} KiB down; user ${st.userMs.toFixed(0)} ms, miner ${st.minerMs.toFixed(0)} ms\n`)
+    io.stderr(`encrypted${engineKind === 'mesh' ? ` by ${link.name === 'scheduler' ? `${(v.miner as string[]).length} miners` : link.name}` : ''}: ${st.verified} linear results verified, ${st.rejected} rejected; ${(st.bytesUp / 1024).toFixed(0)} KiB up, ${(st.bytesDown / 1024).toFixed(0)} KiB down; user ${st.userMs.toFixed(0)} ms, miner ${st.minerMs.toFixed(0)} ms\n`)
   } else {
     for (const t of generate(createEngine(engineKind, ckpt), tokenizer, sampler, { prompt: v.prompt ?? '', steps })) emit(t.bytes)
     io.stdout('\n')
@@ -174,8 +180,9 @@ async function cmdEvalQuant (args: string[], io: CliIo): Promise<void> {
 }
 
 async function cmdMiner (args: string[], io: CliIo): Promise<void> {
-  const v = parse(args, { ...MODEL_OPTIONS, port: { type: 'string' }, workers: { type: 'string' }, network: { type: 'string' } })
-  if (v.help === true) return io.stdout('cerberus miner [--port 9100] [--workers 2] [--model PATH] [--tokenizer PATH]\n')
+  const v = parse(args, { ...MODEL_OPTIONS, port: { type: 'string' }, workers: { type: 'string' }, tamper: { type: 'string' } })
+  if (v.help === true) return io.stdout('cerberus miner [--port 9100] [--workers 2] [--model PATH] [--tokenizer PATH] [--tamper=flip|zero|stale (tests only)]\n')
+  const tamper = v.tamper === undefined ? undefined : parseChoice('tamper', v.tamper, ['flip', 'zero', 'stale'] as const)
   const port = v.port === undefined ? 9100 : parseInteger('port', v.port, 0, 65535)
   const workers = v.workers === undefined ? 2 : parseInteger('workers', v.workers, 1, 64)
   const { ckpt } = await loadModel(v.model, v.tokenizer)
@@ -195,7 +202,8 @@ async function cmdMiner (args: string[], io: CliIo): Promise<void> {
     const msg = (err as Error).message
     throw new UsageError(/EADDRINUSE/.test(msg) ? `port ${port} is already in use; pick another with --port` : `the miner could not listen: ${msg}`)
   }
-  const service = await startMinerService(peer, sq, pool)
+  const service = await startMinerService(peer, sq, pool, { tamper })
+  if (tamper !== undefined) io.stderr(`WARNING: this miner lies (--tamper=${tamper}); it exists to test that users catch it\n`)
   io.stdout(`miner ready: ${peer.getMultiaddrs().map(String).join(' ')}\n`)
   await new Promise<void>(resolve => {
     process.once('SIGINT', () => { resolve() })

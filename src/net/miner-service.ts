@@ -58,8 +58,28 @@ interface Job {
   readonly matrixId: string
 }
 
+/** Options of {@link startMinerService}. */
+export interface MinerServiceOptions {
+  /**
+   * TEST ONLY: make this miner lie, to prove that users catch it — 'flip' one bit of every
+   * result, 'zero' every result, or 'stale': answer each matrix with its previous result.
+   */
+  readonly tamper?: 'flip' | 'zero' | 'stale'
+}
+
+function tamperWith (mode: 'flip' | 'zero' | 'stale', results: Uint8Array[], previous: Uint8Array[] | undefined): Uint8Array[] {
+  if (mode === 'stale') return previous ?? results
+  return results.map(r => {
+    const c = r.slice()
+    if (mode === 'zero') c.fill(0, 28) // keep the header, zero the coefficients
+    else c[c.length - 1] ^= 1 // one bit of a c0 coefficient
+    return c
+  })
+}
+
 /** Serve `model`'s matrices on `node`. */
-export async function startMinerService (node: Libp2p, model: SqueezedModel, compute: MinerCompute): Promise<MinerService> {
+export async function startMinerService (node: Libp2p, model: SqueezedModel, compute: MinerCompute, opts: MinerServiceOptions = {}): Promise<MinerService> {
+  const lastResults = new Map<string, Uint8Array[]>()
   const stats: MinerServiceStats = { jobs: 0, failed: 0, busy: 0, dropped: 0, bytesIn: 0, bytesOut: 0, computeMs: 0 }
   const queues = new Map<string, Job[]>() // per session, in arrival order
   let queued = 0
@@ -97,8 +117,13 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
       }
       await ready
       const t0 = performance.now()
-      const results = await compute.compute(key, j.request.ciphertexts)
+      let results = await compute.compute(key, j.request.ciphertexts)
       stats.computeMs += performance.now() - t0
+      if (opts.tamper !== undefined) {
+        const honest = results
+        results = tamperWith(opts.tamper, results, lastResults.get(key))
+        lastResults.set(key, honest)
+      }
       stats.jobs++
       stats.bytesOut += results.reduce((a, r) => a + r.byteLength, 0)
       await sendMessage(j.stream, { type: 'result', job: j.request.job, ciphertexts: results })

@@ -24,8 +24,16 @@ export interface MinerLink {
   readonly name: string
   /** Hand the miner a matrix (public weights) under an id. */
   prepare: (matrixId: string, plan: MatvecPlan, w: Int8Array) => Promise<unknown>
-  /** One job: inputs in, results out (and the miner's compute time when known). */
-  compute: (matrixId: string, inputs: Uint8Array[], jobId: string) => Promise<{ results: Uint8Array[], minerMs?: number }>
+  /**
+   * One job: inputs in, results out, with the miner's compute time when known and — for a
+   * link over several miners — which miner answered.
+   */
+  compute: (matrixId: string, inputs: Uint8Array[], jobId: string) => Promise<{ results: Uint8Array[], minerMs?: number, miner?: string }>
+  /**
+   * A result from `miner` failed verification: stop using that miner (a scheduler drops it
+   * and the job is re-run elsewhere). Nothing is sent to the miner.
+   */
+  reject?: (miner: string, job: string) => void
   close?: () => void
 }
 
@@ -35,8 +43,13 @@ export interface HeBackendOptions {
   readonly verify?: boolean
   /** Random 32-bit words for the Freivalds secrets (default: crypto). */
   readonly randomWords?: (n: number) => Uint32Array
-  /** Called when a result is rejected, before the VerificationError is thrown. */
+  /** Called when a result is rejected, before the VerificationError is thrown or the job re-run. */
   readonly onRejected?: (e: VerificationError) => void
+  /**
+   * How many times a job is tried when results are rejected (default 1: fail at once). With
+   * a link over several miners, each retry goes to another miner.
+   */
+  readonly maxAttempts?: number
 }
 
 /** Matrix id of matrix i of a group. */
@@ -73,37 +86,40 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
         const job = `${id}#${++jobs}`
         const { ciphertexts, epoch } = await session.encrypt(plan, xq.slice())
         stats.bytesUp += ciphertexts.reduce((a, c) => a + c.byteLength, 0)
-        signal?.throwIfAborted()
-        const m0 = performance.now()
-        const { results, minerMs: reported } = await miner.compute(id, ciphertexts, job)
-        minerMs += reported ?? performance.now() - m0
-        stats.bytesDown += results.reduce((a, c) => a + c.byteLength, 0)
-        signal?.throwIfAborted()
-        let y: Int32Array
-        try {
-          y = await session.decrypt(plan, results, epoch)
-        } catch (err) {
-          // A result that cannot be decoded is the miner's fault as much as a wrong one.
-          if (!(err instanceof HeWireError || err instanceof HeJobError)) throw err
-          stats.rejected++
-          const e = new VerificationError(job, miner.name, 'malformed', err)
-          opts.onRejected?.(e)
-          throw e
-        }
-        const key = keys.get(id)
-        if (key !== undefined) {
-          const v0 = performance.now()
-          const ok = freivaldsCheck(key, xq, y)
-          stats.verifyMs += performance.now() - v0
-          if (!ok) {
-            stats.rejected++
-            const e = new VerificationError(job, miner.name)
-            opts.onRejected?.(e)
-            throw e
+        const attempts = Math.max(1, opts.maxAttempts ?? 1)
+        for (let attempt = 1; ; attempt++) {
+          signal?.throwIfAborted()
+          const m0 = performance.now()
+          // Jobs are idempotent: the same ciphertexts may go to another miner (sent as
+          // copies when a retry may need them again: a link may transfer its buffers).
+          const { results, minerMs: reported, miner: who } = await miner.compute(id, attempts > 1 ? ciphertexts.map(c => c.slice()) : ciphertexts, job)
+          minerMs += reported ?? performance.now() - m0
+          stats.bytesDown += results.reduce((a, c) => a + c.byteLength, 0)
+          signal?.throwIfAborted()
+          const by = who ?? miner.name
+          let y: Int32Array | undefined
+          let rejection: VerificationError | undefined
+          try {
+            y = await session.decrypt(plan, results, epoch)
+          } catch (err) {
+            // A result that cannot be decoded is the miner's fault as much as a wrong one.
+            if (!(err instanceof HeWireError || err instanceof HeJobError)) throw err
+            rejection = new VerificationError(job, by, 'malformed', err)
           }
-          stats.verified++
+          const key = keys.get(id)
+          if (y !== undefined && key !== undefined) {
+            const v0 = performance.now()
+            const ok = freivaldsCheck(key, xq, y)
+            stats.verifyMs += performance.now() - v0
+            if (ok) stats.verified++
+            else rejection = new VerificationError(job, by)
+          }
+          if (rejection === undefined) return y as Int32Array
+          stats.rejected++
+          opts.onRejected?.(rejection)
+          miner.reject?.(by, job)
+          if (attempt >= attempts) throw rejection
         }
-        return y
       })
       stats.minerMs += minerMs
       stats.userMs += performance.now() - t0 - minerMs

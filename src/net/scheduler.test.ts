@@ -1,0 +1,78 @@
+import type { Libp2p } from '@libp2p/interface'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { generateAsync, heBackend, localHe, privateEngine } from '../core/engine/index.ts'
+import { loadSeal, type Seal } from '../core/he/index.ts'
+import { NETWORKS } from '../core/he/planner.ts'
+import { createEngine, createRng, createSampler, generate, parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
+import { stories260K } from '../core/model/test-fixtures.ts'
+import { squeezeModel } from '../core/squeeze/squeeze.ts'
+import { createHeMinerClient, inThreadPort } from '../workers/he-client.ts'
+import { meshMinerLink } from './mesh-link.ts'
+import { startMinerService, type MinerServiceOptions } from './miner-service.ts'
+import { createNodePeer } from './peers.ts'
+import { minerScheduler } from './scheduler.ts'
+
+const files = stories260K()
+const ckpt = parseCheckpoint(files.model)
+const tok = parseTokenizer(files.tokenizer, 512)
+const sq = squeezeModel(ckpt, { network: NETWORKS.loopback })
+let seal: Seal
+let user: Libp2p
+const nodes: Libp2p[] = []
+beforeAll(async () => {
+  seal = await loadSeal()
+  user = await createNodePeer()
+  nodes.push(user)
+})
+afterAll(async () => { for (const n of nodes) await Promise.resolve(n.stop()).catch(() => {}) })
+
+async function miner (opts: MinerServiceOptions = {}): Promise<{ node: Libp2p, addr: string }> {
+  const node = await createNodePeer({ listenPort: 0 })
+  nodes.push(node)
+  await startMinerService(node, sq, createHeMinerClient({ spawn: inThreadPort }), opts)
+  return { node, addr: node.getMultiaddrs()[0].toString() }
+}
+
+function w8a8 (steps: number): number[] {
+  return [...generate(createEngine('w8a8', ckpt), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps })].map(t => t.token)
+}
+
+async function run (links: Parameters<typeof minerScheduler>[0], steps: number, onToken?: (n: number) => Promise<void>): Promise<{ tokens: number[], scheduler: ReturnType<typeof minerScheduler>, rejected: number }> {
+  const scheduler = minerScheduler(links)
+  const backend = await heBackend(sq, localHe(seal).session, scheduler, { maxAttempts: 3 })
+  const tokens: number[] = []
+  for await (const t of generateAsync(privateEngine(sq.params, backend), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps })) {
+    tokens.push(t.token)
+    await onToken?.(tokens.length)
+  }
+  return { tokens, scheduler, rejected: backend.stats.rejected }
+}
+
+describe('the scheduler over several Node miners', () => {
+  for (const mode of ['flip', 'zero', 'stale'] as const) {
+    it(`a tampering miner (${mode}) among honest ones: the text is right, the liar is dropped, no wrong token shown`, async () => {
+      const liar = await miner({ tamper: mode })
+      const honest = [await miner(), await miner()]
+      const { multiaddr } = await import('@multiformats/multiaddr')
+      // the liar first, so it gets jobs before it is caught
+      const links = [liar, ...honest].map(m => meshMinerLink(user, multiaddr(m.addr), { session: `s-${mode}` }))
+      const { tokens, scheduler, rejected } = await run(links, 12)
+      expect(tokens).toEqual(w8a8(12))
+      expect(scheduler.dropped).toEqual([liar.addr])
+      expect([...scheduler.active].sort()).toEqual(honest.map(h => h.addr).sort())
+      expect(rejected).toBeGreaterThanOrEqual(1)
+    })
+  }
+
+  it('a miner killed mid-generation: the generation completes with the same text', async () => {
+    const a = await miner()
+    const b = await miner()
+    const { multiaddr } = await import('@multiformats/multiaddr')
+    const links = [a, b].map(m => meshMinerLink(user, multiaddr(m.addr), { session: 's-kill', timeoutMs: 10_000 }))
+    const { tokens, scheduler } = await run(links, 14, async (n) => {
+      if (n === 5) await a.node.stop() // gone, as a closed laptop lid
+    })
+    expect(tokens).toEqual(w8a8(14))
+    expect(scheduler.active).toEqual([b.addr])
+  })
+})

@@ -1,0 +1,102 @@
+/**
+ * The user's scheduler over several miners: one {@link MinerLink} that sends each job to
+ * the least-loaded, fastest miner, re-runs it elsewhere when a miner fails or is too slow,
+ * and drops a miner for good when its result fails verification (the engine tells it
+ * through `reject`; the miner is told nothing).
+ */
+import type { MinerLink } from '../core/engine/he-backend.ts'
+import type { MatvecPlan } from '../core/he/plan.ts'
+import { MinerJobError } from './mesh-link.ts'
+
+/** Options of {@link minerScheduler}. */
+export interface SchedulerOptions {
+  /** Tries per job across miners when miners fail (default 3). */
+  readonly maxAttempts?: number
+  /** Consecutive failures after which a miner is dropped (default 2). */
+  readonly maxFailures?: number
+  /** Told when a miner is dropped, and why. */
+  readonly onDrop?: (miner: string, reason: 'failed' | 'rejected') => void
+}
+
+interface Entry {
+  readonly link: MinerLink
+  inFlight: number
+  /** Jobs sent so far (for rotation among comparable miners). */
+  jobs: number
+  /** Exponentially weighted job latency (ms); 0 until measured. */
+  latency: number
+  failures: number
+}
+
+/** A MinerLink over several miners, with the miners it still uses and those it dropped. */
+export interface MinerScheduler extends MinerLink {
+  readonly active: readonly string[]
+  readonly dropped: readonly string[]
+}
+
+/** Schedule jobs over `links`. */
+export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOptions = {}): MinerScheduler {
+  const entries: Entry[] = links.map(link => ({ link, inFlight: 0, jobs: 0, latency: 0, failures: 0 }))
+  const dropped: string[] = []
+  const drop = (e: Entry, reason: 'failed' | 'rejected'): void => {
+    const i = entries.indexOf(e)
+    if (i < 0) return
+    entries.splice(i, 1)
+    dropped.push(e.link.name)
+    opts.onDrop?.(e.link.name, reason)
+  }
+  // Among the miners whose expected wait — (jobs in flight + 1) × latency — is within 2× of
+  // the best, rotate (fewest jobs so far): load is spread over comparable miners, so no
+  // single miner sees every job, and every miner keeps being checked.
+  const pick = (exclude: Set<Entry>): Entry | undefined => {
+    const candidates = entries.filter(e => !exclude.has(e))
+    if (candidates.length === 0) return undefined
+    const wait = (e: Entry): number => (e.inFlight + 1) * (e.latency === 0 ? 0 : e.latency)
+    const best = Math.min(...candidates.map(wait))
+    const near = candidates.filter(e => wait(e) <= 2 * best + 1)
+    return near.reduce((a, b) => (b.jobs < a.jobs ? b : a))
+  }
+  return {
+    name: 'scheduler',
+    get active () { return entries.map(e => e.link.name) },
+    get dropped () { return [...dropped] },
+    async prepare (matrixId: string, plan: MatvecPlan, w: Int8Array) {
+      await Promise.all(entries.map(async e => { await e.link.prepare(matrixId, plan, w) }))
+    },
+    async compute (matrixId, inputs, jobId) {
+      const tried = new Set<Entry>()
+      const attempts = opts.maxAttempts ?? 3
+      let last: unknown
+      for (let a = 0; a < attempts; a++) {
+        const e = pick(tried) ?? pick(new Set())
+        if (e === undefined) break
+        tried.add(e)
+        e.inFlight++
+        e.jobs++
+        const t0 = performance.now()
+        try {
+          // each attempt gets its own copy: a link may transfer (detach) its buffers
+          const r = await e.link.compute(matrixId, inputs.map(c => c.slice()), jobId)
+          const ms = performance.now() - t0
+          e.latency = e.latency === 0 ? ms : 0.8 * e.latency + 0.2 * ms
+          e.failures = 0
+          return { results: r.results, minerMs: r.minerMs, miner: e.link.name }
+        } catch (err) {
+          last = err
+          if (++e.failures >= (opts.maxFailures ?? 2)) drop(e, 'failed')
+        } finally {
+          e.inFlight--
+        }
+      }
+      if (last instanceof MinerJobError) throw last
+      throw new MinerJobError('NO_MINERS', `no miner could run job ${jobId}${last === undefined ? ' (none left)' : `: ${(last as Error).message}`}`, jobId, 'scheduler', last)
+    },
+    reject (miner: string) {
+      const e = entries.find(x => x.link.name === miner)
+      if (e !== undefined) drop(e, 'rejected')
+    },
+    close () {
+      for (const e of entries) e.link.close?.()
+    }
+  }
+}
