@@ -31,7 +31,12 @@ export default defineConfig({
   worker: { format: 'es' },
   // node-seal finds its .wasm with `new URL('seal_throws.wasm', import.meta.url)`:
   // pre-bundling would move the JS away from the .wasm.
-  optimizeDeps: { exclude: ['node-seal'] },
+  // libp2p is pre-bundled at start-up (bench.html imports it lazily, and a late discovery
+  // makes Vite reload the page).
+  optimizeDeps: {
+    exclude: ['node-seal'],
+    include: ['libp2p', '@libp2p/websockets', '@libp2p/noise', '@libp2p/yamux', '@libp2p/identify', '@libp2p/ping', '@multiformats/multiaddr']
+  },
   build: {
     rollupOptions: {
       input: { main: 'index.html', bench: 'bench.html' }

@@ -1,6 +1,8 @@
 /**
- * bench.html: start the benchmark worker with the query string's options and publish the
- * report on `window.cerberusBench` (read by the CLI through Playwright).
+ * bench.html: run the benchmark the query string names and publish its report —
+ * `he`/`engine` in a benchmark worker (window.cerberusBench), `mesh` on this page with
+ * remote miners (window.cerberusMesh). The CLI and the e2e tests read them through
+ * Playwright.
  */
 import type { BenchReply, BenchRequest } from './bench.worker.ts'
 import { formatEngineBench, type EngineBenchReport } from './engine-bench.ts'
@@ -10,26 +12,34 @@ declare global {
   interface Window { cerberusBench?: { report?: HeBenchReport | EngineBenchReport, error?: string } }
 }
 
-const q = new URLSearchParams(location.search)
-const request: BenchRequest = {
-  bench: q.get('bench') === 'engine' ? 'engine' : 'he',
-  tokens: q.has('tokens') ? Number(q.get('tokens')) : undefined,
-  shapes: q.get('shapes')?.split(',').map(s => s.split('x').map(Number) as [number, number]),
-  network: (q.get('network') ?? 'lan') as BenchRequest['network'],
-  reps: q.has('reps') ? Number(q.get('reps')) : undefined
-}
-const out = document.getElementById('report') as HTMLElement
-const worker = new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module', name: 'cerberus-bench' })
-worker.addEventListener('message', (e: MessageEvent<BenchReply>) => {
-  const m = e.data
-  if (m.kind === 'progress') out.textContent += `\n${m.line}`
-  else if (m.kind === 'done') {
-    window.cerberusBench = { report: m.report }
-    out.textContent = 'models' in m.report ? formatEngineBench(m.report) : formatHeBench(m.report)
-  } else {
-    window.cerberusBench = { error: m.error }
-    out.textContent = m.error
+function runInWorker (q: URLSearchParams, out: HTMLElement): void {
+  const request: BenchRequest = {
+    bench: q.get('bench') === 'engine' ? 'engine' : 'he',
+    tokens: q.has('tokens') ? Number(q.get('tokens')) : undefined,
+    shapes: q.get('shapes')?.split(',').map(s => s.split('x').map(Number) as [number, number]),
+    network: (q.get('network') ?? 'lan') as BenchRequest['network'],
+    reps: q.has('reps') ? Number(q.get('reps')) : undefined
   }
-})
-worker.addEventListener('error', (e) => { window.cerberusBench = { error: e.message } })
-worker.postMessage(request)
+  const worker = new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module', name: 'cerberus-bench' })
+  worker.addEventListener('message', (e: MessageEvent<BenchReply>) => {
+    const m = e.data
+    if (m.kind === 'progress') out.textContent += `\n${m.line}`
+    else if (m.kind === 'done') {
+      window.cerberusBench = { report: m.report }
+      out.textContent = 'models' in m.report ? formatEngineBench(m.report) : formatHeBench(m.report)
+    } else {
+      window.cerberusBench = { error: m.error }
+      out.textContent = m.error
+    }
+  })
+  worker.addEventListener('error', (e) => { window.cerberusBench = { error: e.message } })
+  worker.postMessage(request)
+}
+
+const q = new URLSearchParams(location.search)
+const out = document.getElementById('report') as HTMLElement
+if (q.get('bench') === 'mesh') {
+  void import('./mesh-page.ts').then(async ({ runMeshPage }) => { await runMeshPage(q, out) })
+} else {
+  runInWorker(q, out)
+}
