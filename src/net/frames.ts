@@ -9,8 +9,9 @@ import { decodeMessage, encodeMessage, frame, FrameDecoder, ProtocolError, type 
 const CHUNK = 64 * 1024
 
 /** Send one message as a frame, waiting for the stream to drain when it asks. */
-export async function sendMessage (stream: Stream, m: LinearMessage, signal?: AbortSignal): Promise<void> {
+export async function sendMessage (stream: Stream, m: LinearMessage, signal?: AbortSignal, observe?: (frame: Uint8Array) => void): Promise<void> {
   const bytes = frame(encodeMessage(m))
+  observe?.(bytes)
   for (let o = 0; o < bytes.length; o += CHUNK) {
     signal?.throwIfAborted()
     if (!stream.send(bytes.subarray(o, Math.min(o + CHUNK, bytes.length)))) await stream.onDrain({ signal })

@@ -29,6 +29,8 @@ export interface MeshLinkOptions {
   readonly session: string
   /** Per-job timeout in ms (default 60 s). */
   readonly timeoutMs?: number
+  /** Sees every frame the user sends to the miner (audits and the privacy tests). */
+  readonly onSend?: (frame: Uint8Array) => void
 }
 
 /** A MinerLink to the miner at `target` (a PeerId or a multiaddr) through `node`. */
@@ -52,7 +54,7 @@ export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: M
         throw new MinerJobError('MINER_UNREACHABLE', `cannot reach miner ${name}: ${(err as Error).message}`, jobId, name, err)
       }
       try {
-        await sendMessage(stream, { type: 'request', session: opts.session, job: jobId, matrix: matrixId, plan: planToData(plan), ciphertexts: inputs }, signal)
+        await sendMessage(stream, { type: 'request', session: opts.session, job: jobId, matrix: matrixId, plan: planToData(plan), ciphertexts: inputs }, signal, opts.onSend)
         const reply = await readMessage(stream, signal)
         await stream.close().catch(() => {})
         if (reply.type === 'error') throw new MinerJobError(reply.code, `miner ${name} failed job ${jobId}: ${reply.message}`, jobId, name)

@@ -99,3 +99,34 @@ describe('a user and a Node miner over libp2p (WebSockets, loopback)', () => {
     expect((err as MinerJobError).code).toMatch(/MINER_UNREACHABLE|MINER_FAILED|MINER_TIMEOUT/)
   })
 })
+
+describe('privacy on the wire', () => {
+  it('no prompt text, no token id and no plaintext activation appears in anything the user sends', async () => {
+    const sent: Uint8Array[] = []
+    const activations: Int8Array[] = []
+    const prompt = 'Once upon a time, Lily found a shiny red ball in the garden.'
+    const link = meshMinerLink(userNode, multiaddr(minerAddr), { session: 'privacy', onSend: f => sent.push(f.slice()) })
+    const backend = await heBackend(sq, localHe(seal).session, link, { onQuantizedInput: (_id, xq) => activations.push(xq.slice()) })
+    const tokens: number[] = []
+    for await (const t of generateAsync(privateEngine(sq.params, backend), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt, steps: 24 })) tokens.push(t.token)
+    const wire = Buffer.concat(sent)
+    expect(wire.length).toBeGreaterThan(1_000_000)
+    // the prompt, as text
+    expect(wire.includes(Buffer.from(prompt))).toBe(false)
+    for (const word of prompt.split(/\W+/).filter(w => w.length >= 4)) expect(wire.includes(Buffer.from(word)), word).toBe(false)
+    // token ids, as runs of three consecutive ids in u16 and u32 little-endian
+    const ids = [1, ...tokens] // BOS, the prompt's tokens, the answer's
+    for (let i = 0; i + 3 <= ids.length; i++) {
+      const u16 = Buffer.from(Uint16Array.from(ids.slice(i, i + 3)).buffer)
+      const u32 = Buffer.from(Uint32Array.from(ids.slice(i, i + 3)).buffer)
+      expect(wire.includes(u16)).toBe(false)
+      expect(wire.includes(u32)).toBe(false)
+    }
+    // plaintext activations: every quantized input vector, as any 16-byte window of it
+    expect(activations.length).toBe(24 * 20)
+    for (const xq of activations) {
+      const bytes = Buffer.from(xq.buffer, xq.byteOffset, xq.byteLength)
+      for (let o = 0; o + 16 <= bytes.length; o += 16) expect(wire.includes(bytes.subarray(o, o + 16))).toBe(false)
+    }
+  })
+})

@@ -50,6 +50,8 @@ export interface HeBackendOptions {
    * a link over several miners, each retry goes to another miner.
    */
   readonly maxAttempts?: number
+  /** Sees each quantized input before it is encrypted (audits and the privacy tests). */
+  readonly onQuantizedInput?: (matrixId: string, xq: Int8Array) => void
 }
 
 /** Matrix id of matrix i of a group. */
@@ -84,6 +86,7 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
         const plan = grp.plans[i] as MatvecPlan
         const id = matrixId(grp, i)
         const job = `${id}#${++jobs}`
+        opts.onQuantizedInput?.(id, xq)
         const { ciphertexts, epoch } = await session.encrypt(plan, xq.slice())
         stats.bytesUp += ciphertexts.reduce((a, c) => a + c.byteLength, 0)
         const attempts = Math.max(1, opts.maxAttempts ?? 1)
