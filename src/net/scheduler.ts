@@ -12,7 +12,7 @@ import { MinerJobError } from './mesh-link.ts'
 export interface SchedulerOptions {
   /** Tries per job across miners when miners fail (default 3). */
   readonly maxAttempts?: number
-  /** Consecutive failures after which a miner is dropped (default 2). */
+  /** Consecutive failures after which a miner is dropped (default 2; an unreachable miner at once). */
   readonly maxFailures?: number
   /** Told when a miner is dropped, and why. */
   readonly onDrop?: (miner: string, reason: 'failed' | 'rejected') => void
@@ -83,7 +83,11 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
           return { results: r.results, minerMs: r.minerMs, miner: e.link.name }
         } catch (err) {
           last = err
-          if (++e.failures >= (opts.maxFailures ?? 2)) drop(e, 'failed')
+          // A miner that cannot be reached at all is gone (a closed lid, a crash): drop it
+          // now. Other failures (timeouts, a busy queue) get it picked less, then dropped.
+          const unreachable = err instanceof MinerJobError && err.code === 'MINER_UNREACHABLE'
+          e.latency = Math.max(e.latency, 1) * 4
+          if (unreachable || ++e.failures >= (opts.maxFailures ?? 2)) drop(e, 'failed')
         } finally {
           e.inFlight--
         }
