@@ -62,13 +62,14 @@ interface Job {
 export interface MinerServiceOptions {
   /**
    * TEST ONLY: make this miner lie, to prove that users catch it — 'flip' one bit of every
-   * result, 'zero' every result, or 'stale': answer each matrix with its previous result.
+   * result, 'zero' every result, or 'stale': answer each matrix with its previous result
+   * (honest the first time a matrix is asked).
    */
   readonly tamper?: 'flip' | 'zero' | 'stale'
 }
 
 function tamperWith (mode: 'flip' | 'zero' | 'stale', results: Uint8Array[], previous: Uint8Array[] | undefined): Uint8Array[] {
-  if (mode === 'stale') return previous ?? results
+  if (mode === 'stale') return previous ?? results // the matrix's previous result (the first is honest)
   return results.map(r => {
     const c = r.slice()
     if (mode === 'zero') c.fill(0, 28) // keep the header, zero the coefficients

@@ -45,16 +45,19 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
     dropped.push(e.link.name)
     opts.onDrop?.(e.link.name, reason)
   }
-  // Among the miners whose expected wait — (jobs in flight + 1) × latency — is within 2× of
+  // Among the miners whose expected wait — (jobs in flight + 1) × latency — is within 4× of
   // the best, rotate (fewest jobs so far): load is spread over comparable miners, so no
-  // single miner sees every job, and every miner keeps being checked.
+  // single miner sees every job. Every 8th job goes to the least-used miner whatever its
+  // speed, so a slow miner is still checked, and a dead one noticed.
+  let picks = 0
   const pick = (exclude: Set<Entry>): Entry | undefined => {
     const candidates = entries.filter(e => !exclude.has(e))
     if (candidates.length === 0) return undefined
+    const fewest = (list: Entry[]): Entry => list.reduce((a, b) => (b.jobs < a.jobs ? b : a))
+    if (++picks % 8 === 0) return fewest(candidates)
     const wait = (e: Entry): number => (e.inFlight + 1) * (e.latency === 0 ? 0 : e.latency)
     const best = Math.min(...candidates.map(wait))
-    const near = candidates.filter(e => wait(e) <= 2 * best + 1)
-    return near.reduce((a, b) => (b.jobs < a.jobs ? b : a))
+    return fewest(candidates.filter(e => wait(e) <= 4 * best + 1))
   }
   return {
     name: 'scheduler',
