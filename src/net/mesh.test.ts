@@ -130,3 +130,49 @@ describe('privacy on the wire', () => {
     }
   })
 })
+
+describe('fuzzing the live miner', () => {
+  it('300 random and mutated frames over libp2p: each gets a typed error or a closed stream; the miner keeps serving', async () => {
+    const { prng } = await import('../core/model/test-fixtures.ts')
+    const rand = prng(77)
+    const plan = sq.groups.get('o:0')?.plans[0]
+    if (plan === undefined) throw new Error('no plan')
+    const { session } = localHe(seal)
+    const valid = encodeMessage({ type: 'request', session: 'fz', job: 'fz#0', matrix: 'o:0:0', plan: { dOut: plan.dOut, dIn: plan.dIn, preset: plan.params.preset.name, nI: plan.split.nI }, ciphertexts: (await session.encrypt(plan, new Int8Array(plan.dIn).fill(5))).ciphertexts })
+    const codes = new Map<string, number>()
+    for (let i = 0; i < 300; i++) {
+      let body: Uint8Array
+      if (i % 3 === 0) body = Uint8Array.from({ length: Math.floor(rand() * 300) }, () => Math.floor(rand() * 256))
+      else {
+        body = valid.slice()
+        for (let k = 0; k < 1 + Math.floor(rand() * 6); k++) body[Math.floor(rand() * Math.min(body.length, i % 2 === 0 ? 120 : body.length))] = Math.floor(rand() * 256)
+        if (rand() < 0.2) body = body.slice(0, Math.floor(rand() * body.length))
+      }
+      const stream = await userNode.dialProtocol(multiaddr(minerAddr), LINEAR_PROTOCOL)
+      stream.send(frame(body))
+      await stream.close().catch(() => {})
+      const d = new FrameDecoder()
+      let code = 'closed'
+      try {
+        for await (const c of stream) {
+          const bodies = d.push(c instanceof Uint8Array ? c : c.subarray())
+          if (bodies.length > 0) {
+            const reply = decodeMessage(bodies[0])
+            code = reply.type === 'error' ? reply.code : reply.type
+            break
+          }
+        }
+      } catch { code = 'reset' }
+      codes.set(code, (codes.get(code) ?? 0) + 1)
+    }
+    // every reply is a typed error (or, rarely, a mutated ciphertext that still decodes)
+    for (const code of codes.keys()) expect(['PROTOCOL', 'BAD_REQUEST', 'UNKNOWN_MATRIX', 'HE_WIRE', 'HE_JOB', 'HE_PARAMS', 'SEAL', 'result', 'closed', 'reset', 'MINER_BUSY']).toContain(code)
+    expect(codes.get('PROTOCOL') ?? 0).toBeGreaterThan(50)
+    // and the miner still serves an honest job
+    const link = meshMinerLink(userNode, multiaddr(minerAddr), { session: 'after-fuzz' })
+    const backend = await heBackend(sq, localHe(seal).session, link)
+    const out: number[] = []
+    for await (const t of generateAsync(privateEngine(sq.params, backend), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps: 6 })) out.push(t.token)
+    expect(out).toEqual(w8a8(6))
+  })
+})
