@@ -214,7 +214,7 @@ async function cmdMiner (args: string[], io: CliIo): Promise<void> {
   pool.close()
 }
 
-async function cmdRelay (args: string[], io: CliIo, until?: Promise<void>): Promise<void> {
+async function cmdRelay (args: string[], io: CliIo): Promise<void> {
   const v = parse(args, { port: { type: 'string' }, 'health-port': { type: 'string' }, 'key-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } })
   if (v.help === true) return io.stdout('cerberus relay [--port 9090] [--health-port PORT+1] [--key-file PATH]\n')
   const port = v.port === undefined ? 9090 : parseInteger('port', v.port, 0, 65535)
@@ -222,10 +222,10 @@ async function cmdRelay (args: string[], io: CliIo, until?: Promise<void>): Prom
   const { startRelay } = await import('../../signaling-server/relay.ts')
   const relay = await startRelay({ port, healthPort, keyFile: v['key-file'] })
   io.stdout(`relay ready: ${relay.multiaddrs.join(' ')}\nhealth: ${relay.healthUrl}\n`)
-  await (until ?? new Promise<void>(resolve => {
+  await new Promise<void>(resolve => {
     process.once('SIGINT', () => { resolve() })
     process.once('SIGTERM', () => { resolve() })
-  }))
+  })
   await relay.stop()
 }
 

@@ -11,7 +11,7 @@
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { planFromData, type MatvecPlan } from '../core/he/plan.ts'
 import { paramsKey } from '../core/he/params.ts'
-import { LINEAR_PROTOCOL, MAX_FRAME_BYTES, type LinearRequest } from '../core/protocol/linear-protocol.ts'
+import { LINEAR_PROTOCOL, type LinearRequest } from '../core/protocol/linear-protocol.ts'
 import type { SqueezedModel } from '../core/squeeze/squeeze.ts'
 import { serializeError } from '../workers/remote-error.ts'
 import { readMessage, sendMessage } from './frames.ts'
@@ -192,6 +192,3 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
     }
   }
 }
-
-/** The largest request a miner accepts is bounded by the frame size. */
-export const MAX_REQUEST_BYTES = MAX_FRAME_BYTES
