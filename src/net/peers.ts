@@ -1,35 +1,77 @@
 /**
  * Making libp2p nodes for Cerberus, outside React and outside the core — one
- * configuration for browsers and Node: WebSockets, noise + yamux, identify and ping.
- * Node peers (miners, users in tools) may listen on WebSockets so browsers can dial them
- * directly. Loopback and private addresses are allowed (tests and local meshes live there).
+ * configuration for browsers and Node: WebSockets, noise + yamux, identify, ping and
+ * gossipsub (the `pubsub` service: miner announcements). Node peers (miners, the relay's
+ * neighbours, users in tools) may listen on WebSockets so browsers can dial them directly;
+ * browsers add WebRTC and the circuit-relay transport in browser-peer.ts. Loopback and
+ * private addresses are allowed (tests and local meshes live there).
  */
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { noise } from '@libp2p/noise'
 import { ping } from '@libp2p/ping'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
-import type { Libp2p } from '@libp2p/interface'
-import { createLibp2p } from 'libp2p'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { createLibp2p, type Libp2pOptions } from 'libp2p'
+
+/**
+ * Bounds of a peer, and why.
+ * - dialTimeoutMs: one attempt at a connection (a WebRTC dial through the relay took up to
+ *   ~0.6 s median and a few seconds at worst on a loaded 2-core machine; 8 s catches the
+ *   rare hang, see dialWithRetry).
+ * - addressDialTimeoutMs: per address; libp2p's default 6 s was exceeded once by
+ *   WebRTC-through-relay (SDP over the circuit + ICE + noise) on a loaded machine.
+ * - maxPubsubMessageBytes: announcements are < 1 KiB.
+ */
+export const PEER_LIMITS = Object.freeze({
+  dialTimeoutMs: 8_000,
+  addressDialTimeoutMs: 10_000,
+  maxPubsubMessageBytes: 64 * 1024
+})
+
+/** The services every Cerberus peer runs. */
+export interface PeerServices {
+  identify: unknown
+  ping: unknown
+  pubsub: GossipSub
+  [key: string]: unknown
+}
+
+/** A Cerberus peer. */
+export type CerberusPeer = Libp2p<PeerServices>
 
 /** Options of {@link createPeer}. */
 export interface NodePeerOptions {
-  /** Listen on 127.0.0.1:port over WebSockets (0 = any free port); omit to only dial. */
+  /** Listen on host:port over WebSockets (0 = any free port); omit to only dial. Node only. */
   readonly listenPort?: number
   readonly host?: string
+  /** The peer's identity (a fresh Ed25519 key when omitted). */
+  readonly privateKey?: PrivateKey
 }
 
-/** A Cerberus libp2p peer (listening only when `listenPort` is given, which needs Node). */
-export async function createPeer (opts: NodePeerOptions = {}): Promise<Libp2p> {
-  return await createLibp2p({
-    addresses: { listen: opts.listenPort === undefined ? [] : [`/ip4/${opts.host ?? '127.0.0.1'}/tcp/${opts.listenPort}/ws`] },
-    transports: [webSockets()],
+/** The configuration shared by every Cerberus peer; `extra` adds transports and listen addresses. */
+export function peerConfig (opts: NodePeerOptions & { extraTransports?: Array<NonNullable<Libp2pOptions['transports']>[number]>, extraListen?: string[] } = {}): Libp2pOptions<PeerServices> {
+  const listen = [...(opts.listenPort === undefined ? [] : [`/ip4/${opts.host ?? '127.0.0.1'}/tcp/${opts.listenPort}/ws`]), ...(opts.extraListen ?? [])]
+  return {
+    ...(opts.privateKey === undefined ? {} : { privateKey: opts.privateKey }),
+    addresses: { listen },
+    transports: [webSockets(), ...(opts.extraTransports ?? [])],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: { denyDialMultiaddr: () => false },
-    connectionManager: { dialTimeout: 10_000 },
-    services: { identify: identify(), ping: ping() }
-  })
+    connectionManager: { dialTimeout: PEER_LIMITS.dialTimeoutMs * 2, addressDialTimeout: PEER_LIMITS.addressDialTimeoutMs },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, maxInboundDataLength: PEER_LIMITS.maxPubsubMessageBytes })
+    }
+  }
+}
+
+/** A Cerberus libp2p peer (listening only when `listenPort` is given, which needs Node). */
+export async function createPeer (opts: NodePeerOptions = {}): Promise<CerberusPeer> {
+  return await createLibp2p(peerConfig(opts))
 }
 
 /** A Node peer: {@link createPeer}, named for the call sites that listen. */
