@@ -1,0 +1,126 @@
+/**
+ * The browser app's non-React layer, as the UI sees it: a {@link CerberusClient} (the
+ * user's side: model, keys, mesh, private generation) and a {@link Donor} (this tab as a
+ * miner). Both live outside React, own their workers and libp2p node, and publish state
+ * through `subscribe` (zustand vanilla stores wrap them in src/ui).
+ */
+
+/** Where the model comes from. */
+export type ModelSource =
+  | { readonly kind: 'default' }
+  | { readonly kind: 'url', readonly model: string, readonly tokenizer: string }
+  | { readonly kind: 'files', readonly model: Blob, readonly tokenizer: Blob }
+
+/** First-run work, in order; each reported with a fraction done. */
+export type StartPhase = 'loading-model' | 'generating-keys' | 'connecting' | 'finding-miners'
+
+/** Progress of one phase: `done` of `total` (bytes for downloads, steps otherwise). */
+export interface PhaseProgress {
+  readonly phase: StartPhase
+  /** Plain words for the user, e.g. "Downloading the model (1.1 of 2.2 MB)". */
+  readonly label: string
+  readonly done: number
+  readonly total: number
+}
+
+/** How this browser is connected to a peer. */
+export type ConnectionKind = 'webrtc' | 'websocket' | 'relayed' | 'none'
+
+/** A peer as the network panel shows it. */
+export interface PeerView {
+  readonly peerId: string
+  readonly role: 'user' | 'miner' | 'validator' | 'relay'
+  readonly connection: ConnectionKind
+  /** Round-trip time of the last ping, when measured. */
+  readonly latencyMs?: number
+  /** Miners: jobs queued there now, and how many it can run at once. */
+  readonly load?: number
+  readonly capacity?: number
+  /** Jobs this browser sent to it, and how they ended. */
+  readonly jobs: number
+  readonly failed: number
+  /** Dropped by the scheduler ('rejected' = a result failed verification). */
+  readonly dropped?: 'rejected' | 'unreachable'
+  /** ms since epoch of its last announcement (miners) */
+  readonly lastSeen?: number
+  /** Model hash it serves (miners); only miners with this client's model are used. */
+  readonly modelSha256?: string
+}
+
+/** What the user should know about one answer: what left the browser and who computed it. */
+export interface AnswerReceipt {
+  readonly tokens: number
+  readonly ms: number
+  /** Bytes this browser sent / received for the answer; every sent byte is ciphertext. */
+  readonly bytesUp: number
+  readonly bytesDown: number
+  /** Encrypted linear results checked (Freivalds), and rejected (then recomputed elsewhere). */
+  readonly verified: number
+  readonly rejected: number
+  /** Miners that computed results for this answer, with job counts. */
+  readonly miners: ReadonlyArray<{ readonly peerId: string, readonly jobs: number }>
+}
+
+/** Sampling settings of one answer. */
+export interface GenerateSettings {
+  /** 0 = greedy. */
+  readonly temperature: number
+  readonly topp: number
+  readonly maxTokens: number
+  /** RNG seed (run.c's rules); default: time-based. */
+  readonly seed?: number
+}
+
+/** The client's state, as `subscribe` publishes it. */
+export interface ClientState {
+  readonly status: 'idle' | 'starting' | 'ready' | 'error'
+  readonly progress?: PhaseProgress
+  readonly error?: { readonly code: string, readonly message: string }
+  readonly model?: { readonly name: string, readonly sha256: string, readonly dim: number, readonly layers: number, readonly vocab: number, readonly bytes: number }
+  readonly relay: { readonly address: string, readonly connected: boolean }
+  readonly peers: readonly PeerView[]
+  /** Miners usable now (same model, not dropped). */
+  readonly minersReady: number
+}
+
+/** The user's side. */
+export interface CerberusClient {
+  getState: () => ClientState
+  subscribe: (listener: (s: ClientState) => void) => () => void
+  /** Load the model, generate keys, connect to the relay, wait for a miner. Reports progress. */
+  start: (source: ModelSource) => Promise<void>
+  /** Switch model (keys and miners follow). @throws ModelFormatError for a file that is not a model. */
+  loadModel: (source: ModelSource) => Promise<void>
+  /** A private answer: tokens stream through `onText`; resolves with the receipt. Abort with `signal`. */
+  generate: (prompt: string, settings: GenerateSettings, opts: { signal?: AbortSignal, onText: (text: string) => void }) => Promise<AnswerReceipt>
+  stop: () => Promise<void>
+}
+
+/** What a donor tab has done. */
+export interface DonorState {
+  readonly status: 'off' | 'starting' | 'on' | 'paused' | 'error'
+  readonly error?: { readonly code: string, readonly message: string }
+  readonly workers: number
+  readonly jobs: number
+  readonly failed: number
+  readonly bytesIn: number
+  readonly bytesOut: number
+  readonly computeMs: number
+  /** Jobs per second over the last minute, one sample per 2 s (for the live chart). */
+  readonly throughput: readonly number[]
+  /** Honest compute device: 'cpu' (WebAssembly) — WebGPU work comes later. */
+  readonly device: 'cpu'
+  readonly webgpuAvailable: boolean
+}
+
+/** This tab as a miner ("donate my GPU"). */
+export interface Donor {
+  getState: () => DonorState
+  subscribe: (listener: (s: DonorState) => void) => () => void
+  /** Start serving jobs with `workers` Web Workers (the CPU budget). */
+  start: (opts: { workers: number }) => Promise<void>
+  /** Stop taking jobs (queued ones are answered MINER_BUSY); `resume` undoes it. */
+  pause: () => void
+  resume: () => void
+  stop: () => Promise<void>
+}
