@@ -48,6 +48,11 @@ export interface MinerService {
   readonly stats: MinerServiceStats
   /** Jobs waiting now. */
   readonly queued: number
+  /**
+   * Paused: new jobs are refused at once with MINER_BUSY (users' schedulers move them to
+   * another miner); queued jobs still run. A donor tab pauses while hidden, if its user asks.
+   */
+  paused: boolean
   stop: () => Promise<void>
 }
 
@@ -85,6 +90,7 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
   const queues = new Map<string, Job[]>() // per session, in arrival order
   let queued = 0
   let running = false
+  let paused = false
   const prepared = new Map<string, Promise<unknown>>()
 
   // "qkv:3:0" → the squeezed matrix
@@ -173,6 +179,11 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
     const m = model.groups.get(`${g[1]}:${g[2]}`)?.matrices[Number(g[3])]
     if (m === undefined || m.rows !== plan.dOut || m.cols !== plan.dIn) { await fail(stream, request.job, 'BAD_REQUEST', `the plan is for ${plan.dOut}×${plan.dIn}, matrix "${request.matrix}" is ${m?.rows}×${m?.cols}`); return }
     const q = queues.get(request.session) ?? []
+    if (paused) {
+      stats.busy++
+      await fail(stream, request.job, 'MINER_BUSY', 'this miner is paused; try another miner')
+      return
+    }
     if (queued >= MINER_QUEUE.maxQueued || q.length >= MINER_QUEUE.maxPerSession) {
       stats.busy++
       await fail(stream, request.job, 'MINER_BUSY', `the miner's queue is full (${queued} jobs); try another miner or later`)
@@ -187,6 +198,8 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
   return {
     stats,
     get queued () { return queued },
+    get paused () { return paused },
+    set paused (p: boolean) { paused = p },
     async stop () {
       await node.unhandle(LINEAR_PROTOCOL)
     }

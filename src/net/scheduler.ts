@@ -32,17 +32,31 @@ interface Entry {
 export interface MinerScheduler extends MinerLink {
   readonly active: readonly string[]
   readonly dropped: readonly string[]
+  /** Jobs answered so far, per miner (for receipts: who computed what). */
+  readonly answered: ReadonlyMap<string, number>
+  /**
+   * Use one more miner (one that was just discovered): it is handed every matrix prepared so
+   * far. A miner dropped for a rejected result is never taken back; one with the same name
+   * already in use is ignored. Resolves when the link is ready.
+   */
+  add: (link: MinerLink) => Promise<void>
+  /** Stop using a miner that left (its in-flight jobs finish or fail over). */
+  remove: (name: string) => void
 }
 
 /** Schedule jobs over `links`. */
 export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOptions = {}): MinerScheduler {
   const entries: Entry[] = links.map(link => ({ link, inFlight: 0, jobs: 0, latency: 0, failures: 0 }))
   const dropped: string[] = []
+  const rejected = new Set<string>()
+  const answered = new Map<string, number>()
+  const prepared = new Map<string, { plan: MatvecPlan, w: Int8Array }>()
   const drop = (e: Entry, reason: 'failed' | 'rejected'): void => {
     const i = entries.indexOf(e)
     if (i < 0) return
     entries.splice(i, 1)
     dropped.push(e.link.name)
+    if (reason === 'rejected') rejected.add(e.link.name)
     opts.onDrop?.(e.link.name, reason)
   }
   // Among the miners whose expected wait — (jobs in flight + 1) × latency — is within 4× of
@@ -63,8 +77,22 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
     name: 'scheduler',
     get active () { return entries.map(e => e.link.name) },
     get dropped () { return [...dropped] },
+    answered,
     async prepare (matrixId: string, plan: MatvecPlan, w: Int8Array) {
+      prepared.set(matrixId, { plan, w })
       await Promise.all(entries.map(async e => { await e.link.prepare(matrixId, plan, w) }))
+    },
+    async add (link) {
+      if (rejected.has(link.name) || entries.some(e => e.link.name === link.name)) return
+      for (const [id, p] of prepared) await link.prepare(id, p.plan, p.w)
+      if (entries.some(e => e.link.name === link.name)) return // added twice concurrently
+      const i = dropped.indexOf(link.name)
+      if (i >= 0) dropped.splice(i, 1) // came back after failing (e.g. its tab reloaded)
+      entries.push({ link, inFlight: 0, jobs: 0, latency: 0, failures: 0 })
+    },
+    remove (name) {
+      const i = entries.findIndex(e => e.link.name === name)
+      if (i >= 0) entries.splice(i, 1)[0].link.close?.()
     },
     async compute (matrixId, inputs, jobId) {
       const tried = new Set<Entry>()
@@ -83,6 +111,7 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
           const ms = performance.now() - t0
           e.latency = e.latency === 0 ? ms : 0.8 * e.latency + 0.2 * ms
           e.failures = 0
+          answered.set(e.link.name, (answered.get(e.link.name) ?? 0) + 1)
           return { results: r.results, minerMs: r.minerMs, miner: e.link.name }
         } catch (err) {
           last = err
