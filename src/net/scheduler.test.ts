@@ -8,7 +8,7 @@ import { stories260K } from '../core/model/test-fixtures.ts'
 import { squeezeModel } from '../core/squeeze/squeeze.ts'
 import { createHeMinerClient, inThreadPort } from '../workers/he-client.ts'
 import { meshMinerLink } from './mesh-link.ts'
-import { startMinerService, type MinerServiceOptions } from './miner-service.ts'
+import { startMinerService, type MinerService, type MinerServiceOptions } from './miner-service.ts'
 import { createNodePeer } from './peers.ts'
 import { minerScheduler } from './scheduler.ts'
 
@@ -26,19 +26,23 @@ beforeAll(async () => {
 })
 afterAll(async () => { for (const n of nodes) await Promise.resolve(n.stop()).catch(() => {}) })
 
-async function miner (opts: MinerServiceOptions = {}): Promise<{ node: Libp2p, addr: string }> {
+async function miner (opts: MinerServiceOptions = {}): Promise<{ node: Libp2p, addr: string, service: MinerService }> {
   const node = await createNodePeer({ listenPort: 0 })
   nodes.push(node)
-  await startMinerService(node, sq, createHeMinerClient({ spawn: inThreadPort }), opts)
-  return { node, addr: node.getMultiaddrs()[0].toString() }
+  const service = await startMinerService(node, sq, createHeMinerClient({ spawn: inThreadPort }), opts)
+  return { node, addr: node.getMultiaddrs()[0].toString(), service }
 }
 
 function w8a8 (steps: number): number[] {
   return [...generate(createEngine('w8a8', ckpt), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps })].map(t => t.token)
 }
 
+let current: ReturnType<typeof minerScheduler> | undefined
+const scheduler0 = (): ReturnType<typeof minerScheduler> => current as ReturnType<typeof minerScheduler>
+
 async function run (links: Parameters<typeof minerScheduler>[0], steps: number, onToken?: (n: number) => Promise<void>): Promise<{ tokens: number[], scheduler: ReturnType<typeof minerScheduler>, rejected: number }> {
   const scheduler = minerScheduler(links)
+  current = scheduler
   const backend = await heBackend(sq, localHe(seal).session, scheduler, { maxAttempts: 3 })
   const tokens: number[] = []
   for await (const t of generateAsync(privateEngine(sq.params, backend), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps })) {
@@ -77,5 +81,26 @@ describe('the scheduler over several Node miners', () => {
     // faster it may simply never be asked again (and stays listed, unused).
     expect(scheduler.active).toContain(b.addr)
     expect(scheduler.dropped.filter(d => d !== a.addr)).toEqual([])
+  })
+
+  it('miners discovered mid-generation join (and get the prepared plans); a paused one is skipped; answered jobs are counted per miner', async () => {
+    const a = await miner()
+    const b = await miner()
+    const c = await miner()
+    c.service.paused = true
+    const { multiaddr } = await import('@multiformats/multiaddr')
+    const link = (m: { addr: string }): ReturnType<typeof meshMinerLink> => meshMinerLink(user, multiaddr(m.addr), { session: 's-join' })
+    const { tokens, scheduler } = await run([link(a)], 10, async (n) => {
+      if (n === 3) { await scheduler0().add(link(b)); await scheduler0().add(link(c)) }
+      if (n === 4) scheduler0().remove(a.addr)
+    })
+    expect(tokens).toEqual(w8a8(10))
+    expect(a.service.stats.jobs).toBeGreaterThan(0)
+    expect(b.service.stats.jobs).toBeGreaterThan(0) // b took over after a was removed
+    expect(c.service.stats.jobs).toBe(0)
+    expect(c.service.stats.busy).toBeGreaterThan(0) // asked, refused, dropped
+    expect(scheduler.dropped).toContain(c.addr)
+    expect(scheduler.answered.get(a.addr)).toBe(a.service.stats.jobs)
+    expect(scheduler.answered.get(b.addr)).toBe(b.service.stats.jobs)
   })
 })
