@@ -2,7 +2,7 @@
  * Run a benchmark in Chromium: start the Vite dev server on a loopback port, open
  * bench.html in headless Chromium (Playwright, the system browser), wait for the report.
  */
-import { chromium } from '@playwright/test'
+import { chromium, type Browser } from '@playwright/test'
 import { createServer } from 'vite'
 import type { HeBenchReport } from '../bench/he-bench.ts'
 import type { EngineBenchReport } from '../bench/engine-bench.ts'
@@ -19,15 +19,40 @@ export class BrowserBenchError extends CerberusError {
 /** Flags measured to work here (see docs/01-setup.md): loopback only, no background traffic. */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection', '--use-fake-ui-for-media-stream', '--enable-unsafe-webgpu']
 
-/** Run a benchmark in Chromium; `query` is bench.html's query string. */
-export async function runBrowserBench (query: URLSearchParams, opts: { timeoutMs?: number, onProgress?: (line: string) => void } = {}): Promise<HeBenchReport | EngineBenchReport> {
+/** A Vite dev server for bench.html and a headless Chromium, both on loopback. */
+export interface BenchBrowser {
+  /** e.g. http://127.0.0.1:41234 */
+  readonly origin: string
+  readonly browser: Browser
+  close: () => Promise<void>
+}
+
+/** Start the dev server and Chromium (close both with `close`). */
+export async function openBenchBrowser (): Promise<BenchBrowser> {
   const server = await createServer({ root: PROJECT_ROOT, configFile: `${PROJECT_ROOT}/vite.config.ts`, server: { port: 0, host: '127.0.0.1', strictPort: false }, logLevel: 'error' })
   await server.listen()
   const address = server.httpServer?.address()
-  if (address === null || address === undefined || typeof address === 'string') throw new BrowserBenchError('the dev server has no address')
-  const browser = await chromium.launch({ executablePath: process.env.CERBERUS_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS }).catch((err: Error) => {
+  if (address === null || address === undefined || typeof address === 'string') {
+    await server.close()
+    throw new BrowserBenchError('the dev server has no address')
+  }
+  const browser = await chromium.launch({ executablePath: process.env.CERBERUS_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS }).catch(async (err: Error) => {
+    await server.close()
     throw new BrowserBenchError(`cannot start Chromium (${err.message.split('\n')[0]}); install it (apt-get install -y chromium) or set CERBERUS_CHROMIUM`)
   })
+  return {
+    origin: `http://127.0.0.1:${address.port}`,
+    browser,
+    async close () {
+      await browser.close()
+      await server.close()
+    }
+  }
+}
+
+/** Run a benchmark in Chromium; `query` is bench.html's query string. */
+export async function runBrowserBench (query: URLSearchParams, opts: { timeoutMs?: number, onProgress?: (line: string) => void } = {}): Promise<HeBenchReport | EngineBenchReport> {
+  const { origin, browser, close } = await openBenchBrowser()
   try {
     const page = await browser.newPage()
     let seen = ''
@@ -38,14 +63,13 @@ export async function runBrowserBench (query: URLSearchParams, opts: { timeoutMs
         if (last !== undefined && last !== seen && !last.startsWith('|')) { seen = last; opts.onProgress?.(last) }
       }).catch(() => {})
     }, 500)
-    await page.goto(`http://127.0.0.1:${address.port}/bench.html?${query.toString()}`)
+    await page.goto(`${origin}/bench.html?${query.toString()}`)
     const handle = await page.waitForFunction(() => window.cerberusBench, undefined, { timeout: opts.timeoutMs ?? 600_000 })
     clearInterval(poll)
     const result = await handle.jsonValue() as { report?: HeBenchReport | EngineBenchReport, error?: string }
     if (result.report === undefined) throw new BrowserBenchError(`the benchmark failed in Chromium: ${result.error ?? 'no report'}`)
     return result.report
   } finally {
-    await browser.close()
-    await server.close()
+    await close()
   }
 }

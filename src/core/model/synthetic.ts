@@ -15,6 +15,11 @@ export const SYNTHETIC_768X12: SyntheticConfig = Object.freeze({ dim: 768, hidde
  * GPT-2-style init) and RMSNorm gains of 1, from a seeded generator.
  */
 export function syntheticModel (c: SyntheticConfig, seed = 1): Checkpoint {
+  return parseCheckpoint(syntheticModelBytes(c, seed))
+}
+
+/** The same model as a llama2.c checkpoint file (what a browser downloads in the mesh benchmark). */
+export function syntheticModelBytes (c: SyntheticConfig, seed = 1): Uint8Array {
   const headSize = c.dim / c.nHeads
   const kvDim = c.nKvHeads * headSize
   const L = c.nLayers
@@ -38,5 +43,37 @@ export function syntheticModel (c: SyntheticConfig, seed = 1): Checkpoint {
     }
     off += n
   })
-  return parseCheckpoint(bytes)
+  return bytes
+}
+
+/**
+ * A llama2.c tokenizer file for a synthetic vocabulary: run.c's specials (0 unk, 1 BOS,
+ * 2 EOS), the 256 byte-fallback pieces, a space, then "w3", "w4", … up to `vocabSize`.
+ * Enough to encode any prompt and print any token.
+ */
+export function syntheticTokenizerBytes (vocabSize: number): Uint8Array {
+  const enc = new TextEncoder()
+  const pieces: Uint8Array[] = []
+  for (let i = 0; i < vocabSize; i++) {
+    let p: string
+    if (i === 0) p = '<unk>'
+    else if (i === 1) p = '\n<s>\n'
+    else if (i === 2) p = '\n</s>\n'
+    else if (i < 259) p = `<0x${(i - 3).toString(16).toUpperCase().padStart(2, '0')}>`
+    else if (i === 259) p = ' '
+    else p = ` w${i}`
+    pieces.push(enc.encode(p))
+  }
+  const maxLen = Math.max(...pieces.map(b => b.length))
+  const out = new Uint8Array(4 + pieces.reduce((a, b) => a + 8 + b.length, 0))
+  const dv = new DataView(out.buffer)
+  dv.setInt32(0, maxLen, true)
+  let o = 4
+  pieces.forEach((b, i) => {
+    dv.setFloat32(o, i < 259 ? 0 : -i, true)
+    dv.setInt32(o + 4, b.length, true)
+    out.set(b, o + 8)
+    o += 8 + b.length
+  })
+  return out
 }
