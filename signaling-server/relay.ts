@@ -5,12 +5,16 @@
  * - circuit-relay-v2 server, so browsers can exchange the WebRTC handshake through it —
  *   relayed connections are limited (2 minutes, 128 KiB) so that job traffic cannot flow
  *   through the relay: it relays handshakes, not jobs;
- * - gossipsub, so miner announcements reach every peer;
+ * - gossipsub, so miner announcements reach every peer: the relay subscribes to the
+ *   announcement topic (a gossipsub router forwards only topics it subscribes to) and
+ *   validates every record before forwarding it; it never announces itself. It keeps the
+ *   latest records and hands them to each peer that connects, so a fresh user sees the
+ *   miners at once (src/net/discovery.ts);
  * - identify and ping;
  * - a stable identity from a key file (created on first start), so peers can keep its
  *   address;
  * - `GET /health` on a separate loopback HTTP port: JSON with peer count, reservations,
- *   uptime.
+ *   announced peers, records refused, memory, uptime.
  */
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -26,6 +30,7 @@ import { yamux } from '@libp2p/yamux'
 import type { PrivateKey } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
 import { CerberusError } from '../src/core/errors.ts'
+import { ANNOUNCE_TOPIC, createPeerTable, serveAnnouncements, type AnnouncementRejection } from '../src/net/discovery.ts'
 
 /** The relay could not start (port in use, unreadable key file, ...). */
 export class RelayError extends CerberusError {
@@ -43,7 +48,9 @@ export class RelayError extends CerberusError {
  *   KiB), far too little for encrypted inference (~0.5 MiB per token on stories260K).
  * - Connections: 512 in total, and at most 5 new inbound connections per second per host,
  *   so one misbehaving peer cannot exhaust the relay.
- * - Pubsub messages: announcements are < 1 KiB; anything above 64 KiB is dropped.
+ * - Pubsub messages: announcements are < 1 KiB; anything above 64 KiB is dropped. Only the
+ *   announcement topic is accepted: subscriptions to other topics would cost the relay
+ *   state and forwarding for nothing.
  */
 export const RELAY_LIMITS = Object.freeze({
   maxReservations: 1024,
@@ -64,6 +71,11 @@ export interface RelayOptions {
   readonly host?: string
   /** Where the relay's private key lives; created if absent. Without it, a fresh identity per start. */
   readonly keyFile?: string
+  /**
+   * New inbound connections per second per host (default RELAY_LIMITS'). Only tests and
+   * benchmarks, whose hundreds of peers all come from 127.0.0.1, raise it.
+   */
+  readonly inboundConnectionThreshold?: number
 }
 
 /** A running relay. */
@@ -85,6 +97,10 @@ export interface RelayHealth {
   readonly reservations: number
   readonly uptimeSeconds: number
   readonly addresses: string[]
+  /** Peers announced on the mesh now, and records validated since the start. */
+  readonly announcements: { readonly peers: number, readonly miners: number, readonly accepted: number, readonly rejected: Readonly<Record<AnnouncementRejection, number>> }
+  /** The relay process's memory (bytes). */
+  readonly memory: { readonly rss: number, readonly heapUsed: number }
 }
 
 async function loadKey (keyFile: string | undefined): Promise<PrivateKey> {
@@ -115,7 +131,7 @@ export async function startRelay (opts: RelayOptions = {}): Promise<Relay> {
       transports: [webSockets()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
-      connectionManager: { maxConnections: RELAY_LIMITS.maxConnections, inboundConnectionThreshold: RELAY_LIMITS.inboundConnectionThreshold },
+      connectionManager: { maxConnections: RELAY_LIMITS.maxConnections, inboundConnectionThreshold: opts.inboundConnectionThreshold ?? RELAY_LIMITS.inboundConnectionThreshold },
       // Peers here are on loopback / private addresses: allow dialling them.
       connectionGater: { denyDialMultiaddr: () => false },
       services: {
@@ -128,7 +144,7 @@ export async function startRelay (opts: RelayOptions = {}): Promise<Relay> {
             defaultDataLimit: RELAY_LIMITS.relayedDataBytes
           }
         }),
-        pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, maxInboundDataLength: RELAY_LIMITS.maxPubsubMessageBytes })
+        pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, maxInboundDataLength: RELAY_LIMITS.maxPubsubMessageBytes, allowedTopics: [ANNOUNCE_TOPIC] })
       }
     })
   } catch (err) {
@@ -136,13 +152,17 @@ export async function startRelay (opts: RelayOptions = {}): Promise<Relay> {
     throw new RelayError(/EADDRINUSE|address already in use/i.test(msg) ? `port ${port} is already in use; pick another with --port` : `the relay could not start: ${msg}`, err)
   }
   const relay = node.services.relay as CircuitRelayService
+  const table = createPeerTable(node)
+  const stopServing = await serveAnnouncements(node, table)
   const health = (): RelayHealth => ({
     status: 'ok',
     peerId: node.peerId.toString(),
     peers: node.getPeers().length,
     reservations: relay.reservations.size,
     uptimeSeconds: Math.round((Date.now() - started) / 1000),
-    addresses: node.getMultiaddrs().map(String)
+    addresses: node.getMultiaddrs().map(String),
+    announcements: { peers: table.list().length, miners: table.list().filter(p => p.role === 'miner').length, accepted: table.stats.accepted, rejected: { ...table.stats.rejected } },
+    memory: { rss: process.memoryUsage.rss(), heapUsed: process.memoryUsage().heapUsed }
   })
   const server: Server = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/health') {
@@ -158,6 +178,7 @@ export async function startRelay (opts: RelayOptions = {}): Promise<Relay> {
     })
     server.listen(healthPort, host, resolve)
   }).catch(async (err: unknown) => {
+    table.stop()
     await node.stop()
     throw err
   })
@@ -170,6 +191,8 @@ export async function startRelay (opts: RelayOptions = {}): Promise<Relay> {
     health,
     async stop () {
       await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+      table.stop()
+      await stopServing()
       await node.stop()
     }
   }
