@@ -38,7 +38,9 @@ function runInWorker (q: URLSearchParams, out: HTMLElement): void {
 
 const q = new URLSearchParams(location.search)
 const out = document.getElementById('report') as HTMLElement
-if (q.get('bench') === 'mesh') {
+if (q.get('bench') === 'donor' || q.get('bench') === 'client' || q.get('bench') === 'helocal') {
+  void import('./mesh-app-page.ts').then(async ({ runAppPage }) => { await runAppPage(q, out) })
+} else if (q.get('bench') === 'mesh') {
   void import('./mesh-page.ts').then(async ({ runMeshPage }) => { await runMeshPage(q, out) })
 } else {
   runInWorker(q, out)
