@@ -26,7 +26,8 @@ Commands:
   bench engine benchmark private generation (stories260K and a 768-dim 12-layer model)
   plan         print the squeezed encrypted plan of a model as JSON
   relay        run the signaling relay (--port 9090, --health-port, --key-file)
-  miner        run a headless Node miner on WebSockets (--port 9100, --workers 2)
+  miner        run a headless Node miner on WebSockets (--port 9100, --workers 2,
+               --relay MULTIADDR to join a mesh and announce itself there)
 
 Model options (both commands):
   --model PATH        llama2.c checkpoint (default: <model dir>/${DEFAULT_MODEL_FILES.checkpoint})
@@ -180,37 +181,70 @@ async function cmdEvalQuant (args: string[], io: CliIo): Promise<void> {
 }
 
 async function cmdMiner (args: string[], io: CliIo): Promise<void> {
-  const v = parse(args, { ...MODEL_OPTIONS, port: { type: 'string' }, workers: { type: 'string' }, tamper: { type: 'string' } })
-  if (v.help === true) return io.stdout('cerberus miner [--port 9100] [--workers 2] [--model PATH] [--tokenizer PATH] [--tamper=flip|zero|stale (tests only)]\n')
+  const v = parse(args, { ...MODEL_OPTIONS, port: { type: 'string' }, workers: { type: 'string' }, tamper: { type: 'string' }, relay: { type: 'string', multiple: true }, 'announce-interval': { type: 'string' } })
+  if (v.help === true) return io.stdout('cerberus miner [--port 9100] [--workers 2] [--model PATH] [--tokenizer PATH] [--relay MULTIADDR]... [--announce-interval MS (default 5000)] [--tamper=flip|zero|stale (tests only)]\n  --relay: stay connected to this relay (reconnecting when it comes back) and announce this miner on the mesh through it; repeatable\n')
   const tamper = v.tamper === undefined ? undefined : parseChoice('tamper', v.tamper, ['flip', 'zero', 'stale'] as const)
   const port = v.port === undefined ? 9100 : parseInteger('port', v.port, 0, 65535)
   const workers = v.workers === undefined ? 2 : parseInteger('workers', v.workers, 1, 64)
+  const announceIntervalMs = v['announce-interval'] === undefined ? undefined : parseInteger('announce-interval', v['announce-interval'], 100, 3_600_000)
+  const { multiaddr } = await import('@multiformats/multiaddr')
+  const relays = (v.relay ?? []).map(a => {
+    let ma
+    try { ma = multiaddr(a) } catch { throw new UsageError(`--relay must be a multiaddr like /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3…, got "${a}"`) }
+    if (!ma.getComponents().some(c => c.name === 'p2p')) throw new UsageError(`--relay must end in /p2p/<the relay's peer id> (printed by "cerberus relay"), got "${a}"`)
+    return ma
+  })
+  const modelPath = v.model ?? join(defaultModelDir(), DEFAULT_MODEL_FILES.checkpoint)
   const { ckpt } = await loadModel(v.model, v.tokenizer)
+  const { createHash } = await import('node:crypto')
+  const { createReadStream } = await import('node:fs')
+  const { basename, extname } = await import('node:path')
+  // Users pick miners by the SHA-256 of the checkpoint file's bytes (as the browser app computes it).
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(modelPath)) hash.update(chunk as Buffer)
+  const model = { name: basename(modelPath, extname(modelPath)), sha256: hash.digest('hex') }
   const { squeezeModel } = await import('../core/squeeze/squeeze.ts')
+  const { SECURE_PRESETS } = await import('../core/he/params.ts')
   const { createNodePeer } = await import('../net/peers.ts')
+  const { keepConnected } = await import('../net/dial.ts')
+  const { ANNOUNCE_LIMITS, startAnnouncing } = await import('../net/discovery.ts')
+  const { generateKeyPair } = await import('@libp2p/crypto/keys')
   const { startMinerService } = await import('../net/miner-service.ts')
   const { createMinerPool } = await import('../workers/he-pool.ts')
   const { spawnNodeHeWorker } = await import('../node/he-worker-port.ts')
   // Fusion and folding are what every user's plan uses; the packing comes with each job.
   const sq = squeezeModel(ckpt)
   const pool = createMinerPool({ spawn: () => spawnNodeHeWorker(), size: workers })
+  const privateKey = await generateKeyPair('Ed25519')
   let peer
   try {
-    peer = await createNodePeer({ listenPort: port })
+    peer = await createNodePeer({ listenPort: port, privateKey })
   } catch (err) {
     pool.close()
     const msg = (err as Error).message
     throw new UsageError(/EADDRINUSE/.test(msg) ? `port ${port} is already in use; pick another with --port` : `the miner could not listen: ${msg}`)
   }
-  const service = await startMinerService(peer, sq, pool, { tamper })
+  const node = peer
+  const service = await startMinerService(node, sq, pool, { tamper })
   if (tamper !== undefined) io.stderr(`WARNING: this miner lies (--tamper=${tamper}); it exists to test that users catch it\n`)
-  io.stdout(`miner ready: ${peer.getMultiaddrs().map(String).join(' ')}\n`)
+  io.stdout(`miner ready: ${node.getMultiaddrs().map(String).join(' ')}\n`)
+  const announcer = startAnnouncing(node, privateKey, () => ({
+    role: 'miner' as const,
+    addrs: node.getMultiaddrs().map(String).filter(a => a.includes('/ws/')).slice(0, ANNOUNCE_LIMITS.maxAddrs),
+    model,
+    presets: SECURE_PRESETS.map(p => p.name),
+    capacity: workers,
+    load: service.queued
+  }), { intervalMs: announceIntervalMs, onError: err => { io.stderr(`announcement failed: ${(err as Error).message}\n`) } })
+  const watches = relays.map(r => keepConnected(node, r, { onChange: up => { io.stderr(`relay ${r.toString()}: ${up ? 'connected' : 'disconnected; reconnecting'}\n`) } }))
   await new Promise<void>(resolve => {
     process.once('SIGINT', () => { resolve() })
     process.once('SIGTERM', () => { resolve() })
   })
+  announcer.stop()
+  for (const w of watches) w.stop()
   await service.stop()
-  await peer.stop()
+  await node.stop()
   pool.close()
 }
 
