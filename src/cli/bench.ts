@@ -19,6 +19,9 @@ cerberus bench he [options]
   --reps N                  timed repetitions per shape (default 5; 2 above 10^7 weights)
   --calibrate               measure the planner's cost model first and plan with it (Node)
   --json FILE               also write the report as JSON
+
+cerberus bench relay [--peers N] [--concurrency C] [--json FILE]
+  the relay under load: N loopback peers (default 500) make reservations; p50/p99, memory
 `
 
 function parseShapes (raw: string): Array<[number, number]> {

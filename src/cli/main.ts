@@ -279,6 +279,12 @@ async function cmdPlan (args: string[], io: CliIo): Promise<void> {
 async function cmdBenchArgs (args: string[], io: CliIo): Promise<void> {
   const [what, ...rest] = args
   if (what === '--help' || what === '-h' || what === undefined) return io.stdout(BENCH_USAGE)
+  if (what === 'relay') {
+    const v = parse(rest, { peers: { type: 'string' }, concurrency: { type: 'string' }, relay: { type: 'string' }, health: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } })
+    const { BENCH_RELAY_USAGE, cmdBenchRelay } = await import('./bench-relay.ts')
+    if (v.help === true) return io.stdout(BENCH_RELAY_USAGE)
+    return await cmdBenchRelay(v, io)
+  }
   if (what === 'engine') {
     const v = parse(rest, { runtime: { type: 'string' }, models: { type: 'string' }, tokens: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } })
     if (v.help === true) return io.stdout(BENCH_USAGE)
