@@ -42,7 +42,7 @@ export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: M
     async prepare (matrixId, plan) {
       plans.set(matrixId, plan)
     },
-    async compute (matrixId, inputs, jobId) {
+    async compute (matrixId, inputs, jobId, blocks) {
       const plan = plans.get(matrixId)
       if (plan === undefined) throw new MinerJobError('UNKNOWN_MATRIX', `matrix ${matrixId} has no plan`, jobId, name)
       const signal = AbortSignal.timeout(opts.timeoutMs ?? 60_000)
@@ -54,10 +54,12 @@ export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: M
         throw new MinerJobError('MINER_UNREACHABLE', `cannot reach miner ${name}: ${(err as Error).message}`, jobId, name, err)
       }
       try {
-        await sendMessage(stream, { type: 'request', session: opts.session, job: jobId, matrix: matrixId, plan: planToData(plan), ciphertexts: inputs }, signal, opts.onSend)
+        await sendMessage(stream, { type: 'request', session: opts.session, job: jobId, matrix: matrixId, plan: planToData(plan), ...(blocks === undefined ? {} : { blocks }), ciphertexts: inputs }, signal, opts.onSend)
         const reply = await readMessage(stream, signal)
         await stream.close().catch(() => {})
         if (reply.type === 'error') throw new MinerJobError(reply.code, `miner ${name} failed job ${jobId}: ${reply.message}`, jobId, name)
+        const want = blocks === undefined ? plan.split.blocks : blocks[1] - blocks[0]
+        if (reply.type === 'result' && reply.job === jobId && reply.ciphertexts.length !== want) throw new MinerJobError('BAD_REPLY', `miner ${name} answered job ${jobId} with ${reply.ciphertexts.length} results, expected ${want}`, jobId, name)
         if (reply.type !== 'result' || reply.job !== jobId) throw new MinerJobError('BAD_REPLY', `miner ${name} answered job ${jobId} with something else`, jobId, name)
         return { results: reply.ciphertexts, minerMs: performance.now() - t0 }
       } catch (err) {

@@ -18,7 +18,8 @@ import { readMessage, sendMessage } from './frames.ts'
 
 /** What computes the encrypted products (a miner worker pool, or an in-thread miner). */
 export interface MinerCompute {
-  prepare: (matrixId: string, plan: MatvecPlan, w: Int8Array) => Promise<unknown>
+  /** Encode blocks [first, end) of a matrix (default all) under an id. */
+  prepare: (matrixId: string, plan: MatvecPlan, w: Int8Array, blocks?: readonly [number, number]) => Promise<unknown>
   compute: (matrixId: string, inputs: Uint8Array[]) => Promise<Uint8Array[]>
 }
 
@@ -114,11 +115,12 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
 
   async function serve (j: Job): Promise<void> {
     if (j.stream.status === 'aborted' || j.stream.status === 'reset' || j.stream.writeStatus === 'closed') { stats.dropped++; return } // the user is gone
-    const key = `${j.matrixId}|${paramsKey(j.plan.params)}|${j.plan.split.nI}`
+    const blocks = j.request.blocks ?? [0, j.plan.split.blocks] as const
+    const key = `${j.matrixId}|${paramsKey(j.plan.params)}|${j.plan.split.nI}|${blocks[0]}-${blocks[1]}`
     try {
       let ready = prepared.get(key)
       if (ready === undefined) {
-        ready = compute.prepare(key, j.plan, matrix(j.matrixId) as Int8Array)
+        ready = compute.prepare(key, j.plan, matrix(j.matrixId) as Int8Array, blocks)
         prepared.set(key, ready)
         ready.catch(() => prepared.delete(key))
       }

@@ -40,8 +40,8 @@ function w8a8 (steps: number): number[] {
 let current: ReturnType<typeof minerScheduler> | undefined
 const scheduler0 = (): ReturnType<typeof minerScheduler> => current as ReturnType<typeof minerScheduler>
 
-async function run (links: Parameters<typeof minerScheduler>[0], steps: number, onToken?: (n: number) => Promise<void>): Promise<{ tokens: number[], scheduler: ReturnType<typeof minerScheduler>, rejected: number }> {
-  const scheduler = minerScheduler(links)
+async function run (links: Parameters<typeof minerScheduler>[0], steps: number, onToken?: (n: number) => Promise<void>, options?: Parameters<typeof minerScheduler>[1]): Promise<{ tokens: number[], scheduler: ReturnType<typeof minerScheduler>, rejected: number }> {
+  const scheduler = minerScheduler(links, options)
   current = scheduler
   const backend = await heBackend(sq, localHe(seal).session, scheduler, { maxAttempts: 3 })
   const tokens: number[] = []
@@ -102,5 +102,31 @@ describe('the scheduler over several Node miners', () => {
     expect(scheduler.dropped).toContain(c.addr)
     expect(scheduler.answered.get(a.addr)).toBe(a.service.stats.jobs)
     expect(scheduler.answered.get(b.addr)).toBe(b.service.stats.jobs)
+  })
+
+  it('a big matrix split across miners: each computes its blocks, the text is exact', async () => {
+    const a = await miner()
+    const b = await miner()
+    const { multiaddr } = await import('@multiformats/multiaddr')
+    const links = [a, b].map(m => meshMinerLink(user, multiaddr(m.addr), { session: 's-split' }))
+    // stories260K's matrices have 2–4 output blocks: split them all, two ways
+    const { tokens, scheduler } = await run(links, 8, undefined, { splitMinBlocks: 2, maxSplit: 2 })
+    expect(tokens).toEqual(w8a8(8))
+    // every job went to both miners, one range each
+    expect(a.service.stats.jobs).toBe(8 * 20) // 5 layers × 4 encrypted groups per token
+    expect(b.service.stats.jobs).toBe(8 * 20)
+    expect(scheduler.dropped).toEqual([])
+  })
+
+  it('a liar among split jobs is found by its rows: only it is dropped', async () => {
+    const liar = await miner({ tamper: 'flip' })
+    const honest = [await miner(), await miner()]
+    const { multiaddr } = await import('@multiformats/multiaddr')
+    const links = [liar, ...honest].map(m => meshMinerLink(user, multiaddr(m.addr), { session: 's-split-liar' }))
+    const { tokens, scheduler, rejected } = await run(links, 8, undefined, { splitMinBlocks: 2, maxSplit: 2 })
+    expect(tokens).toEqual(w8a8(8))
+    expect(rejected).toBeGreaterThanOrEqual(1)
+    expect(scheduler.dropped).toEqual([liar.addr])
+    expect([...scheduler.active].sort()).toEqual(honest.map(h => h.addr).sort())
   })
 })

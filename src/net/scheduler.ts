@@ -5,7 +5,7 @@
  * through `reject`; the miner is told nothing).
  */
 import type { MinerLink } from '../core/engine/he-backend.ts'
-import type { MatvecPlan } from '../core/he/plan.ts'
+import { splitBlocks, type MatvecPlan } from '../core/he/plan.ts'
 import { MinerJobError } from './mesh-link.ts'
 
 /** Options of {@link minerScheduler}. */
@@ -14,6 +14,14 @@ export interface SchedulerOptions {
   readonly maxAttempts?: number
   /** Consecutive failures after which a miner is dropped (default 2; an unreachable miner at once). */
   readonly maxFailures?: number
+  /**
+   * Split a matrix's output blocks across miners when it has at least this many blocks
+   * (default 16: 768-dim layers have 24–49; stories260K's have 2–4, for which sending the
+   * inputs to two miners would cost more than it saves). Infinity turns splitting off.
+   */
+  readonly splitMinBlocks?: number
+  /** Most miners one job is split across (default 2). */
+  readonly maxSplit?: number
   /** Told when a miner is dropped, and why. */
   readonly onDrop?: (miner: string, reason: 'failed' | 'rejected') => void
 }
@@ -73,6 +81,42 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
     const best = Math.min(...candidates.map(wait))
     return fewest(candidates.filter(e => wait(e) <= 4 * best + 1))
   }
+  /** One job (or one part of a split job) with fail-over; `avoid` steers the first pick away from miners busy with sibling parts. */
+  const runOne = async (matrixId: string, inputs: Uint8Array[], jobId: string, blocks: readonly [number, number] | undefined, avoid: Set<Entry>): Promise<{ results: Uint8Array[], minerMs?: number, miner: string }> => {
+    const tried = new Set<Entry>()
+    const attempts = opts.maxAttempts ?? 3
+    let last: unknown
+    for (let a = 0; a < attempts; a++) {
+      const e = pick(new Set([...tried, ...avoid])) ?? pick(tried) ?? pick(new Set())
+      if (e === undefined) break
+      tried.add(e)
+      avoid.add(e)
+      e.inFlight++
+      e.jobs++
+      const t0 = performance.now()
+      try {
+        // each attempt gets its own copy: a link may transfer (detach) its buffers
+        const r = await e.link.compute(matrixId, inputs.map(c => c.slice()), jobId, blocks)
+        const ms = performance.now() - t0
+        e.latency = e.latency === 0 ? ms : 0.8 * e.latency + 0.2 * ms
+        e.failures = 0
+        answered.set(e.link.name, (answered.get(e.link.name) ?? 0) + 1)
+        return { results: r.results, minerMs: r.minerMs, miner: e.link.name }
+      } catch (err) {
+        last = err
+        // A miner that cannot be reached at all is gone (a closed lid, a crash), and one that
+        // breaks the protocol is not to be trusted: drop it now. Other failures (timeouts, a
+        // busy queue) get it picked less, then dropped.
+        const now = err instanceof MinerJobError && (err.code === 'MINER_UNREACHABLE' || err.code === 'BAD_REPLY')
+        e.latency = Math.max(e.latency, 1) * 4
+        if (now || ++e.failures >= (opts.maxFailures ?? 2)) drop(e, 'failed')
+      } finally {
+        e.inFlight--
+      }
+    }
+    if (last instanceof MinerJobError) throw last
+    throw new MinerJobError('NO_MINERS', `no miner could run job ${jobId}${last === undefined ? ' (none left)' : `: ${(last as Error).message}`}`, jobId, 'scheduler', last)
+  }
   return {
     name: 'scheduler',
     get active () { return entries.map(e => e.link.name) },
@@ -94,38 +138,25 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
       const i = entries.findIndex(e => e.link.name === name)
       if (i >= 0) entries.splice(i, 1)[0].link.close?.()
     },
-    async compute (matrixId, inputs, jobId) {
-      const tried = new Set<Entry>()
-      const attempts = opts.maxAttempts ?? 3
-      let last: unknown
-      for (let a = 0; a < attempts; a++) {
-        const e = pick(tried) ?? pick(new Set())
-        if (e === undefined) break
-        tried.add(e)
-        e.inFlight++
-        e.jobs++
-        const t0 = performance.now()
-        try {
-          // each attempt gets its own copy: a link may transfer (detach) its buffers
-          const r = await e.link.compute(matrixId, inputs.map(c => c.slice()), jobId)
-          const ms = performance.now() - t0
-          e.latency = e.latency === 0 ? ms : 0.8 * e.latency + 0.2 * ms
-          e.failures = 0
-          answered.set(e.link.name, (answered.get(e.link.name) ?? 0) + 1)
-          return { results: r.results, minerMs: r.minerMs, miner: e.link.name }
-        } catch (err) {
-          last = err
-          // A miner that cannot be reached at all is gone (a closed lid, a crash): drop it
-          // now. Other failures (timeouts, a busy queue) get it picked less, then dropped.
-          const unreachable = err instanceof MinerJobError && err.code === 'MINER_UNREACHABLE'
-          e.latency = Math.max(e.latency, 1) * 4
-          if (unreachable || ++e.failures >= (opts.maxFailures ?? 2)) drop(e, 'failed')
-        } finally {
-          e.inFlight--
-        }
+    async compute (matrixId, inputs, jobId, blocks) {
+      const total = prepared.get(matrixId)?.plan.split.blocks ?? 0
+      const ways = blocks === undefined && total >= (opts.splitMinBlocks ?? 16) ? Math.min(entries.length, opts.maxSplit ?? 2) : 1
+      if (ways <= 1) return await runOne(matrixId, inputs, jobId, blocks, new Set())
+      // A big matrix: its output blocks split across `ways` miners, run at once; each part
+      // fails over on its own. Every part needs all the inputs (more bytes up, less time).
+      const ranges = splitBlocks(total, ways)
+      const chosen = new Set<Entry>()
+      const runs = ranges.map(async (range, k) => {
+        const r = await runOne(matrixId, inputs, `${jobId}/${k}`, range, chosen)
+        return { ...r, range }
+      })
+      const parts = await Promise.all(runs)
+      return {
+        results: parts.flatMap(p => p.results),
+        minerMs: Math.max(...parts.map(p => p.minerMs ?? 0)),
+        miner: [...new Set(parts.map(p => p.miner))].join(','),
+        parts: parts.map(p => ({ miner: p.miner, blocks: p.range }))
       }
-      if (last instanceof MinerJobError) throw last
-      throw new MinerJobError('NO_MINERS', `no miner could run job ${jobId}${last === undefined ? ' (none left)' : `: ${(last as Error).message}`}`, jobId, 'scheduler', last)
     },
     reject (miner: string) {
       const e = entries.find(x => x.link.name === miner)

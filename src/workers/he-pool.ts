@@ -3,23 +3,19 @@
  * contiguous ranges, one per worker, so one job uses every core. The inputs go to every
  * worker (each needs all input chunks); the results come back in block order.
  */
-import type { MatvecPlan } from '../core/he/plan.ts'
+import { splitBlocks, type MatvecPlan } from '../core/he/plan.ts'
+
+export { splitBlocks }
 import { createHeMinerClient, type HeClientOptions, type HeMinerClient } from './he-client.ts'
 
 /** A pool of miner workers with the miner client's interface. */
 export interface MinerPool {
   readonly size: number
-  prepare: (matrixId: string, plan: MatvecPlan, w: Int8Array) => Promise<{ heapBytes: number }>
+  /** Encode blocks [first, end) of a matrix (default all), split across the workers. */
+  prepare: (matrixId: string, plan: MatvecPlan, w: Int8Array, blocks?: readonly [number, number]) => Promise<{ heapBytes: number }>
   compute: (matrixId: string, inputs: Uint8Array[], timeoutMs?: number) => Promise<Uint8Array[]>
   release: (matrixId: string) => Promise<void>
   close: () => void
-}
-
-/** Split [0, blocks) into `parts` contiguous ranges of near-equal length (some possibly empty). */
-export function splitBlocks (blocks: number, parts: number): Array<[number, number]> {
-  const out: Array<[number, number]> = []
-  for (let i = 0; i < parts; i++) out.push([Math.floor((i * blocks) / parts), Math.floor(((i + 1) * blocks) / parts)])
-  return out
 }
 
 /** Start `size` miner workers (default 2: the machines this runs on have 2 cores). */
@@ -29,8 +25,9 @@ export function createMinerPool (opts: HeClientOptions & { size?: number } = {})
   const ranges = new Map<string, Array<[number, number]>>()
   return {
     size,
-    async prepare (matrixId, plan, w) {
-      const r = splitBlocks(plan.split.blocks, size)
+    async prepare (matrixId, plan, w, blocks) {
+      const [first, end] = blocks ?? [0, plan.split.blocks]
+      const r = splitBlocks(end - first, size).map(([a, b]): [number, number] => [first + a, first + b])
       ranges.set(matrixId, r)
       const done = await Promise.all(workers.map((wk, i) => (r[i][0] < r[i][1] ? wk.prepare(matrixId, plan, w, r[i]) : Promise.resolve({ heapBytes: 0 }))))
       return { heapBytes: done.reduce((a, d) => a + d.heapBytes, 0) }

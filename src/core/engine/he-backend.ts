@@ -25,16 +25,27 @@ export interface MinerLink {
   /** Hand the miner a matrix (public weights) under an id. */
   prepare: (matrixId: string, plan: MatvecPlan, w: Int8Array) => Promise<unknown>
   /**
-   * One job: inputs in, results out, with the miner's compute time when known and — for a
-   * link over several miners — which miner answered.
+   * One job: inputs in, results out (one ciphertext per output block, in order), with the
+   * miner's compute time when known and — for a link over several miners — which miner
+   * answered, or, when the blocks were split across miners, which blocks each answered.
+   * `blocks` asks for output blocks [first, end) only (default all).
    */
-  compute: (matrixId: string, inputs: Uint8Array[], jobId: string) => Promise<{ results: Uint8Array[], minerMs?: number, miner?: string }>
+  compute: (matrixId: string, inputs: Uint8Array[], jobId: string, blocks?: readonly [number, number]) => Promise<JobResult>
   /**
    * A result from `miner` failed verification: stop using that miner (a scheduler drops it
    * and the job is re-run elsewhere). Nothing is sent to the miner.
    */
   reject?: (miner: string, job: string) => void
   close?: () => void
+}
+
+/** What a job returns. */
+export interface JobResult {
+  readonly results: Uint8Array[]
+  readonly minerMs?: number
+  readonly miner?: string
+  /** When several miners each computed a range of blocks: who computed which. */
+  readonly parts?: ReadonlyArray<{ readonly miner: string, readonly blocks: readonly [number, number] }>
 }
 
 /** Options of {@link heBackend}. */
@@ -52,6 +63,25 @@ export interface HeBackendOptions {
   readonly maxAttempts?: number
   /** Sees each quantized input before it is encrypted (audits and the privacy tests). */
   readonly onQuantizedInput?: (matrixId: string, xq: Int8Array) => void
+}
+
+/**
+ * Who to blame for a rejected result. One miner: that one. Blocks split across miners:
+ * the user holds the (public) weights, so on this rare path she computes the product in the
+ * clear and blames exactly the miners whose rows differ; a result that could not even be
+ * decrypted cannot be attributed to one part, so every miner of the job is dropped.
+ */
+function culprits (m: { rows: number, cols: number, q: Int8Array }, plan: MatvecPlan, xq: Int8Array, y: Int32Array | undefined, by: string, parts: JobResult['parts']): string[] {
+  const all = [...new Set((parts ?? []).map(p => p.miner))]
+  if (all.length <= 1) return [by]
+  if (y === undefined) return all
+  const truth = plainIntMatvec(m as Parameters<typeof plainIntMatvec>[0], xq)
+  const nO = plan.split.nO
+  const wrong = (parts ?? []).filter(p => {
+    for (let r = p.blocks[0] * nO; r < Math.min(p.blocks[1] * nO, plan.dOut); r++) if (truth[r] !== y[r]) return true
+    return false
+  }).map(p => p.miner)
+  return wrong.length > 0 ? [...new Set(wrong)] : all
 }
 
 /** Matrix id of matrix i of a group. */
@@ -95,7 +125,7 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
           const m0 = performance.now()
           // Jobs are idempotent: the same ciphertexts may go to another miner (sent as
           // copies when a retry may need them again: a link may transfer its buffers).
-          const { results, minerMs: reported, miner: who } = await miner.compute(id, attempts > 1 ? ciphertexts.map(c => c.slice()) : ciphertexts, job)
+          const { results, minerMs: reported, miner: who, parts } = await miner.compute(id, attempts > 1 ? ciphertexts.map(c => c.slice()) : ciphertexts, job)
           minerMs += reported ?? performance.now() - m0
           stats.bytesDown += results.reduce((a, c) => a + c.byteLength, 0)
           signal?.throwIfAborted()
@@ -120,7 +150,7 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
           if (rejection === undefined) return y as Int32Array
           stats.rejected++
           opts.onRejected?.(rejection)
-          miner.reject?.(by, job)
+          for (const liar of culprits(grp.matrices[i], plan, xq, y, by, parts)) miner.reject?.(liar, job)
           if (attempt >= attempts) throw rejection
         }
       })

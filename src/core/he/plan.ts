@@ -80,3 +80,10 @@ export function planFromData (d: PlanData): MatvecPlan {
 
 /** Largest matrix side accepted in a plan (Llama-2-70B's FFN is 28,672 wide). */
 export const MAX_DIMENSION = 1 << 17
+
+/** Split [0, blocks) into `parts` contiguous ranges of near-equal length (some possibly empty). */
+export function splitBlocks (blocks: number, parts: number): Array<[number, number]> {
+  const out: Array<[number, number]> = []
+  for (let i = 0; i < parts; i++) out.push([Math.floor((i * blocks) / parts), Math.floor(((i + 1) * blocks) / parts)])
+  return out
+}

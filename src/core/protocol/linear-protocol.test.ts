@@ -8,6 +8,7 @@ const request: LinearMessage = {
   job: 'qkv:0:0#17',
   matrix: 'qkv:0:0',
   plan: { dOut: 128, dIn: 64, preset: 'n2048', nI: 32 },
+  blocks: [1, 2],
   ciphertexts: [new Uint8Array([1, 2, 3]), new Uint8Array(1000).fill(7)]
 }
 const result: LinearMessage = { type: 'result', job: 'qkv:0:0#17', ciphertexts: [new Uint8Array([9]), new Uint8Array(0)] }
@@ -29,6 +30,8 @@ describe('the /cerberus/linear/1.0.0 schema', () => {
     ['invalid UTF-8', () => { const b = body.slice(); b[4] = 0xff; return b }, /the session id is not valid UTF-8/],
     ['an impossible plan', () => decodeBodyWith({ ...request, plan: { dOut: 0, dIn: 64, preset: 'n2048', nI: 32 } } as LinearMessage), /invalid plan: plan field dOut = 0/],
     ['an unknown preset', () => decodeBodyWith({ ...request, plan: { dOut: 8, dIn: 8, preset: 'n1', nI: 8 } } as LinearMessage), /invalid plan: unknown ring preset "n1"/],
+    ['an empty block range', () => encodeMessage({ ...request, blocks: [1, 1] } as LinearMessage), /block range \[1, 1\) is not a non-empty part of the plan's 2 blocks/],
+    ['a block range past the plan', () => encodeMessage({ ...request, blocks: [0, 3] } as LinearMessage), /block range \[0, 3\)/],
     ['a huge ciphertext count', () => patchCount(body, 0xffff), /65535 ciphertexts, more than 4096/],
     ['a huge ciphertext length', () => patchFirstLength(body, MAX_CIPHERTEXT_BYTES + 1), /ciphertext 0 is 1048577 bytes/]
   ]
@@ -39,6 +42,11 @@ describe('the /cerberus/linear/1.0.0 schema', () => {
     })
   }
 
+  it('a request without a block range asks for every block', () => {
+    const all = { ...request, blocks: undefined } as LinearMessage
+    expect(decodeMessage(encodeMessage(all))).toEqual({ ...request, blocks: [0, 2] })
+  })
+
   it('refuses to encode what it would refuse to decode', () => {
     expect(() => encodeMessage({ ...result, job: 'x'.repeat(200) } as LinearMessage)).toThrow(/the job id is 200 bytes/)
   })
@@ -47,14 +55,14 @@ describe('the /cerberus/linear/1.0.0 schema', () => {
 function decodeBodyWith (m: LinearMessage): Uint8Array {
   return encodeMessage(m)
 }
-// request layout: ver, type, 3 strings, plan (u32,u32,str,u32), then u16 count
+// request layout: ver, type, 3 strings, plan (u32,u32,str,u32), block range (u32,u32), then u16 count
 function countOffset (b: Uint8Array): number {
   const dv = new DataView(b.buffer, b.byteOffset)
   let o = 2
   for (let i = 0; i < 3; i++) o += 2 + dv.getUint16(o, true)
   o += 8
   o += 2 + dv.getUint16(o, true)
-  return o + 4
+  return o + 4 + 8
 }
 function patchCount (b: Uint8Array, n: number): Uint8Array {
   const c = b.slice()

@@ -10,7 +10,9 @@
  *
  * Frame: unsigned LEB128 length, then the body. Body (little-endian):
  *   u8 version (1) | u8 type
- *   type 1, request: str session | str job | str matrix | plan | u16 n | n × (u32 len | bytes)
+ *   type 1, request: str session | str job | str matrix | plan | u32 first | u32 end | u16 n | n × (u32 len | bytes)
+ *                    ([first, end) = the output blocks to compute: a big matrix's blocks may be
+ *                    split across miners, each answering one range; results come in block order)
  *   type 2, result:  str job | u16 n | n × (u32 len | bytes)
  *   type 3, error:   str job | str code | str message
  *   str = u16 byte length | UTF-8;  plan = u32 dOut | u32 dIn | str preset | u32 nI
@@ -53,6 +55,8 @@ export interface LinearRequest {
   readonly job: string
   readonly matrix: string
   readonly plan: PlanData
+  /** Output blocks [first, end) to compute (default: all of the plan's). */
+  readonly blocks?: readonly [number, number]
   readonly ciphertexts: Uint8Array[]
 }
 
@@ -174,6 +178,9 @@ export function encodeMessage (m: LinearMessage): Uint8Array {
     w.u32(m.plan.dIn)
     w.str(m.plan.preset, MAX_CODE_BYTES, 'the preset name')
     w.u32(m.plan.nI)
+    const [first, end] = m.blocks ?? [0, planFromData(m.plan).split.blocks]
+    w.u32(first)
+    w.u32(end)
     w.blobs(m.ciphertexts)
   } else if (m.type === 'result') {
     w.str(m.job, MAX_ID_BYTES, 'the job id')
@@ -204,12 +211,16 @@ export function decodeMessage (body: Uint8Array): LinearMessage {
     const job = r.str(MAX_ID_BYTES, 'the job id')
     const matrix = r.str(MAX_ID_BYTES, 'the matrix id')
     const plan: PlanData = { dOut: r.u32('the plan'), dIn: r.u32('the plan'), preset: r.str(MAX_CODE_BYTES, 'the preset name'), nI: r.u32('the plan') }
+    let blocks: number
     try {
-      planFromData(plan)
+      blocks = planFromData(plan).split.blocks
     } catch (err) {
       throw new ProtocolError(`invalid plan: ${(err as Error).message}`)
     }
-    m = { type: 'request', session, job, matrix, plan, ciphertexts: r.blobs() }
+    const first = r.u32('the block range')
+    const end = r.u32('the block range')
+    if (!(first < end && end <= blocks)) throw new ProtocolError(`block range [${first}, ${end}) is not a non-empty part of the plan's ${blocks} blocks`)
+    m = { type: 'request', session, job, matrix, plan, blocks: [first, end], ciphertexts: r.blobs() }
   } else if (type === TYPE.result) {
     m = { type: 'result', job: r.str(MAX_ID_BYTES, 'the job id'), ciphertexts: r.blobs() }
   } else if (type === TYPE.error) {
