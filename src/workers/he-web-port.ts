@@ -8,7 +8,14 @@ import { WorkerCrashedError } from './errors.ts'
 
 /** Start a Web Worker running `he.worker.ts`. */
 export function spawnWebHeWorker (): HePort {
-  const worker = new Worker(new URL('./he.worker.ts', import.meta.url), { type: 'module', name: 'cerberus-he' })
+  return webWorkerHePort(new Worker(new URL('./he.worker.ts', import.meta.url), { type: 'module', name: 'cerberus-he' }))
+}
+
+/**
+ * The {@link HePort} of a Web Worker already running `he.worker.ts`, however it was
+ * started (the widget starts it through a same-origin bootstrap: src/widget/he-worker.ts).
+ */
+export function webWorkerHePort (worker: Worker): HePort {
   return {
     send: (message, transfer) => { worker.postMessage(message, transfer) },
     connect (onReply, onCrash) {
