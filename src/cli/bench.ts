@@ -8,7 +8,12 @@ import { DEFAULT_SHAPES, formatHeBench, runHeBench, type HeBenchReport } from '.
 import { parseChoice, parseInteger, UsageError } from './args.ts'
 import type { CliIo } from './main.ts'
 
-export const BENCH_USAGE = `cerberus bench engine [--models stories260K,synthetic-768x12] [--tokens N] [--json FILE]
+export const BENCH_USAGE = `cerberus bench mesh [--models stories260K,synthetic-768] [--tokens N] [--synthetic-layers L] [--relay-peers N] [--json FILE]
+  private generation over the real mesh on loopback, in Chromium: he-local (baseline, one
+  tab), browser↔browser WebRTC (two donor tabs), browser→Node WebSockets (two Node
+  miners); tokens/s, bytes/token, tokens = w8a8; and the relay under load (500 peers)
+
+cerberus bench engine [--models stories260K,synthetic-768x12] [--tokens N] [--json FILE]
   private generation: f32-fast, w8a8 and he-local tokens/s in the same run, bytes per token,
   time to first token, squeezed vs naive plan
 

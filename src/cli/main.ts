@@ -292,7 +292,26 @@ async function cmdBenchArgs (args: string[], io: CliIo): Promise<void> {
     const { ckpt, tokenizer } = await loadModel(undefined, undefined)
     return await cmdBenchEngine(v, ckpt, tokenizer, io)
   }
-  if (what !== 'he') throw new UsageError(`unknown benchmark "${what}" (available: he, engine)`)
+  if (what === 'mesh') {
+    const v = parse(rest, { models: { type: 'string' }, tokens: { type: 'string' }, 'synthetic-layers': { type: 'string' }, 'relay-peers': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } })
+    if (v.help === true) return io.stdout(BENCH_USAGE)
+    const models = v.models === undefined ? undefined : v.models.split(',').map(m => parseChoice('models', m, ['stories260K', 'synthetic-768'] as const))
+    const { runMeshBench, formatMeshBench } = await import('../node/mesh-bench.ts')
+    const report = await runMeshBench({
+      models,
+      tokens: v.tokens === undefined ? undefined : parseInteger('tokens', v.tokens, 1, 1024),
+      syntheticLayers: v['synthetic-layers'] === undefined ? undefined : parseInteger('synthetic-layers', v['synthetic-layers'], 1, 64),
+      relayPeers: v['relay-peers'] === undefined ? undefined : parseInteger('relay-peers', v['relay-peers'], 0, 2000),
+      onProgress: line => { io.stderr(`${line}\n`) }
+    })
+    io.stdout(formatMeshBench(report))
+    if (v.json !== undefined) {
+      const { writeFile } = await import('node:fs/promises')
+      await writeFile(v.json, JSON.stringify(report, null, 2) + '\n')
+    }
+    return
+  }
+  if (what !== 'he') throw new UsageError(`unknown benchmark "${what}" (available: he, engine, mesh, relay)`)
   const v = parse(rest, {
     runtime: { type: 'string' },
     network: { type: 'string' },

@@ -1,0 +1,243 @@
+/**
+ * `cerberus bench mesh`: private generation over the real mesh, measured end to end.
+ *
+ * For each model (stories260K, and the 768-dim synthetic shape), in one run on this
+ * machine, all on loopback:
+ * - the baseline, **he-local**: the same encrypted pipeline with the user's and the miner's
+ *   HE workers in one Chromium tab, no network;
+ * - **webrtc**: a relay, two donor tabs (browser miners) and a user tab, browser↔browser
+ *   over WebRTC (the relay carries only the handshake);
+ * - **websocket**: a relay, two headless Node miners (`cerberus miner --relay`), and a user
+ *   tab dialling them over WebSockets.
+ * The user tab generates twice; the second run is the steady state (the first includes the
+ * miners encoding the model's matrices on first use). Tokens are compared with the w8a8
+ * engine run in Node. Plus the relay under load (N loopback peers making reservations).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { BrowserContext } from '@playwright/test'
+import { startRelay, type Relay } from '../../signaling-server/relay.ts'
+import { CerberusError } from '../core/errors.ts'
+import { createEngine, createRng, createSampler, generate, parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
+import { SYNTHETIC_768X12, syntheticModelBytes, syntheticTokenizerBytes } from '../core/model/synthetic.ts'
+import type { ClientRunResult } from '../bench/mesh-app-page.ts'
+import { openBenchBrowser, type BenchBrowser } from './browser-bench.ts'
+import { DEFAULT_MODEL_FILES, defaultModelDir, PROJECT_ROOT } from './model-files.ts'
+
+/** One measured path. */
+export interface MeshBenchRun {
+  readonly model: string
+  readonly path: 'webrtc' | 'websocket'
+  /** Steady-state tokens per second (second generation). */
+  readonly tokPerS: number
+  /** The first generation, including the miners' one-time matrix encoding. */
+  readonly firstRunTokPerS: number
+  /** he-local in the same run, same browser. */
+  readonly heLocalTokPerS: number
+  /** Bytes up + down per token, and each way. */
+  readonly bytesPerToken: number
+  readonly upPerToken: number
+  readonly downPerToken: number
+  readonly tokens: number
+  readonly verified: number
+  readonly rejected: number
+  /** Miners that answered jobs. */
+  readonly miners: number
+  readonly tokensMatch: boolean
+}
+
+/** The benchmark's JSON. */
+export interface MeshBenchReport {
+  readonly runs: MeshBenchRun[]
+  readonly relay?: { readonly peers: number, readonly p50Ms: number, readonly p99Ms: number, readonly [k: string]: unknown }
+  readonly notes: string[]
+}
+
+/** Options of {@link runMeshBench}. */
+export interface MeshBenchOptions {
+  readonly models?: ReadonlyArray<'stories260K' | 'synthetic-768'>
+  /** Answer tokens per generation (default 32 for stories260K, 3 for the synthetic model). */
+  readonly tokens?: number
+  /** Layers of the 768-dim synthetic model (default 12, as SYNTHETIC_768X12). */
+  readonly syntheticLayers?: number
+  /** Relay load: peers making reservations (0 = skip). Default 500. */
+  readonly relayPeers?: number
+  readonly onProgress?: (line: string) => void
+}
+
+/** A bench step failed. */
+export class MeshBenchError extends CerberusError {
+  constructor (message: string) {
+    super('MESH_BENCH', message)
+  }
+}
+
+interface ModelFiles { name: string, modelPath: string, tokenizerPath: string, query: string, expected: string }
+
+/** Serve two files to the bench pages (another origin: CORS and CORP allow it). */
+async function serveFiles (files: Record<string, Uint8Array>): Promise<{ server: Server, base: string }> {
+  const server = createServer((req, res) => {
+    const body = files[(req.url ?? '').split('?')[0]]
+    if (body === undefined) { res.writeHead(404).end(); return }
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.byteLength), 'access-control-allow-origin': '*', 'cross-origin-resource-policy': 'cross-origin' }).end(body)
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const a = server.address()
+  if (a === null || typeof a === 'string') throw new MeshBenchError('the file server has no address')
+  return { server, base: `http://127.0.0.1:${a.port}` }
+}
+
+function w8a8Text (model: Uint8Array, tokenizer: Uint8Array, tokens: number): string {
+  const ckpt = parseCheckpoint(model)
+  const tok = parseTokenizer(tokenizer, ckpt.config.vocabSize)
+  const dec = new TextDecoder()
+  let text = ''
+  for (const t of generate(createEngine('w8a8', ckpt), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps: tokens })) text += dec.decode(t.bytes, { stream: true })
+  return text + dec.decode()
+}
+
+async function startMiner (relay: string, m: ModelFiles): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, [join(PROJECT_ROOT, 'bin/cerberus.js'), 'miner', '--port', '0', '--workers', '1', '--relay', relay, '--model', m.modelPath, '--tokenizer', m.tokenizerPath], { stdio: ['ignore', 'pipe', 'pipe'] })
+  await new Promise<void>((resolve, reject) => {
+    let out = ''
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('miner ready:')) resolve()
+    })
+    proc.stderr?.on('data', (d: Buffer) => { out += d.toString() })
+    proc.once('exit', code => { reject(new MeshBenchError(`a miner exited (${code}): ${out.slice(-400)}`)) })
+  })
+  return proc
+}
+
+async function userRun (bb: BenchBrowser, ctx: BrowserContext, q: string, timeoutMs: number): Promise<ClientRunResult> {
+  const page = await ctx.newPage()
+  await page.goto(`${bb.origin}/bench.html?${q}`)
+  const r = await (await page.waitForFunction(() => window.cerberusClient, undefined, { timeout: timeoutMs })).jsonValue() as ClientRunResult
+  if (r.error !== undefined) throw new MeshBenchError(`the user tab failed: ${r.error}`)
+  return r
+}
+
+/** Run the benchmark. */
+export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBenchReport> {
+  const say = opts.onProgress ?? (() => {})
+  const models = opts.models ?? ['stories260K', 'synthetic-768']
+  const runs: MeshBenchRun[] = []
+  const notes: string[] = []
+  const tmp = await mkdtemp(join(tmpdir(), 'cerberus-mesh-bench-'))
+  const bb = await openBenchBrowser()
+  const cleanup: Array<() => Promise<void> | void> = []
+  try {
+    for (const name of models) {
+      let files: ModelFiles
+      if (name === 'stories260K') {
+        const dir = defaultModelDir()
+        const { readFile } = await import('node:fs/promises')
+        const model = new Uint8Array(await readFile(join(dir, DEFAULT_MODEL_FILES.checkpoint)))
+        const tok = new Uint8Array(await readFile(join(dir, DEFAULT_MODEL_FILES.tokenizer)))
+        const tokens = opts.tokens ?? 32
+        files = { name, modelPath: join(dir, DEFAULT_MODEL_FILES.checkpoint), tokenizerPath: join(dir, DEFAULT_MODEL_FILES.tokenizer), query: `steps=${tokens}`, expected: w8a8Text(model, tok, tokens) }
+      } else {
+        const layers = opts.syntheticLayers ?? SYNTHETIC_768X12.nLayers
+        const cfg = { ...SYNTHETIC_768X12, nLayers: layers }
+        say(`making the synthetic 768-dim model (${layers} layers)…`)
+        const model = syntheticModelBytes(cfg)
+        const tok = syntheticTokenizerBytes(cfg.vocabSize)
+        const modelPath = join(tmp, 'synthetic-768.bin')
+        const tokenizerPath = join(tmp, 'synthetic-tok.bin')
+        await writeFile(modelPath, model)
+        await writeFile(tokenizerPath, tok)
+        const { server, base } = await serveFiles({ '/model.bin': model, '/tok.bin': tok })
+        cleanup.push(async () => { await new Promise<void>(resolve => server.close(() => { resolve() })) })
+        const tokens = opts.tokens ?? 3
+        files = { name: `synthetic-768x${layers}`, modelPath, tokenizerPath, query: `steps=${tokens}&model=${encodeURIComponent(`${base}/model.bin`)}&tokenizer=${encodeURIComponent(`${base}/tok.bin`)}`, expected: w8a8Text(model, tok, tokens) }
+      }
+      const timeout = name === 'stories260K' ? 240_000 : 900_000
+
+      say(`${files.name}: he-local (baseline, one tab)…`)
+      const baseCtx = await bb.browser.newContext()
+      const base = await userRun(bb, baseCtx, `bench=helocal&${files.query}`, timeout)
+      await baseCtx.close()
+      const b0 = base.receipts?.[0]
+      if (b0 === undefined) throw new MeshBenchError('he-local gave no receipt')
+      const heLocal = b0.tokens / (b0.ms / 1000)
+
+      for (const path of ['webrtc', 'websocket'] as const) {
+        say(`${files.name}: ${path}…`)
+        const relay: Relay = await startRelay({ port: 0, healthPort: 0 })
+        const relayAddr = relay.multiaddrs[0]
+        const contexts: BrowserContext[] = []
+        const procs: ChildProcess[] = []
+        try {
+          if (path === 'webrtc') {
+            for (let i = 0; i < 2; i++) {
+              const ctx = await bb.browser.newContext()
+              contexts.push(ctx)
+              const page = await ctx.newPage()
+              await page.goto(`${bb.origin}/bench.html?bench=donor&workers=1&relay=${encodeURIComponent(relayAddr)}&${files.query}`)
+              await page.waitForFunction(() => window.cerberusDonor?.status === 'on' || window.cerberusDonor?.status === 'error', undefined, { timeout: 120_000 })
+              const err = await page.evaluate(() => window.cerberusDonor?.error?.message)
+              if (err !== undefined) throw new MeshBenchError(`a donor tab failed: ${err}`)
+            }
+          } else {
+            for (let i = 0; i < 2; i++) procs.push(await startMiner(relayAddr, files))
+          }
+          const ctx = await bb.browser.newContext()
+          contexts.push(ctx)
+          const r = await userRun(bb, ctx, `bench=client&miners=2&runs=2&relay=${encodeURIComponent(relayAddr)}&${files.query}`, timeout)
+          const [first, steady] = r.receipts ?? []
+          if (steady === undefined) throw new MeshBenchError('the user tab gave no second receipt')
+          runs.push({
+            model: files.name,
+            path,
+            tokPerS: steady.tokens / (steady.ms / 1000),
+            firstRunTokPerS: first.tokens / (first.ms / 1000),
+            heLocalTokPerS: heLocal,
+            bytesPerToken: (steady.bytesUp + steady.bytesDown) / steady.tokens,
+            upPerToken: steady.bytesUp / steady.tokens,
+            downPerToken: steady.bytesDown / steady.tokens,
+            tokens: steady.tokens,
+            verified: steady.verified,
+            rejected: steady.rejected,
+            miners: steady.miners.length,
+            tokensMatch: (r.texts ?? []).length === 2 && (r.texts ?? []).every(t => t === files.expected) && base.texts?.[0] === files.expected
+          })
+          say(`  ${path}: ${runs[runs.length - 1].tokPerS.toFixed(2)} tok/s (he-local ${heLocal.toFixed(2)})`)
+        } finally {
+          for (const c of contexts) await c.close().catch(() => {})
+          for (const p of procs) p.kill('SIGTERM')
+          await relay.stop()
+        }
+      }
+    }
+    let relayReport: MeshBenchReport['relay']
+    const peers = opts.relayPeers ?? 500
+    if (peers > 0) {
+      say(`relay under load: ${peers} loopback peers making reservations…`)
+      const { measureRelayLoad } = await import('../bench/relay-load.ts')
+      relayReport = await measureRelayLoad({ peers }) as unknown as MeshBenchReport['relay']
+    }
+    notes.push('all on loopback on this machine; he-local is the same encrypted pipeline in one tab (no network), measured in the same run')
+    return { runs, ...(relayReport === undefined ? {} : { relay: relayReport }), notes }
+  } finally {
+    for (const c of cleanup) await c()
+    await bb.close()
+    await rm(tmp, { recursive: true, force: true })
+  }
+}
+
+/** The report as a table. */
+export function formatMeshBench (r: MeshBenchReport): string {
+  const lines = [
+    '| model | path | tok/s | he-local tok/s | he-local / mesh | first run tok/s | KiB/token (up / down) | verified | rejected | miners | tokens = w8a8 |',
+    '|---|---|---|---|---|---|---|---|---|---|---|'
+  ]
+  for (const x of r.runs) {
+    lines.push(`| ${x.model} | ${x.path} | ${x.tokPerS.toFixed(2)} | ${x.heLocalTokPerS.toFixed(2)} | ${(x.heLocalTokPerS / x.tokPerS).toFixed(1)}× | ${x.firstRunTokPerS.toFixed(2)} | ${(x.bytesPerToken / 1024).toFixed(0)} (${(x.upPerToken / 1024).toFixed(0)} / ${(x.downPerToken / 1024).toFixed(0)}) | ${x.verified} | ${x.rejected} | ${x.miners} | ${x.tokensMatch ? 'yes' : 'NO'} |`)
+  }
+  if (r.relay !== undefined) lines.push('', `relay: ${r.relay.peers} peers making reservations — p50 ${r.relay.p50Ms.toFixed(1)} ms, p99 ${r.relay.p99Ms.toFixed(1)} ms`)
+  return lines.join('\n') + '\n'
+}
