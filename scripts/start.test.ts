@@ -122,6 +122,20 @@ describe('npm start (scripts/start.ts)', () => {
     for (const p of [port, relayPort, relayPort + 1]) expect(await isFree(p), `port ${p} still taken`).toBe(true)
   })
 
+  it('Ctrl-C during start-up (the miner still loading) stops everything too', async () => {
+    const [port, relayPort] = [await freePort(), await freePortPair()]
+    const app = startApp([], { CERBERUS_PORT: String(port), CERBERUS_RELAY_PORT: String(relayPort) })
+    const pid = app.proc.pid as number
+    await until('the miner child', () => childrenOf(pid).length > 0, 60_000, () => app.stderr())
+    const children = childrenOf(pid)
+    app.proc.kill('SIGINT')
+    expect(await app.exit).toBe(0)
+    expect(app.stdout()).toBe('')
+    expect(app.stderr()).not.toContain('cerberus start:')
+    for (const c of children) expect(alive(c), `child ${c} still alive`).toBe(false)
+    for (const p of [port, relayPort, relayPort + 1]) expect(await isFree(p), `port ${p} still taken`).toBe(true)
+  })
+
   it('a port in use: one line naming the port and how to change it, exit code 1', async () => {
     const [port, relayPort] = [await freePort(), await freePortPair()]
     const blocker = createServer()

@@ -116,8 +116,11 @@ function relayAddress (relay: Relay): string {
   return ws
 }
 
-/** Start `cerberus miner` connected to the relay; resolves once it prints its address. */
-async function startMiner (relay: string, workers: number): Promise<ChildProcess> {
+/**
+ * Start `cerberus miner` connected to the relay. `ready` resolves once it prints its
+ * address, and rejects (having killed it) if it exits or hangs before that.
+ */
+function startMiner (relay: string, workers: number): { child: ChildProcess, ready: Promise<void> } {
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'cerberus.js'), 'miner', '--port', '0', '--workers', String(workers), '--relay', relay], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe']
@@ -128,7 +131,7 @@ async function startMiner (relay: string, workers: number): Promise<ChildProcess
     stderrText += chunk
     process.stderr.write(chunk.replace(/^(?=.)/gm, '[miner] '))
   })
-  await new Promise<void>((resolve, reject) => {
+  const ready = new Promise<void>((resolve, reject) => {
     let out = ''
     const timer = setTimeout(() => { reject(new StartError(`the local miner did not start within ${LIMITS.minerReadyMs / 1000} s`)) }, LIMITS.minerReadyMs)
     child.stdout?.setEncoding('utf8')
@@ -146,7 +149,7 @@ async function startMiner (relay: string, workers: number): Promise<ChildProcess
     child.kill('SIGKILL')
     throw err
   })
-  return child
+  return { child, ready }
 }
 
 /** SIGTERM a child, SIGKILL it after the grace period; resolves when it has exited. */
@@ -192,30 +195,34 @@ async function main (): Promise<number> {
     })()
     await stopping
   }
+  let interrupted = false
   const signalled = new Promise<NodeJS.Signals>(resolve => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       process.on(sig, () => {
         // A second Ctrl-C while stopping: stop waiting.
         if (stopping !== undefined) { miner?.kill('SIGKILL'); process.exit(130) }
+        interrupted = true
         resolve(sig)
       })
     }
   })
 
-  try {
+  const startup = async (): Promise<string> => {
     try {
       relay = await startRelay({ port: opts.relayPort, host: HOST })
     } catch (err) {
       const msg = (err as Error).message
       throw /already in use/.test(msg) ? new StartError(`port ${opts.relayPort} (the relay, or its /health on the next port) is already in use; choose another with --relay-port or CERBERUS_RELAY_PORT`) : err
     }
+    if (interrupted) return ''
     const relayAddr = relayAddress(relay)
     process.stderr.write(`relay: ${relayAddr} (health ${relay.healthUrl})\n`)
 
     const { createServer } = await import('vite')
-    const minerReady = opts.miner ? startMiner(relayAddr, opts.minerWorkers).then(c => { miner = c; return c }) : Promise.resolve(undefined)
-    // If Vite fails first, the miner start still settles and is then stopped below.
-    minerReady.catch(() => {})
+    const started = opts.miner ? startMiner(relayAddr, opts.minerWorkers) : undefined
+    miner = started?.child
+    // If Vite fails first, the miner start still settles (and the miner is stopped below).
+    started?.ready.catch(() => {})
     try {
       vite = await createServer({
         root: ROOT,
@@ -237,18 +244,29 @@ async function main (): Promise<number> {
     await expectOk(relay.healthUrl, 'the relay\'s /health')
     const page = await expectOk(url, 'the app')
     if (!page.includes('id="root"')) throw new StartError(`the app at ${url} did not serve the Cerberus page`)
-    const child = await minerReady
-    child?.once('exit', (code, sig) => {
+    await started?.ready
+    started?.child.once('exit', (code, sig) => {
       if (stopping === undefined) process.stderr.write(`the local miner stopped (${sig ?? `code ${code}`}); the app keeps running, and donor tabs can still serve\n`)
     })
-    process.stdout.write(`Cerberus is running at ${url}\n`)
+    return url
+  }
 
-    const sig = await signalled
-    process.stderr.write(`${sig}: stopping\n`)
+  try {
+    // Ctrl-C during start-up stops what has started, without waiting for the rest.
+    const up = startup()
+    up.catch(() => {}) // settled below, or moot once interrupted
+    const url = await Promise.race([up, signalled.then(() => null)])
+    if (url !== null && !interrupted) {
+      process.stdout.write(`Cerberus is running at ${url}\n`)
+      await signalled
+    }
+    process.stderr.write('stopping\n')
     await stopAll()
     return 0
   } catch (err) {
     await stopAll()
+    // failures caused by the interruption itself (a miner killed by the same Ctrl-C) are not errors
+    if (interrupted) return 0
     throw err
   }
 }
