@@ -10,7 +10,7 @@ const cleanup: Array<() => Promise<void>> = []
 afterAll(async () => { for (const c of cleanup.reverse()) await c() })
 
 describe('the relay under load', () => {
-  it('20 loopback peers each get a reservation from a relay in its own process; percentiles and the relay's memory', async () => {
+  it('20 loopback peers each get a reservation from a relay in its own process; percentiles and the relay\'s memory', async () => {
     const r = await measureRelayLoad({ peers: 20, concurrency: 5 })
     expect(r).toMatchObject({ peers: 20, concurrency: 5, ok: 20, failed: 0, relayReservations: 20, errors: {} })
     expect(r.p50Ms).toBeGreaterThan(0)
