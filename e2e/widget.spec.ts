@@ -94,6 +94,11 @@ test.afterAll(async () => {
   for (const s of servers) await s.close()
 })
 
+/** The TCP port of a /ip4/…/tcp/PORT/ws/… multiaddr. */
+function multiaddrPort (addr: string): string {
+  return /\/tcp\/(\d+)\//.exec(addr)?.[1] ?? 'none'
+}
+
 async function styleOf (page: Page, selector: string, prop: string): Promise<string> {
   return await page.locator(selector).first().evaluate((e, p) => getComputedStyle(e).getPropertyValue(p), prop)
 }
@@ -108,6 +113,8 @@ test('embedded on another origin: a streamed private answer, exactly the w8a8 te
   const requests: string[] = []
   page.on('request', r => { requests.push(r.url()) })
   page.on('worker', w => { requests.push(`worker ${w.url()}`) })
+  const sockets: string[] = []
+  page.on('websocket', ws => { sockets.push(ws.url()) })
 
   await page.goto(`${host}?${new URLSearchParams({ relay, temperature: '0', 'max-tokens': String(maxTokens) })}`)
   const chat = page.locator('cerberus-chat')
@@ -122,6 +129,12 @@ test('embedded on another origin: a streamed private answer, exactly the w8a8 te
   expect(requests).toContain(`${widgetOrigin}/models/default/${DEFAULT_MODEL_FILES.checkpoint}`)
   // The HE worker (the keys) runs in this page, started through a same-origin blob: bootstrap.
   expect(requests.some(u => u.startsWith(`worker blob:${new URL(host).origin}/`))).toBe(true)
+  // Nothing else was fetched from anywhere; the only sockets are libp2p's, to the relay and the miner.
+  const pageBlob = `blob:${new URL(host).origin}/`
+  expect(requests.filter(u => !u.startsWith(`${widgetOrigin}/`) && !u.startsWith(host) && !u.startsWith(pageBlob) && !u.startsWith(`worker ${pageBlob}`))).toEqual([])
+  expect(sockets.length).toBeGreaterThan(0)
+  expect(sockets.filter(u => !/^ws:\/\/127\.0\.0\.1:\d+\/?$/.test(u))).toEqual([])
+  expect(sockets).toContain(`ws://127.0.0.1:${multiaddrPort(relay)}/`)
 
   // Styles: the page's rules reach nothing inside, the widget's reach nothing outside.
   expect(await styleOf(page, '#host-p', 'color')).toBe('rgb(0, 100, 0)')
@@ -184,6 +197,10 @@ test('embedded on another origin: a streamed private answer, exactly the w8a8 te
   const axe = await new AxeBuilder({ page }).include('cerberus-chat').analyze()
   expect(axe.violations.map(v => `${v.id}: ${v.help}`)).toEqual([])
   await page.screenshot({ path: `${SHOTS}/stopped.png`, fullPage: true })
+  // For a look: a phone-width page, and the dark scheme.
+  await page.setViewportSize({ width: 360, height: 720 })
+  await page.emulateMedia({ colorScheme: 'dark' })
+  await page.screenshot({ path: `${SHOTS}/narrow-dark.png`, fullPage: true })
 })
 
 test('a missing relay attribute, and an unreachable relay, are said plainly', async ({ page }) => {
