@@ -203,7 +203,7 @@ test('embedded on another origin: a streamed private answer, exactly the w8a8 te
   await page.screenshot({ path: `${SHOTS}/narrow-dark.png`, fullPage: true })
 })
 
-test('a missing relay attribute, and an unreachable relay, are said plainly', async ({ page }) => {
+test('a missing relay attribute, and an unreachable relay, are said plainly; removing the element stops its worker', async ({ page }) => {
   test.setTimeout(90_000)
   const host = await startHostPage(hostHtml)
   await page.goto(host)
@@ -221,4 +221,8 @@ test('a missing relay attribute, and an unreachable relay, are said plainly', as
   await expect(chat.getByRole('alert')).toHaveText(`Cannot reach the relay at ${dead}. Check the relay attribute of <cerberus-chat> and that the relay is running.`, { timeout: 60_000 })
   await expect(chat.getByRole('status')).toHaveText('Not available.')
   await page.screenshot({ path: `${SHOTS}/unreachable.png`, fullPage: true })
+  // Removing the element stops what it started: the HE worker goes away.
+  expect(page.workers().length).toBe(1)
+  await chat.evaluate((e) => { e.remove() })
+  await expect.poll(() => page.workers().length, { timeout: 10_000 }).toBe(0)
 })

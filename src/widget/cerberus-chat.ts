@@ -65,6 +65,8 @@ export class CerberusChatElement extends HTMLElement {
   /** Bumped on each restart, so a stale client's late events are ignored. */
   #generation = 0
   #restartQueued = false
+  /** Restarts and teardowns run one after another, so two clients never overlap. */
+  #lifecycle: Promise<void> = Promise.resolve()
 
   constructor () {
     super()
@@ -75,9 +77,11 @@ export class CerberusChatElement extends HTMLElement {
       el('div', { class: 'row' }, this.#prompt, this.#send, this.#stop),
       el('p', { id: 'hint', class: 'hint' }, 'Enter sends, Shift+Enter adds a line, Esc stops.')
     )
-    root.append(el('section', { class: 'frame', part: 'frame', 'aria-label': 'Private chat' },
+    root.append(el('section', { class: 'frame', part: 'frame', 'aria-labelledby': 'title' },
       el('div', { class: 'head' },
-        el('h2', { class: 'title' }, 'Private chat'),
+        // Not a heading: its level could not fit every page's outline; the section is a
+        // labelled region, which screen readers list as landmarks.
+        el('p', { class: 'title', id: 'title' }, 'Private chat'),
         el('span', { class: 'badge', title: 'Your message is encrypted in this browser; the computers that answer it only ever see ciphertext.' }, lockIcon(), 'encrypted in your browser')
       ),
       this.#status, this.#progress, this.#log, this.#receipt, this.#error, form
@@ -97,7 +101,7 @@ export class CerberusChatElement extends HTMLElement {
   connectedCallback (): void { this.#queueRestart() }
 
   disconnectedCallback (): void {
-    queueMicrotask(() => { if (!this.isConnected) void this.#teardown() })
+    queueMicrotask(() => { if (!this.isConnected) this.#enqueue(async () => { if (!this.isConnected) await this.#teardown() }) })
   }
 
   attributeChangedCallback (name: string, old: string | null, value: string | null): void {
@@ -117,8 +121,12 @@ export class CerberusChatElement extends HTMLElement {
     this.#restartQueued = true
     queueMicrotask(() => {
       this.#restartQueued = false
-      if (this.isConnected) void this.#restart()
+      this.#enqueue(async () => { if (this.isConnected) await this.#restart() })
     })
+  }
+
+  #enqueue (step: () => Promise<void>): void {
+    this.#lifecycle = this.#lifecycle.then(step, step)
   }
 
   async #restart (): Promise<void> {
@@ -148,7 +156,9 @@ export class CerberusChatElement extends HTMLElement {
     this.#unsubscribe = client.subscribe((s) => { if (generation === this.#generation) this.#render(s) })
     this.#render(client.getState())
     const source = next.model.kind === 'default' ? { kind: 'default' as const } : { kind: 'url' as const, model: next.model.model, tokenizer: next.model.tokenizer }
-    await client.start(source).catch(() => {}) // the failure is in the state, rendered above
+    // Not awaited: the lifecycle queue must stay free for a teardown during a long start.
+    // A failure is in the client's state, rendered above.
+    client.start(source).catch(() => {})
   }
 
   async #teardown (): Promise<void> {
