@@ -1,57 +1,96 @@
 /**
- * A user page and two headless Node miners (real `cerberus miner` processes) over libp2p
- * WebSockets, on loopback: private generation prints exactly the w8a8 text; and when one
- * miner is killed mid-generation, the generation completes with the same text.
+ * A user tab and headless Node miners (real `cerberus miner --relay` processes) found
+ * through the relay's announcements and reached over libp2p WebSockets, on loopback:
+ * private generation prints exactly the w8a8 text; when one miner is killed
+ * mid-generation, the generation completes with the same text; and a lying miner among
+ * honest ones is caught — the text is right, the liar is dropped, and no wrong token was
+ * ever shown.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { expect, test } from '@playwright/test'
-import type { MeshRunResult } from '../src/bench/mesh-page.ts'
+import { expect, test, type Page } from '@playwright/test'
+import type { ClientRunResult } from '../src/bench/mesh-app-page.ts'
 
 const CLI = ['bin/cerberus.js']
-const miners: ChildProcess[] = []
+const procs: ChildProcess[] = []
 
-async function startMiner (): Promise<{ proc: ChildProcess, addr: string }> {
-  const proc = spawn(process.execPath, [...CLI, 'miner', '--port', '0', '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  miners.push(proc)
-  const addr = await new Promise<string>((resolve, reject) => {
+async function start (args: string[], ready: RegExp): Promise<{ proc: ChildProcess, match: RegExpExecArray }> {
+  const proc = spawn(process.execPath, [...CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  procs.push(proc)
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     let out = ''
     proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString()
-      const m = /miner ready: (\S+)/.exec(out)
-      if (m !== null) resolve(m[1])
+      const m = ready.exec(out)
+      if (m !== null) resolve(m)
     })
-    proc.on('exit', code => { reject(new Error(`miner exited (${code}): ${out}`)) })
+    proc.on('exit', code => { reject(new Error(`${args[0]} exited (${code}): ${out}`)) })
   })
-  return { proc, addr }
+  return { proc, match }
+}
+
+async function relay (): Promise<string> {
+  return (await start(['relay', '--port', '0'], /relay ready: (\S+)/)).match[1]
+}
+
+async function miner (relayAddr: string, ...extra: string[]): Promise<{ proc: ChildProcess, peerId: string }> {
+  const { proc, match } = await start(['miner', '--port', '0', '--workers', '1', '--relay', relayAddr, '--announce-interval', '1000', ...extra], /miner ready: \S+\/p2p\/(\S+)/)
+  return { proc, peerId: match[1] }
 }
 
 function w8a8Text (steps: number): string {
   return execFileSync(process.execPath, [...CLI, 'generate', '--engine', 'w8a8', '--temperature', '0', '--steps', String(steps)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\n$/, '')
 }
 
-test.afterAll(() => { for (const m of miners) m.kill('SIGTERM') })
+async function result (page: Page, timeout: number): Promise<ClientRunResult> {
+  return await (await page.waitForFunction(() => window.cerberusClient, undefined, { timeout })).jsonValue() as ClientRunResult
+}
 
-test('user page + two Node miners over WebSockets: exactly the w8a8 text, every result verified', async ({ page }) => {
+test.afterEach(() => { for (const p of procs.splice(0)) p.kill('SIGKILL') })
+
+test('user tab + two Node miners found through the relay, over WebSockets: exactly the w8a8 text, every result verified', async ({ page }) => {
   test.setTimeout(120_000)
-  const [a, b] = [await startMiner(), await startMiner()]
-  await page.goto(`/bench.html?bench=mesh&steps=20&miners=${encodeURIComponent(`${a.addr},${b.addr}`)}`)
-  const r = await (await page.waitForFunction(() => window.cerberusMesh, undefined, { timeout: 110_000 })).jsonValue() as MeshRunResult
+  const r0 = await relay()
+  const [a, b] = [await miner(r0), await miner(r0)]
+  await page.goto(`/bench.html?bench=client&miners=2&steps=20&relay=${encodeURIComponent(r0)}`)
+  const r = await result(page, 110_000)
   expect(r.error).toBeUndefined()
-  expect(r.text).toBe(w8a8Text(20))
-  expect(r.verified).toBe(20 * 20)
-  expect(r.rejected).toBe(0)
+  expect(r.texts?.[0]).toBe(w8a8Text(20))
+  expect(r.receipts?.[0].verified).toBe(20 * 20)
+  expect(r.receipts?.[0].rejected).toBe(0)
+  const peers = await page.evaluate(() => window.cerberusApp?.getState().peers.filter(p => p.role === 'miner').map(p => ({ id: p.peerId, connection: p.connection })))
+  expect(peers?.map(p => p.id).sort()).toEqual([a.peerId, b.peerId].sort())
+  expect(peers?.map(p => p.connection)).toEqual(['websocket', 'websocket'])
 })
 
 test('one miner killed mid-generation: the generation completes with the same text', async ({ page }) => {
   test.setTimeout(150_000)
-  const [a, b] = [await startMiner(), await startMiner()]
-  await page.goto(`/bench.html?bench=mesh&steps=40&miners=${encodeURIComponent(`${a.addr},${b.addr}`)}`)
+  const r0 = await relay()
+  const [a] = [await miner(r0), await miner(r0)]
+  await page.goto(`/bench.html?bench=client&miners=2&steps=40&relay=${encodeURIComponent(r0)}`)
   // wait until some tokens are out, then kill one miner as the OS would
   await expect(page.locator('#report')).toContainText('Once upon a time', { timeout: 60_000 })
   a.proc.kill('SIGKILL')
-  const r = await (await page.waitForFunction(() => window.cerberusMesh, undefined, { timeout: 140_000 })).jsonValue() as MeshRunResult
+  const r = await result(page, 140_000)
   expect(r.error).toBeUndefined()
-  expect(r.text).toBe(w8a8Text(40))
-  // the dead miner is dropped when a job reaches for it (a faster survivor may take them all)
-  expect((r.dropped ?? []).filter(d => d !== a.addr)).toEqual([])
+  expect(r.texts?.[0]).toBe(w8a8Text(40))
+})
+
+test('a lying miner (--tamper=flip) among honest ones: the text is right, the liar is dropped, no wrong token was shown', async ({ page }) => {
+  test.setTimeout(150_000)
+  const r0 = await relay()
+  const liar = await miner(r0, '--tamper=flip')
+  await miner(r0)
+  await miner(r0)
+  await page.goto(`/bench.html?bench=client&miners=3&steps=24&relay=${encodeURIComponent(r0)}`)
+  const r = await result(page, 140_000)
+  expect(r.error).toBeUndefined()
+  const expected = w8a8Text(24)
+  expect(r.texts?.[0]).toBe(expected)
+  expect(r.receipts?.[0].rejected).toBeGreaterThanOrEqual(1)
+  const seen = await page.evaluate(() => window.cerberusSeen ?? [])
+  expect(seen.length).toBeGreaterThan(10)
+  for (const s of seen) expect(expected.startsWith(s), `shown: ${JSON.stringify(s)}`).toBe(true)
+  const views = await page.evaluate(() => window.cerberusApp?.getState().peers.filter(p => p.role === 'miner').map(p => ({ id: p.peerId, dropped: p.dropped })))
+  expect(views?.find(v => v.id === liar.peerId)?.dropped).toBe('rejected')
+  expect(views?.filter(v => v.id !== liar.peerId).map(v => v.dropped)).toEqual([undefined, undefined])
 })

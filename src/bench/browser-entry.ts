@@ -1,8 +1,8 @@
 /**
  * bench.html: run the benchmark the query string names and publish its report —
- * `he`/`engine` in a benchmark worker (window.cerberusBench), `mesh` on this page with
- * remote miners (window.cerberusMesh). The CLI and the e2e tests read them through
- * Playwright.
+ * `he`/`engine` in a benchmark worker (window.cerberusBench); `client`, `donor` and
+ * `helocal` on this page with the app layer (mesh-app-page.ts: window.cerberusClient,
+ * window.cerberusDonor). The CLI and the e2e tests read them through Playwright.
  */
 import type { BenchReply, BenchRequest } from './bench.worker.ts'
 import { formatEngineBench, type EngineBenchReport } from './engine-bench.ts'
@@ -40,8 +40,6 @@ const q = new URLSearchParams(location.search)
 const out = document.getElementById('report') as HTMLElement
 if (q.get('bench') === 'donor' || q.get('bench') === 'client' || q.get('bench') === 'helocal') {
   void import('./mesh-app-page.ts').then(async ({ runAppPage }) => { await runAppPage(q, out) })
-} else if (q.get('bench') === 'mesh') {
-  void import('./mesh-page.ts').then(async ({ runMeshPage }) => { await runMeshPage(q, out) })
 } else {
   runInWorker(q, out)
 }

@@ -40,6 +40,8 @@ declare global {
     cerberusClient?: ClientRunResult
     cerberusClientAgain?: () => Promise<{ text: string, receipt: AnswerReceipt }>
     cerberusSent?: Uint8Array[]
+    /** Every text the user was shown, token by token (to prove no wrong token was shown). */
+    cerberusSeen?: string[]
     cerberusApp?: CerberusClient
   }
 }
@@ -80,9 +82,11 @@ export async function runAppPage (q: URLSearchParams, out: HTMLElement): Promise
     while (client.getState().minersReady < want && Date.now() - t0 < 60_000) await new Promise(resolve => setTimeout(resolve, 100))
     const steps = Number(q.get('steps') ?? '24')
     const prompt = q.get('prompt') ?? ''
+    const seen: string[] = []
+    window.cerberusSeen = seen
     const once = async (): Promise<{ text: string, receipt: AnswerReceipt }> => {
       let text = ''
-      const receipt = await client.generate(prompt, { temperature: 0, topp: 0.9, maxTokens: steps }, { onText: t => { text += t; out.textContent = text } })
+      const receipt = await client.generate(prompt, { temperature: 0, topp: 0.9, maxTokens: steps }, { onText: t => { text += t; seen.push(text); out.textContent = text } })
       return { text, receipt }
     }
     const runs = Number(q.get('runs') ?? '1')
