@@ -1,5 +1,6 @@
 /**
- * End-to-end tests in real Chromium against the Vite dev server.
+ * End-to-end tests in real Chromium against exactly what `npm start` runs: the relay, a
+ * headless miner and the Vite dev server (scripts/start.ts), on ports of their own.
  *
  * The browser is the system Chromium (Playwright never downloads one here): set
  * CERBERUS_CHROMIUM to use another binary. Run inside a loopback-only network namespace
@@ -8,8 +9,9 @@
  */
 import { defineConfig } from '@playwright/test'
 
-/** Port of the dev server the tests start (not the developer's usual 5173). */
+/** Ports of the app and the relay the tests start (not the developer's usual 5173 and 9090). */
 const port = Number(process.env.CERBERUS_E2E_PORT ?? 5791)
+const relayPort = Number(process.env.CERBERUS_E2E_RELAY_PORT ?? 5793)
 const baseURL = `http://127.0.0.1:${port}`
 
 /**
@@ -62,8 +64,11 @@ export default defineConfig({
     }
   ],
   webServer: {
-    command: `npx vite --port ${port} --strictPort --host 127.0.0.1`,
+    command: `"${process.execPath}" scripts/start.ts --port ${port} --relay-port ${relayPort}`,
+    // start.ts prints this once the relay answers, its miner is ready and the page is served.
+    wait: { stdout: /Cerberus is running at / },
     url: `${baseURL}/`,
+    gracefulShutdown: { signal: 'SIGINT', timeout: 10_000 },
     reuseExistingServer: false,
     timeout: 120_000,
     stdout: 'pipe',

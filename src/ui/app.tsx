@@ -1,29 +1,59 @@
-import type { AppActions } from './app-actions.ts'
-import { GenerateForm } from './components/generate-form.tsx'
+import type { AppRuntime } from './runtime/app-runtime.ts'
+import { ChatPanel } from './components/chat-panel.tsx'
+import { ConversationList } from './components/conversation-list.tsx'
+import { DonatePanel } from './components/donate-panel.tsx'
 import { ModelPanel } from './components/model-panel.tsx'
-import { OutputPanel } from './components/output-panel.tsx'
+import { NetworkPanel } from './components/network-panel.tsx'
+import { PanelBoundary } from './components/panel-boundary.tsx'
+import { PrivacyPanel } from './components/privacy-panel.tsx'
+import { SettingsPanel } from './components/settings-panel.tsx'
+import { plural } from './format.ts'
+import { useChat, useClient } from './state/hooks.ts'
 
-/** Props of {@link App}. */
 export interface AppProps {
-  readonly actions: AppActions
+  readonly runtime: AppRuntime
+  /** navigator.hardwareConcurrency, for the donor's CPU budget. */
+  readonly cores: number
 }
 
-/** The page: local generation with the default or a picked model. */
-export function App ({ actions }: AppProps) {
+function StatusPill () {
+  const status = useClient(s => s.status)
+  const minersReady = useClient(s => s.minersReady)
+  const relayConnected = useClient(s => s.relay.connected)
+  const text = status === 'ready'
+    ? `Private · ${plural(minersReady, 'miner')}`
+    : status === 'starting' ? 'Getting ready…' : status === 'error' ? 'Not connected' : relayConnected ? 'Connected' : 'Offline'
+  return <p className={`pill pill-${status}`} role='status' aria-label='Connection'>{text}</p>
+}
+
+/** The page: conversations, the chat, and the side panels, each behind its own error boundary. */
+export function App ({ runtime, cores }: AppProps) {
+  const streaming = useChat(s => s.streamingId !== null)
+  const relayKnown = useClient(s => s.relay.address !== '')
   return (
     <div className='app'>
-      <header>
-        <h1>Cerberus</h1>
-        <p className='lede'>
-          This build runs the model locally, in your browser (in a Web Worker): your prompt and the generated text stay on this page.
-          There is no encryption yet — the encrypted mesh of volunteer browsers comes later.
-        </p>
+      <header className='app-header'>
+        <div>
+          <h1>Cerberus</h1>
+          <p className='lede'>Private text generation: your words are encrypted in this tab, and volunteers compute on them without being able to read them.</p>
+        </div>
+        <StatusPill />
       </header>
-      <main>
-        <GenerateForm onGenerate={actions.generate} onStop={actions.stop} />
-        <OutputPanel />
-        <ModelPanel onLoad={actions.loadModel} />
-      </main>
+      <div className='layout'>
+        <div className='col-conversations'>
+          <PanelBoundary name='Conversations'><ConversationList chat={runtime.chat} /></PanelBoundary>
+        </div>
+        <main className='col-chat'>
+          <PanelBoundary name='Chat'><ChatPanel chat={runtime.chat} onRetry={() => { void runtime.retry() }} /></PanelBoundary>
+          <PanelBoundary name='Privacy'><PrivacyPanel /></PanelBoundary>
+        </main>
+        <aside className='col-side' aria-label='Settings and network'>
+          <PanelBoundary name='Settings'><SettingsPanel onRelay={(a) => { void runtime.setRelay(a) }} /></PanelBoundary>
+          <PanelBoundary name='Model'><ModelPanel onLoad={(s) => { void runtime.model.load(s) }} canLoad={!streaming} /></PanelBoundary>
+          <PanelBoundary name='Donate'><DonatePanel donor={runtime.donor} available={relayKnown} cores={cores} /></PanelBoundary>
+          <PanelBoundary name='Network'><NetworkPanel /></PanelBoundary>
+        </aside>
+      </div>
     </div>
   )
 }

@@ -1,20 +1,51 @@
 /**
- * Browser entry: one generation worker for the page, then React.
+ * Browser entry. Everything that is not React is made here, once (StrictMode mounts
+ * components twice; there must be one client, one donor, one HE worker): the settings are
+ * read, the history opened, and the runtime finds the relay (GET /cerberus.json, which
+ * `npm start` serves) and starts the client.
  */
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
-import { createGenerateClient } from '../workers/generate-client.ts'
-import { createAppActions } from './app-actions.ts'
+import { createCerberusClient } from '../app/client.ts'
+import { createDonor } from '../app/donor.ts'
 import { App } from './app.tsx'
+import { createMemoryHistory, openHistoryDb } from './history/history-db.ts'
+import type { HistoryStore } from './history/types.ts'
+import { createAppRuntime } from './runtime/app-runtime.ts'
+import { bindSettingsStorage } from './state/settings-store.ts'
 import './styles.css'
 
-// Outside React: StrictMode mounts components twice, and there must be one worker.
-const actions = createAppActions(createGenerateClient())
+/** The relay the server announces, or null (a plain `vite` dev server announces none). */
+async function serverRelay (): Promise<string | null> {
+  const res = await fetch('/cerberus.json', { cache: 'no-store' })
+  if (!res.ok) return null
+  const body = await res.json() as { relay?: unknown }
+  return typeof body.relay === 'string' && body.relay !== '' ? body.relay : null
+}
+
+async function openHistory (): Promise<HistoryStore> {
+  try {
+    return await openHistoryDb()
+  } catch (err) {
+    console.warn('IndexedDB is unavailable; conversations will last until the tab closes', err)
+    return createMemoryHistory()
+  }
+}
+
+try { bindSettingsStorage(localStorage) } catch { /* storage blocked: defaults, this session only */ }
+
+const runtime = createAppRuntime({
+  createClient: createCerberusClient,
+  createDonor,
+  serverRelay,
+  history: await openHistory()
+})
 
 const container = document.getElementById('root')
 if (container === null) throw new Error('index.html has no #root element')
 createRoot(container).render(
   <StrictMode>
-    <App actions={actions} />
+    <App runtime={runtime} cores={Math.max(1, navigator.hardwareConcurrency || 1)} />
   </StrictMode>
 )
+void runtime.start()

@@ -1,56 +1,90 @@
 import { useState, type FormEvent } from 'react'
-import type { ModelSummary } from '../../workers/generate-protocol.ts'
-import { useModel } from '../state/hooks.ts'
-import { ErrorAlert } from './error-alert.tsx'
+import type { ModelSource } from '../../app/types.ts'
+import { formatBytes } from '../format.ts'
+import { useClient, useModelLoad } from '../state/hooks.ts'
+import { StartProgress } from './chat/start-progress.tsx'
+import { ErrorMessage } from './error-message.tsx'
 
-function describe (m: ModelSummary): string {
-  const origin = m.source === 'default' ? 'default, from this server' : 'loaded from your files'
-  return `${m.checkpointName} + ${m.tokenizerName} (${origin}): dim ${m.dim}, ${m.nLayers} layers, ${m.nHeads} heads, vocabulary ${m.vocabSize}, context ${m.seqLen}.`
-}
-
-/** Props of {@link ModelPanel}. */
 export interface ModelPanelProps {
-  readonly onLoad: (checkpoint: File, tokenizer: File) => Promise<void>
+  readonly onLoad: (source: ModelSource) => void
+  /** False while an answer streams (the model cannot change under it). */
+  readonly canLoad: boolean
 }
 
-/** The model in use, and a picker for a llama2.c checkpoint and tokenizer. */
-export function ModelPanel ({ onLoad }: ModelPanelProps) {
-  const model = useModel((s) => s.model)
-  const loading = useModel((s) => s.loading)
-  const error = useModel((s) => s.error)
-  // The picked files are this form's own business until submitted.
-  const [checkpoint, setCheckpoint] = useState<File | null>(null)
-  const [tokenizer, setTokenizer] = useState<File | null>(null)
+type Choice = ModelSource['kind']
+
+/** The model in use, and how to switch: the default, two files, or two URLs. */
+export function ModelPanel ({ onLoad, canLoad }: ModelPanelProps) {
+  const model = useClient(s => s.model)
+  const progress = useClient(s => s.progress)
+  const busy = useModelLoad(s => s.busy)
+  const error = useModelLoad(s => s.error)
+  const loadedFrom = useModelLoad(s => s.loadedFrom)
+  const [choice, setChoice] = useState<Choice>('files')
+  const [files, setFiles] = useState<{ model: File | null, tokenizer: File | null }>({ model: null, tokenizer: null })
+  const [urls, setUrls] = useState({ model: '', tokenizer: '' })
+
+  const source: ModelSource | null = choice === 'default'
+    ? { kind: 'default' }
+    : choice === 'files'
+      ? (files.model !== null && files.tokenizer !== null ? { kind: 'files', model: files.model, tokenizer: files.tokenizer } : null)
+      : (urls.model.trim() !== '' && urls.tokenizer.trim() !== '' ? { kind: 'url', model: urls.model.trim(), tokenizer: urls.tokenizer.trim() } : null)
 
   const submit = (e: FormEvent): void => {
     e.preventDefault()
-    if (checkpoint !== null && tokenizer !== null) void onLoad(checkpoint, tokenizer)
+    if (source !== null) onLoad(source)
   }
 
   return (
     <section className='panel' aria-labelledby='model-heading'>
       <h2 id='model-heading'>Model</h2>
-      <p className='hint'>{model === null ? 'stories260K (default): fetched from this server on the first Generate.' : describe(model)}</p>
+      <p className='hint'>
+        {model === undefined
+          ? 'Loading the default model (stories260K)…'
+          : <>In use: <strong>{model.name}</strong> ({loadedFrom === 'default' ? 'default' : loadedFrom === 'files' ? 'your files' : 'from the web'}) — {model.layers} layers, dimension {model.dim}, {model.vocab} tokens, {formatBytes(model.bytes)}. <span className='nowrap' title={model.sha256}>SHA-256 {model.sha256.slice(0, 12)}…</span></>}
+      </p>
       <form onSubmit={submit}>
-        <fieldset disabled={loading}>
-          <legend>Load model</legend>
-          <p className='hint'>A llama2.c checkpoint (legacy float32 export) and its tokenizer. The files are read in this browser only.</p>
-          <div className='row'>
-            <div className='field grow'>
-              <label htmlFor='checkpoint-file'>Checkpoint</label>
-              <input id='checkpoint-file' type='file' onChange={(e) => { setCheckpoint(e.target.files?.[0] ?? null) }} />
-            </div>
-            <div className='field grow'>
-              <label htmlFor='tokenizer-file'>Tokenizer</label>
-              <input id='tokenizer-file' type='file' onChange={(e) => { setTokenizer(e.target.files?.[0] ?? null) }} />
-            </div>
+        <fieldset disabled={busy || !canLoad}>
+          <legend>Load another model</legend>
+          <p className='hint'>A llama2.c checkpoint (legacy float32 export) and its tokenizer. Miners serve a model only if they have the same file, so a model of your own needs a miner started with it.</p>
+          <div className='choices' role='radiogroup' aria-label='Model source'>
+            {([['files', 'Files on this computer'], ['url', 'Web addresses'], ['default', 'The default model']] as const).map(([value, label]) => (
+              <label key={value} className='choice'>
+                <input type='radio' name='model-source' value={value} checked={choice === value} onChange={() => { setChoice(value) }} /> {label}
+              </label>
+            ))}
           </div>
+          {choice === 'files' && (
+            <div className='row'>
+              <div className='field grow'>
+                <label htmlFor='model-file'>Model file</label>
+                <input id='model-file' type='file' accept='.bin,application/octet-stream' onChange={(e) => { setFiles(f => ({ ...f, model: e.target.files?.[0] ?? null })) }} />
+              </div>
+              <div className='field grow'>
+                <label htmlFor='tokenizer-file'>Tokenizer file</label>
+                <input id='tokenizer-file' type='file' accept='.bin,application/octet-stream' onChange={(e) => { setFiles(f => ({ ...f, tokenizer: e.target.files?.[0] ?? null })) }} />
+              </div>
+            </div>
+          )}
+          {choice === 'url' && (
+            <div className='row'>
+              <div className='field grow'>
+                <label htmlFor='model-url'>Model URL</label>
+                <input id='model-url' type='url' value={urls.model} placeholder='https://…/stories15M.bin' onChange={(e) => { setUrls(u => ({ ...u, model: e.target.value })) }} />
+              </div>
+              <div className='field grow'>
+                <label htmlFor='tokenizer-url'>Tokenizer URL</label>
+                <input id='tokenizer-url' type='url' value={urls.tokenizer} placeholder='https://…/tokenizer.bin' onChange={(e) => { setUrls(u => ({ ...u, tokenizer: e.target.value })) }} />
+              </div>
+            </div>
+          )}
           <div className='buttons'>
-            <button type='submit' disabled={checkpoint === null || tokenizer === null}>{loading ? 'Loading…' : 'Load model'}</button>
+            <button type='submit' disabled={source === null}>{busy ? 'Loading…' : 'Load model'}</button>
           </div>
         </fieldset>
       </form>
-      {error !== null && <ErrorAlert title='Model not loaded' error={error} />}
+      {busy && <StartProgress progress={progress} />}
+      {error !== null && <ErrorMessage title='The model was not loaded' error={error} />}
     </section>
   )
 }

@@ -1,0 +1,57 @@
+import { useState, type FormEvent, type KeyboardEvent } from 'react'
+
+export interface ComposerProps {
+  /** An answer is streaming: Send becomes Stop. */
+  readonly busy: boolean
+  /** Why nothing can be sent now (shown under the box), or null when it can. */
+  readonly blockedReason: string | null
+  readonly onSend: (text: string) => void
+  readonly onStop: () => void
+  /** Text to start with (a suggestion picked in the empty state). */
+  readonly draft?: string
+  readonly onDraftChange?: (text: string) => void
+}
+
+/**
+ * The prompt box: Enter sends, Shift+Enter starts a new line, Stop interrupts the answer.
+ * Controlled when `draft` is given (the empty state's suggestions fill it), otherwise it
+ * keeps its own text.
+ */
+export function Composer ({ busy, blockedReason, onSend, onStop, draft, onDraftChange }: ComposerProps) {
+  const [own, setOwn] = useState('')
+  const text = draft ?? own
+  const setText = (t: string): void => { if (onDraftChange !== undefined) onDraftChange(t); else setOwn(t) }
+  const canSend = !busy && blockedReason === null && text.trim() !== ''
+
+  const send = (): void => {
+    if (!canSend) return
+    onSend(text)
+    setText('')
+  }
+  const submit = (e: FormEvent): void => { e.preventDefault(); send() }
+  const key = (e: KeyboardEvent<HTMLTextAreaElement>): void => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault()
+      send()
+    }
+  }
+
+  return (
+    <form className='composer' onSubmit={submit} aria-label='Write a prompt'>
+      <label htmlFor='prompt' className='visually-hidden'>Prompt</label>
+      <textarea
+        id='prompt'
+        rows={2}
+        value={text}
+        placeholder='Start a story… (Enter sends, Shift+Enter for a new line)'
+        onChange={(e) => { setText(e.target.value) }}
+        onKeyDown={key}
+        aria-describedby={blockedReason !== null ? 'composer-blocked' : undefined}
+      />
+      {busy
+        ? <button type='button' className='button-stop' onClick={onStop}>Stop</button>
+        : <button type='submit' disabled={!canSend}>Send</button>}
+      {blockedReason !== null && <p id='composer-blocked' className='hint composer-hint'>{blockedReason}</p>}
+    </form>
+  )
+}

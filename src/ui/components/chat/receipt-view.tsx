@@ -1,0 +1,41 @@
+import type { AnswerReceipt } from '../../../app/types.ts'
+import { formatBytes, formatMs, plural, shortPeerId, tokensPerSecond } from '../../format.ts'
+
+export interface ReceiptViewProps {
+  readonly receipt: AnswerReceipt
+}
+
+/**
+ * What one answer cost and who computed it: bytes that left the browser (every one of them
+ * ciphertext), bytes received, the miners (short peer ids, full id on hover), and how many
+ * encrypted results were verified or rejected.
+ */
+export function ReceiptView ({ receipt: r }: ReceiptViewProps) {
+  const ok = r.rejected === 0
+  return (
+    <div className='receipt' role='group' aria-label='Answer receipt'>
+      <p className='receipt-head'>
+        <span className={ok ? 'badge badge-ok' : 'badge badge-warn'}>{ok ? 'Encrypted and verified' : 'Encrypted; some results rejected'}</span>
+        {' '}{plural(r.tokens, 'token')} in {formatMs(r.ms)} ({tokensPerSecond(r.tokens, r.ms).toFixed(1)} tokens/s)
+      </p>
+      <dl className='receipt-grid'>
+        <div><dt>Sent from this browser</dt><dd>{formatBytes(r.bytesUp)}, all ciphertext</dd></div>
+        <div><dt>Received</dt><dd>{formatBytes(r.bytesDown)}</dd></div>
+        <div><dt>Results verified</dt><dd>{r.verified}</dd></div>
+        <div><dt>Results rejected</dt><dd>{r.rejected}{r.rejected > 0 ? ' (recomputed by another miner)' : ''}</dd></div>
+        <div className='receipt-wide'>
+          <dt>Computed by</dt>
+          <dd>
+            {r.miners.length === 0
+              ? 'no miner (nothing was sent)'
+              : (
+                <ul className='miner-list' aria-label='Miners'>
+                  {r.miners.map(m => <li key={m.peerId}><code title={m.peerId} data-peer-id={m.peerId}>{shortPeerId(m.peerId)}</code> {plural(m.jobs, 'job')}</li>)}
+                </ul>
+                )}
+          </dd>
+        </div>
+      </dl>
+    </div>
+  )
+}

@@ -1,0 +1,48 @@
+import { useState } from 'react'
+
+export interface NumberFieldProps {
+  readonly id: string
+  readonly label: string
+  readonly value: number
+  readonly min: number
+  readonly max: number
+  readonly step: number
+  readonly hint?: string
+  readonly onCommit: (value: number) => void
+}
+
+/**
+ * A labelled number box that keeps what is typed (an empty box, "0.") while it is not a
+ * number yet, commits every valid value, says when a value is out of range, and shows the
+ * value in use again on blur.
+ */
+export function NumberField ({ id, label, value, min, max, step, hint, onCommit }: NumberFieldProps) {
+  const [text, setText] = useState<string | null>(null)
+  const shown = text ?? String(value)
+  const n = Number(shown)
+  const valid = shown.trim() !== '' && Number.isFinite(n) && n >= min && n <= max
+  const hintId = `${id}-hint`
+  return (
+    <div className='field'>
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        type='number'
+        inputMode='decimal'
+        min={min}
+        max={max}
+        step={step}
+        value={shown}
+        aria-invalid={!valid}
+        aria-describedby={hintId}
+        onChange={(e) => {
+          setText(e.target.value)
+          const v = Number(e.target.value)
+          if (e.target.value.trim() !== '' && Number.isFinite(v) && v >= min && v <= max) onCommit(v)
+        }}
+        onBlur={() => { setText(null) }}
+      />
+      <span id={hintId} className={valid ? 'hint' : 'hint hint-error'}>{valid ? hint : `Enter a number from ${min} to ${max}; ${value} is in use.`}</span>
+    </div>
+  )
+}
