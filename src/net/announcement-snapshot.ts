@@ -9,6 +9,7 @@
  * authors' signatures like any other; the server is trusted only not to withhold them.
  */
 import type { Libp2p, PeerId } from '@libp2p/interface'
+import { CerberusError } from '../core/errors.ts'
 import { AnnouncementError, ANNOUNCE_LIMITS, decodeAnnouncement, type Announcement } from './announcement.ts'
 
 /** The protocol id. */
@@ -109,14 +110,23 @@ export async function serveAnnouncements (node: Libp2p, source: SnapshotSource):
  */
 export async function fetchAnnouncements (node: Libp2p, peer: PeerId, now: number, signal: AbortSignal = AbortSignal.timeout(SNAPSHOT_LIMITS.timeoutMs)): Promise<SnapshotRecord[]> {
   const stream = await node.dialProtocol(peer, ANNOUNCEMENTS_PROTOCOL, { signal })
-  const onAbort = (): void => { stream.abort(new AnnouncementError('malformed', 'the announcement snapshot did not arrive in time')) }
-  signal.addEventListener('abort', onAbort, { once: true })
-  try {
-    await stream.close({ signal })
+  let onAbort = (): void => {}
+  // the deadline holds even if the stream never ends (aborting a stream that is already closed does nothing)
+  const late = new Promise<never>((_resolve, reject) => {
+    onAbort = () => {
+      const err = new CerberusError('ANNOUNCE_SNAPSHOT_TIMEOUT', `the announcement snapshot from ${peer.toString()} did not arrive in time`)
+      stream.abort(err)
+      reject(err)
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  late.catch(() => {})
+  // Read from the start: a libp2p 3 stream's iterator misses a remote close that came
+  // before it was created (and the server answers at once), so it must exist first.
+  const reading = (async (): Promise<Uint8Array> => {
     const chunks: Uint8Array[] = []
     let total = 0
     for await (const c of stream) {
-      signal.throwIfAborted()
       const b = c instanceof Uint8Array ? c : c.subarray()
       total += b.length
       if (total > SNAPSHOT_LIMITS.maxBytes) throw new AnnouncementError('malformed', `announcement snapshot of more than ${SNAPSHOT_LIMITS.maxBytes} bytes`)
@@ -125,6 +135,12 @@ export async function fetchAnnouncements (node: Libp2p, peer: PeerId, now: numbe
     const all = new Uint8Array(total)
     let o = 0
     for (const c of chunks) { all.set(c, o); o += c.length }
+    return all
+  })()
+  reading.catch(() => {}) // handled below; this only keeps an early failure from going unhandled meanwhile
+  try {
+    await stream.close({ signal })
+    const all = await Promise.race([reading, late])
     return await decodeSnapshot(all, now)
   } catch (err) {
     stream.abort(err as Error)

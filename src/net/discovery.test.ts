@@ -1,12 +1,12 @@
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startRelay, type Relay } from '../../signaling-server/relay.ts'
 import { prng } from '../core/model/test-fixtures.ts'
 import { ANNOUNCE_LIMITS, ANNOUNCE_TOPIC, AnnouncementError, decodeAnnouncement, signAnnouncement, type Announcement } from './announcement.ts'
-import { decodeSnapshot, encodeSnapshot } from './announcement-snapshot.ts'
+import { decodeSnapshot, encodeSnapshot, fetchAnnouncements } from './announcement-snapshot.ts'
 import { createPeerTable, createPeerTableState, startAnnouncing, type PeerTableChange } from './discovery.ts'
 import { createPeer, type CerberusPeer } from './peers.ts'
 
@@ -294,6 +294,17 @@ describe('discovery over a real relay (loopback)', () => {
     // and the miner is still heard after all that
     const ts = table.get(mid)?.ts ?? 0
     await until(() => (table.get(mid)?.ts ?? 0) > ts, 3000, 'a fresh announcement of the miner')
+  })
+
+  it('the relay answers 30 snapshot requests in a row, each within its deadline (the answer and its end come at once)', async () => {
+    const user = await peer()
+    await user.dial(multiaddr(relay.multiaddrs[0]))
+    const relayId = peerIdFromString(relay.peerId)
+    for (let i = 0; i < 30; i++) {
+      const records = await fetchAnnouncements(user, relayId, Date.now(), AbortSignal.timeout(2000))
+      expect(records.length).toBeGreaterThan(0)
+      expect(records.every(r => r.ok)).toBe(true)
+    }
   })
 
   it('a miner that stops announcing is forgotten after forgetAfterMs', async () => {
