@@ -87,6 +87,41 @@ describe('a user and a Node miner over libp2p (WebSockets, loopback)', () => {
     await expect(link.compute('o:0:0', ciphertexts, 'job-2')).rejects.toMatchObject({ code: 'BAD_REQUEST' })
   })
 
+  it('a user who disconnects: her queued jobs are dropped, not computed, and the miner serves the next user', async () => {
+    const plan = sq.groups.get('up:0')?.plans[0]
+    if (plan === undefined) throw new Error('no plan')
+    const { session } = localHe(seal)
+    // a slow miner (a real one, 300 ms late on every job), so that jobs queue up
+    const real = createHeMinerClient({ spawn: inThreadPort })
+    const slowNode = await createNodePeer({ listenPort: 0 })
+    const service = await startMinerService(slowNode, sq, {
+      prepare: real.prepare,
+      compute: async (id, inputs) => { await new Promise(resolve => setTimeout(resolve, 300)); return await real.compute(id, inputs) }
+    })
+    const slowAddr = slowNode.getMultiaddrs()[0].toString()
+    const leaving = await createNodePeer()
+    const link = meshMinerLink(leaving, multiaddr(slowAddr), { session: 'leaving' })
+    await link.prepare('up:0:0', plan, new Int8Array(0))
+    const before = { ...service.stats }
+    const inputs = (await session.encrypt(plan, new Int8Array(plan.dIn).fill(3))).ciphertexts
+    const jobs = Array.from({ length: 20 }, async (_, i) => await link.compute('up:0:0', inputs.map(c => c.slice()), `leave#${i}`).catch((e: Error) => e.message))
+    for (let t = 0; service.queued < 3 && t < 1000; t++) await new Promise(resolve => setTimeout(resolve, 10)) // requests queued at the miner
+    expect(service.queued).toBeGreaterThanOrEqual(3)
+    await leaving.stop() // the tab closes
+    await Promise.all(jobs)
+    await new Promise(resolve => setTimeout(resolve, 500))
+    const computed = service.stats.jobs - before.jobs
+    const dropped = service.stats.dropped - before.dropped
+    expect(dropped).toBeGreaterThan(0)
+    expect(computed).toBeLessThan(20)
+    // the miner is fine
+    const next = meshMinerLink(userNode, multiaddr(slowAddr), { session: 'next' })
+    await next.prepare('up:0:0', plan, new Int8Array(0))
+    const r = await next.compute('up:0:0', (await session.encrypt(plan, new Int8Array(plan.dIn).fill(3))).ciphertexts, 'next#1')
+    expect(r.results.length).toBe(plan.split.blocks)
+    await slowNode.stop()
+  })
+
   it('a miner that is gone fails the job with a typed error', async () => {
     const gone = await createNodePeer({ listenPort: 0 })
     const addr = gone.getMultiaddrs()[0]
