@@ -64,7 +64,8 @@ export default defineConfig({
     }
   ],
   webServer: {
-    command: `"${process.execPath}" scripts/start.ts --port ${port} --relay-port ${relayPort}`,
+    // --no-watch: an edit elsewhere in the checkout must not reload a page under test
+    command: `"${process.execPath}" scripts/start.ts --port ${port} --relay-port ${relayPort} --no-watch`,
     // start.ts prints this once the relay answers, its miner is ready and the page is served.
     wait: { stdout: /Cerberus is running at / },
     url: `${baseURL}/`,

@@ -1,7 +1,7 @@
 /**
  * `npm start`: everything a user needs on one machine, in one process tree.
  *
- *   node scripts/start.ts [--port 5173] [--relay-port 9090] [--miner-workers 1] [--no-miner]
+ *   node scripts/start.ts [--port 5173] [--relay-port 9090] [--miner-workers 1] [--no-miner] [--no-watch]
  *
  * 1. the signaling relay (signaling-server/relay.ts), WebSockets on --relay-port
  *    (CERBERUS_RELAY_PORT, default 9090), `/health` on the next port;
@@ -36,13 +36,16 @@ const HOST = '127.0.0.1'
  */
 const LIMITS = Object.freeze({ minerReadyMs: 120_000, stopGraceMs: 5_000 })
 
-const USAGE = `Usage: npm start [-- --port 5173] [--relay-port 9090] [--miner-workers 1] [--no-miner]
+const USAGE = `Usage: npm start [-- --port 5173] [--relay-port 9090] [--miner-workers 1] [--no-miner] [--no-watch]
 
   --port N            the app's port (env CERBERUS_PORT, default 5173)
   --relay-port N      the relay's WebSockets port; /health listens on N+1
                       (env CERBERUS_RELAY_PORT, default 9090)
   --miner-workers N   worker threads of the local miner (default 1)
   --no-miner          start no local miner (donor tabs and other miners still work)
+  --no-watch          do not watch the source files (no live reload; the e2e tests use
+                      it so that an edit elsewhere in the checkout cannot reload a page
+                      under test)
 `
 
 /** A failure with a one-line message for the user; exit code 1. */
@@ -55,6 +58,7 @@ interface StartOptions {
   readonly relayPort: number
   readonly miner: boolean
   readonly minerWorkers: number
+  readonly watch: boolean
 }
 
 function parsePort (value: string | undefined, fallback: number, source: string): number {
@@ -74,6 +78,7 @@ function parseOptions (argv: string[], env: NodeJS.ProcessEnv): StartOptions | n
         'relay-port': { type: 'string' },
         'miner-workers': { type: 'string' },
         'no-miner': { type: 'boolean' },
+        'no-watch': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' }
       },
       strict: true
@@ -88,7 +93,8 @@ function parseOptions (argv: string[], env: NodeJS.ProcessEnv): StartOptions | n
     port: values.port !== undefined ? parsePort(values.port, 5173, '--port') : parsePort(env.CERBERUS_PORT, 5173, 'CERBERUS_PORT'),
     relayPort: values['relay-port'] !== undefined ? parsePort(values['relay-port'], 9090, '--relay-port') : parsePort(env.CERBERUS_RELAY_PORT, 9090, 'CERBERUS_RELAY_PORT'),
     miner: values['no-miner'] !== true,
-    minerWorkers: workers
+    minerWorkers: workers,
+    watch: values['no-watch'] !== true
   }
 }
 
@@ -229,7 +235,7 @@ async function main (): Promise<number> {
         configFile: join(ROOT, 'vite.config.ts'),
         logLevel: 'warn',
         clearScreen: false,
-        server: { host: HOST, port: opts.port, strictPort: true },
+        server: { host: HOST, port: opts.port, strictPort: true, ...(opts.watch ? {} : { hmr: false, watch: null }) },
         plugins: [appConfigPlugin({ relay: relayAddr })]
       })
       await vite.listen()
