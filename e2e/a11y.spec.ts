@@ -46,6 +46,10 @@ test('axe: the main page, the settings and the donate panel have no serious or c
   expect(await seriousViolations(page, '[aria-labelledby="donate-heading"]')).toEqual([])
   await toggle.click()
   await expect(toggle).toHaveAttribute('aria-checked', 'false', { timeout: 30_000 })
+  // the dark scheme has its own colours: contrast checked there too
+  await page.emulateMedia({ colorScheme: 'dark' })
+  expect(await seriousViolations(page)).toEqual([])
+  await page.screenshot({ path: 'test-results/a11y-dark.png' })
 })
 
 test('keyboard only: Tab to the prompt, Shift+Enter for a new line, Enter sends; focus is visible', async ({ page }) => {

@@ -43,15 +43,17 @@ export function Composer ({ busy, blockedReason, onSend, onStop, draft, onDraftC
         id='prompt'
         rows={2}
         value={text}
-        placeholder='Start a story… (Enter sends, Shift+Enter for a new line)'
+        placeholder='Start a story…'
         onChange={(e) => { setText(e.target.value) }}
         onKeyDown={key}
-        aria-describedby={blockedReason !== null ? 'composer-blocked' : undefined}
+        aria-describedby={blockedReason !== null ? 'composer-blocked' : 'composer-keys'}
       />
       {busy
         ? <button type='button' className='button-stop' onClick={onStop}>Stop</button>
         : <button type='submit' disabled={!canSend}>Send</button>}
-      {blockedReason !== null && <p id='composer-blocked' className='hint composer-hint'>{blockedReason}</p>}
+      {blockedReason !== null
+        ? <p id='composer-blocked' className='hint composer-hint'>{blockedReason}</p>
+        : <p id='composer-keys' className='hint composer-hint'>Enter sends · Shift+Enter starts a new line</p>}
     </form>
   )
 }
