@@ -234,6 +234,7 @@ export function createCerberusClient (opts: ClientOptions): CerberusClient {
       const answeredBefore = new Map(s.answered)
       const t0 = performance.now()
       let tokens = 0
+      let stopped = false
       try {
         const promptLen = encode(model.tokenizer, prompt).length
         const steps = Math.min(model.ckpt.config.seqLen, promptLen - 1 + Math.max(1, settings.maxTokens))
@@ -249,6 +250,9 @@ export function createCerberusClient (opts: ClientOptions): CerberusClient {
         }
         const tail = decoder.decode()
         if (tail !== '') gopts.onText(tail)
+      } catch (err) {
+        if (gopts.signal?.aborted !== true) throw err
+        stopped = true // stopped by the user: the receipt still says what was done
       } finally {
         busy = false
         refreshPeers()
@@ -261,7 +265,8 @@ export function createCerberusClient (opts: ClientOptions): CerberusClient {
         bytesDown: st.bytesDown - before.bytesDown,
         verified: st.verified - before.verified,
         rejected: st.rejected - before.rejected,
-        miners
+        miners,
+        ...(stopped ? { stopped } : {})
       }
       return receipt
     },

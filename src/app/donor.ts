@@ -111,7 +111,7 @@ export function createDonor (opts: DonorOptions): Donor {
           lastJobs = st.jobs
           set({ jobs: st.jobs, failed: st.failed, bytesIn: st.bytesIn, bytesOut: st.bytesOut, computeMs: st.computeMs, throughput: [...store.getState().throughput, rate].slice(-SAMPLES) })
         }, SAMPLE_MS)
-        set({ status: 'on' })
+        set({ status: 'on', peerId: node.peerId.toString() })
       } catch (err) {
         await teardown().catch(() => {})
         set({ status: 'error', error: publicError(err) })
@@ -132,7 +132,7 @@ export function createDonor (opts: DonorOptions): Donor {
     },
     async stop () {
       await teardown()
-      set({ status: 'off' })
+      set({ status: 'off', peerId: undefined })
     }
   }
 }

@@ -59,6 +59,8 @@ export interface AnswerReceipt {
   readonly rejected: number
   /** Miners that computed results for this answer, with job counts. */
   readonly miners: ReadonlyArray<{ readonly peerId: string, readonly jobs: number }>
+  /** True when the answer was stopped (aborted) before its end: the counts cover what was done. */
+  readonly stopped?: boolean
 }
 
 /** Sampling settings of one answer. */
@@ -66,6 +68,7 @@ export interface GenerateSettings {
   /** 0 = greedy. */
   readonly temperature: number
   readonly topp: number
+  /** New tokens to generate after the prompt (capped by the model's context). */
   readonly maxTokens: number
   /** RNG seed (run.c's rules); default: time-based. */
   readonly seed?: number
@@ -91,7 +94,12 @@ export interface CerberusClient {
   start: (source: ModelSource) => Promise<void>
   /** Switch model (keys and miners follow). @throws ModelFormatError for a file that is not a model. */
   loadModel: (source: ModelSource) => Promise<void>
-  /** A private answer: tokens stream through `onText`; resolves with the receipt. Abort with `signal`. */
+  /**
+   * A private answer: the continuation of `prompt` (the prompt itself is not echoed) streams
+   * through `onText` as deltas (UTF-8 safe); resolves with the receipt. Aborting `signal`
+   * stops between linear layers and resolves with a receipt marked `stopped` (the text so
+   * far stays). Rejects on errors (no miners left, the relay and every miner gone, ...).
+   */
   generate: (prompt: string, settings: GenerateSettings, opts: { signal?: AbortSignal, onText: (text: string) => void }) => Promise<AnswerReceipt>
   stop: () => Promise<void>
 }
@@ -99,6 +107,8 @@ export interface CerberusClient {
 /** What a donor tab has done. */
 export interface DonorState {
   readonly status: 'off' | 'starting' | 'on' | 'paused' | 'error'
+  /** This tab's peer id on the mesh while on (users' receipts name it). */
+  readonly peerId?: string
   readonly error?: { readonly code: string, readonly message: string }
   readonly workers: number
   readonly jobs: number
