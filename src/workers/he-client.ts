@@ -11,7 +11,6 @@
 import { planToData, type MatvecPlan } from '../core/he/plan.ts'
 import { HeKeysRotatedError, HeWorkerTimeoutError, WorkerCrashedError } from './errors.ts'
 import { transferables, type HeReply, type HeRequest, type HeRole } from './he-protocol.ts'
-import { createHeService } from './he-service.ts'
 import { serializeError, WorkerRemoteError, type SerializedError } from './remote-error.ts'
 
 /** A channel to one HE worker. */
@@ -27,22 +26,14 @@ export interface HePort {
 /** Makes a fresh worker (called again after a crash or a timeout). */
 export type HePortFactory = () => HePort
 
-/** A port to an in-thread service: same protocol, no worker (tests, tools). */
-export function inThreadPort (): HePort {
-  let onReply: ((r: HeReply) => void) | undefined
-  const service = createHeService({ post: r => { queueMicrotask(() => onReply?.(r)) } })
-  let queue = Promise.resolve()
-  return {
-    send (m) { queue = queue.then(async () => { await service.handle(m) }) },
-    connect (r) { onReply = r },
-    terminate () { onReply = undefined }
-  }
-}
-
 /** Options shared by the clients. */
 export interface HeClientOptions {
-  /** Makes the worker (default: in-thread). */
-  readonly spawn?: HePortFactory
+  /**
+   * Makes the worker: a Web Worker (he-web-port.ts), a worker thread (src/node), or
+   * in-thread (in-thread-port.ts, for tests and tools). Required, so a page bundle that
+   * uses workers does not carry SEAL's JavaScript for an in-thread default it never runs.
+   */
+  readonly spawn: HePortFactory
   /** URL of SEAL's .wasm, for bundled browser builds. */
   readonly wasmUrl?: string
   /** Per-request timeout in ms before the worker is replaced (default 60 s). */
@@ -77,7 +68,7 @@ class Connection {
   }
 
   private start (): Promise<void> {
-    const port = (this.opts.spawn ?? inThreadPort)()
+    const port = this.opts.spawn()
     this.port = port
     port.connect(r => { this.settle(r) }, e => { this.fail(new WorkerCrashedError(`the HE ${this.role} worker stopped: ${e.message}`)) })
     const replay = this.epoch > 0 ? this.onRestart : undefined
@@ -164,7 +155,7 @@ export interface HeUserClient {
 }
 
 /** Start a user HE client. `x` and `results` are transferred (detached afterwards). */
-export function createHeUserClient (opts: HeClientOptions = {}): HeUserClient {
+export function createHeUserClient (opts: HeClientOptions): HeUserClient {
   const c = new Connection('user', opts)
   return {
     async encrypt (plan, x, timeoutMs) {
@@ -192,7 +183,7 @@ export interface HeMinerClient {
 }
 
 /** Start a miner HE client. */
-export function createHeMinerClient (opts: HeClientOptions = {}): HeMinerClient {
+export function createHeMinerClient (opts: HeClientOptions): HeMinerClient {
   const c = new Connection('miner', opts)
   const prepared = new Map<string, { plan: MatvecPlan, w: Int8Array, blocks: readonly [number, number] }>()
   type Entry = { plan: MatvecPlan, w: Int8Array, blocks: readonly [number, number] }

@@ -19,7 +19,7 @@ export interface MinerPool {
 }
 
 /** Start `size` miner workers (default 2: the machines this runs on have 2 cores). */
-export function createMinerPool (opts: HeClientOptions & { size?: number } = {}): MinerPool {
+export function createMinerPool (opts: HeClientOptions & { size?: number }): MinerPool {
   const size = Math.max(1, opts.size ?? 2)
   const workers: HeMinerClient[] = Array.from({ length: size }, () => createHeMinerClient(opts))
   const ranges = new Map<string, Array<[number, number]>>()
