@@ -123,6 +123,8 @@ test('Stop ends an answer and keeps its text; Regenerate answers again', async (
   await expect(answer.locator('.continuation')).not.toHaveText('', { timeout: 60_000 })
   await page.getByRole('button', { name: 'Stop' }).click()
   await expect(answer).toContainText('Stopped.')
+  // the stopped answer keeps a receipt of what was done
+  await expect(answer.getByRole('group', { name: 'Answer receipt' })).toContainText('Stopped after')
   const stopped = await answer.locator('.continuation').innerText()
   expect(w8a8Continuation(PROMPT, 200).startsWith(stopped.trim())).toBe(true)
 

@@ -1,5 +1,5 @@
 import type { DonorState } from '../../app/types.ts'
-import { formatBytes, formatMs } from '../format.ts'
+import { formatBytes, formatMs, shortPeerId } from '../format.ts'
 import type { DonorActions } from '../runtime/donor-actions.ts'
 import { useDonor, useSettings } from '../state/hooks.ts'
 import { ErrorMessage } from './error-message.tsx'
@@ -34,6 +34,7 @@ export function DonatePanel ({ donor, available, cores }: DonatePanelProps) {
   const computeMs = useDonor(s => s.computeMs)
   const throughput = useDonor(s => s.throughput)
   const webgpu = useDonor(s => s.webgpuAvailable)
+  const peerId = useDonor(s => s.peerId)
   const workers = useSettings(s => s.donorWorkers)
   const pauseWhenHidden = useSettings(s => s.pauseWhenHidden)
   const on = status === 'on' || status === 'paused' || status === 'starting'
@@ -61,6 +62,7 @@ export function DonatePanel ({ donor, available, cores }: DonatePanelProps) {
         </button>
         <span id='donate-status' role='status' className='donate-status'>{available ? statusText(status) : 'Unavailable: no relay to reach other users.'}</span>
       </div>
+      {on && peerId !== undefined && <p className='hint'>This tab on the mesh: <code title={peerId} data-testid='donor-peer-id'>{shortPeerId(peerId)}</code> — users' receipts name it when it computes for them.</p>}
       <p className='device-note'>Computing on CPU (WebAssembly). WebGPU detected: {webgpu ? 'yes' : 'no'} — GPU mining comes later.</p>
       <div className='field'>
         <label htmlFor='donor-workers'>CPU budget: {budget} of {cores} {cores === 1 ? 'core' : 'cores'}</label>

@@ -16,7 +16,7 @@ export function ReceiptView ({ receipt: r }: ReceiptViewProps) {
     <div className='receipt' role='group' aria-label='Answer receipt'>
       <p className='receipt-head'>
         <span className={ok ? 'badge badge-ok' : 'badge badge-warn'}>{ok ? 'Encrypted and verified' : 'Encrypted; some results rejected'}</span>
-        {' '}{plural(r.tokens, 'token')} in {formatMs(r.ms)} ({tokensPerSecond(r.tokens, r.ms).toFixed(1)} tokens/s)
+        {' '}{r.stopped === true ? 'Stopped after ' : ''}{plural(r.tokens, 'token')} in {formatMs(r.ms)} ({tokensPerSecond(r.tokens, r.ms).toFixed(1)} tokens/s)
       </p>
       <dl className='receipt-grid'>
         <div><dt>Sent from this browser</dt><dd>{formatBytes(r.bytesUp)}, all ciphertext</dd></div>
