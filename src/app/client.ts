@@ -83,10 +83,10 @@ export function createCerberusClient (opts: ClientOptions): CerberusClient {
     return {
       name: entry.peerId,
       prepare: inner.prepare,
-      async compute (matrixId, inputs, jobId) {
+      async compute (matrixId, inputs, jobId, blocks) {
         if (node.getConnections(id).every(c => c.limits !== undefined)) await dialWithRetry(node, addrs()).catch(() => {}) // meshMinerLink reports the failure
         try {
-          return await inner.compute(matrixId, inputs, jobId)
+          return await inner.compute(matrixId, inputs, jobId, blocks)
         } catch (err) {
           failed.set(entry.peerId, (failed.get(entry.peerId) ?? 0) + 1)
           throw err

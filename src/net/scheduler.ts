@@ -97,6 +97,7 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
       try {
         // each attempt gets its own copy: a link may transfer (detach) its buffers
         const r = await e.link.compute(matrixId, inputs.map(c => c.slice()), jobId, blocks)
+        if (blocks !== undefined && r.results.length !== blocks[1] - blocks[0]) throw new MinerJobError('BAD_REPLY', `miner ${e.link.name} answered blocks [${blocks[0]}, ${blocks[1]}) of job ${jobId} with ${r.results.length} results`, jobId, e.link.name)
         const ms = performance.now() - t0
         e.latency = e.latency === 0 ? ms : 0.8 * e.latency + 0.2 * ms
         e.failures = 0
