@@ -69,7 +69,8 @@ test('relay + two donor tabs + a user tab over WebRTC: exactly the w8a8 text, al
   const ctx = await browser.newContext()
   await ctx.addInitScript(captureDataChannels)
   const user = await ctx.newPage()
-  await user.goto(`/bench.html?bench=client&miners=2&steps=${steps}&prompt=${encodeURIComponent(prompt)}&relay=${encodeURIComponent(relay)}`)
+  // split=2: every matrix (stories260K's have 2–4 output blocks) is split across both donors
+  await user.goto(`/bench.html?bench=client&miners=2&split=2&steps=${steps}&prompt=${encodeURIComponent(prompt)}&relay=${encodeURIComponent(relay)}`)
   const r = await (await user.waitForFunction(() => window.cerberusClient, undefined, { timeout: 180_000 })).jsonValue() as ClientRunResult
   expect(r.error).toBeUndefined()
   const expected = w8a8Text(steps + 6, prompt) // the prompt's 6 tokens after BOS are echoed by the CLI
@@ -78,9 +79,11 @@ test('relay + two donor tabs + a user tab over WebRTC: exactly the w8a8 text, al
   expect(receipt.rejected).toBe(0)
   expect(receipt.verified).toBeGreaterThan(0)
   // the donors computed, over direct WebRTC connections
-  expect(receipt.miners.length).toBeGreaterThanOrEqual(1)
-  const jobs = await Promise.all(donors.map(async d => await d.evaluate(() => window.cerberusDonor?.jobs ?? 0)))
-  expect(jobs.reduce((a, b) => a + b, 0)).toBeGreaterThan(0)
+  expect(receipt.miners.length).toBe(2)
+  const donorIds = await Promise.all(donors.map(async d => await d.evaluate(() => window.cerberusDonor?.peerId)))
+  expect(receipt.miners.map(m => m.peerId).sort()).toEqual([...donorIds].sort())
+  // each job was split in two: both donors answered one part of every job
+  expect(receipt.miners.map(m => m.jobs)).toEqual([receipt.verified, receipt.verified])
   const kinds = await user.evaluate(() => window.cerberusApp?.getState().peers.filter(p => p.role === 'miner').map(p => p.connection))
   expect(kinds).toEqual(['webrtc', 'webrtc'])
 

@@ -46,6 +46,11 @@ export interface ClientOptions {
   readonly wasmUrl?: string
   /** Starts the user's HE worker (default: a module Web Worker of this origin). */
   readonly spawnHeWorker?: typeof spawnWebHeWorker
+  /**
+   * Split a matrix's output blocks across miners from this many blocks on (default the
+   * scheduler's: 16, i.e. 768-dim layers and up).
+   */
+  readonly splitMinBlocks?: number
   /** Privacy audits and tests: every frame sent to a miner, every int8 vector before it is encrypted, every token id. */
   readonly onSend?: (frame: Uint8Array) => void
   readonly onQuantizedInput?: (matrixId: string, xq: Int8Array) => void
@@ -153,7 +158,7 @@ export function createCerberusClient (opts: ClientOptions): CerberusClient {
     model = loaded
     sq = squeezed
     dropped.clear()
-    scheduler = minerScheduler([], { maxAttempts: 4, onDrop: (m, why) => { dropped.set(m, why === 'rejected' ? 'rejected' : 'unreachable'); refreshPeers() } })
+    scheduler = minerScheduler([], { maxAttempts: 4, splitMinBlocks: opts.splitMinBlocks, onDrop: (m, why) => { dropped.set(m, why === 'rejected' ? 'rejected' : 'unreachable'); refreshPeers() } })
     // prepare only records plans on mesh links; miners join the scheduler as they are discovered
     backend = await heBackend(squeezed, { encrypt: async (p, x) => await u.encrypt(p, x), decrypt: async (p, r, e) => await u.decrypt(p, r, e) }, scheduler, { maxAttempts: 3, onQuantizedInput: opts.onQuantizedInput })
     const c = loaded.ckpt.config

@@ -8,7 +8,8 @@
  *   `window.cerberusClientAgain()` generates once more (after the test stopped the relay);
  * - `?bench=helocal&steps=N`: the baseline — the same private pipeline with user and miner
  *   workers both in this tab, no network.
- * `model=URL&tokenizer=URL` pick another model than the default (the mesh benchmark's
+ * `split=B` splits matrices of B or more output blocks across miners (the client's default
+ * is 16). `model=URL&tokenizer=URL` pick another model than the default (the mesh benchmark's
  * synthetic shapes).
  */
 import { createCerberusClient } from '../app/client.ts'
@@ -73,7 +74,8 @@ export async function runAppPage (q: URLSearchParams, out: HTMLElement): Promise
     window.cerberusSent = sent
     const activations: Int8Array[] = []
     const tokens: number[] = [1] // BOS
-    const client = createCerberusClient({ relay, onSend: f => { sent.push(f.slice()) }, onQuantizedInput: (_m, xq) => { activations.push(xq.slice()) }, onToken: t => { tokens.push(t) } })
+    const split = q.get('split')
+    const client = createCerberusClient({ relay, ...(split === null ? {} : { splitMinBlocks: Number(split) }), onSend: f => { sent.push(f.slice()) }, onQuantizedInput: (_m, xq) => { activations.push(xq.slice()) }, onToken: t => { tokens.push(t) } })
     window.cerberusApp = client
     client.subscribe(s => { out.textContent = `${s.status} ${s.progress?.label ?? ''} miners=${s.minersReady}` })
     await client.start(model)
