@@ -32,6 +32,8 @@ export interface RelayProcessOptions {
 export interface RelayMemory {
   readonly heapUsed: number
   readonly rss: number
+  /** Memory of ArrayBuffers and Buffers (outside the JS heap). */
+  readonly arrayBuffers: number
 }
 
 /** A running relay process. */
@@ -100,7 +102,7 @@ if (process.argv[1] === SELF) {
     if (line.trim() !== 'memory') return
     gc?.()
     const m = process.memoryUsage()
-    process.stdout.write(JSON.stringify({ memory: { heapUsed: m.heapUsed, rss: m.rss } }) + '\n')
+    process.stdout.write(JSON.stringify({ memory: { heapUsed: m.heapUsed, rss: m.rss, arrayBuffers: m.arrayBuffers } }) + '\n')
   })
   input.on('close', () => { void relay.stop().then(() => { process.exit(0) }) })
 }
