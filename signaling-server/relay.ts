@@ -48,6 +48,10 @@ export class RelayError extends CerberusError {
  *   KiB), far too little for encrypted inference (~0.5 MiB per token on stories260K).
  * - Connections: 512 in total, and at most 5 new inbound connections per second per host,
  *   so one misbehaving peer cannot exhaust the relay.
+ * - Handshakes in progress: 64. libp2p's default of 10 refused 289 of 500 peers arriving
+ *   32 at a time (bench relay); and since an unfinished handshake holds its slot for the
+ *   10 s upgrade timeout, one host at 5 connections a second can hold at most 50 slots —
+ *   with 10, a single host could lock everyone else out.
  * - Pubsub messages: announcements are < 1 KiB; anything above 64 KiB is dropped. Only the
  *   announcement topic is accepted: subscriptions to other topics would cost the relay
  *   state and forwarding for nothing.
@@ -58,6 +62,7 @@ export const RELAY_LIMITS = Object.freeze({
   relayedDataBytes: 128n * 1024n,
   maxConnections: 512,
   inboundConnectionThreshold: 5,
+  maxIncomingPendingConnections: 64,
   maxPubsubMessageBytes: 64 * 1024
 })
 
@@ -131,7 +136,7 @@ export async function startRelay (opts: RelayOptions = {}): Promise<Relay> {
       transports: [webSockets()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
-      connectionManager: { maxConnections: RELAY_LIMITS.maxConnections, inboundConnectionThreshold: opts.inboundConnectionThreshold ?? RELAY_LIMITS.inboundConnectionThreshold },
+      connectionManager: { maxConnections: RELAY_LIMITS.maxConnections, inboundConnectionThreshold: opts.inboundConnectionThreshold ?? RELAY_LIMITS.inboundConnectionThreshold, maxIncomingPendingConnections: RELAY_LIMITS.maxIncomingPendingConnections },
       // Peers here are on loopback / private addresses: allow dialling them.
       connectionGater: { denyDialMultiaddr: () => false },
       services: {

@@ -22,6 +22,12 @@ describe('the relay under load', () => {
     expect(r.relayRssMiB?.loaded).toBeGreaterThan(r.relayHeapMiB?.loaded ?? 0)
   })
 
+  it('a burst of 32 peers at once all get through (the relay lets 64 handshakes be in progress, not libp2p\'s 10)', async () => {
+    const r = await measureRelayLoad({ peers: 48, concurrency: 32, timeoutMs: 20_000 })
+    expect(r.errors).toEqual({})
+    expect(r.ok).toBe(48)
+  })
+
   it('counts the peers a relay refuses: its default limit of 5 new connections a second from one host', async () => {
     const relay = await startRelay({ port: 0, healthPort: 0 })
     cleanup.push(async () => { await relay.stop() })

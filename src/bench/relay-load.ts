@@ -25,7 +25,7 @@ import { spawnRelayProcess, type RelayProcess } from './relay-process.ts'
 export interface RelayLoadOptions {
   /** Peers making a reservation (default 500, at most 2,000: each is a whole libp2p node in this process). */
   readonly peers?: number
-  /** Reservations in progress at once (default 8: the relay's 10 pending inbound handshakes, less margin). */
+  /** Reservations in progress at once (default 8, a steady arrival; 32 makes a burst). */
   readonly concurrency?: number
   /** A running relay to load (default: one started here, in a child process). */
   readonly relayAddr?: string
