@@ -224,13 +224,16 @@ export function startAnnouncing (node: PubsubNode, privateKey: PrivateKey, info:
   let stopped = false
   let published = 0
   let lastAt = -Infinity
+  let lastTs = 0
   let pending: ReturnType<typeof setTimeout> | undefined
 
   const announceNow = async (): Promise<void> => {
     if (stopped) return
     lastAt = Date.now()
     try {
-      const bytes = await signAnnouncement(privateKey, { v: 1, peerId: node.peerId.toString(), ts: Date.now(), ...info() })
+      // strictly increasing, so two announcements in the same millisecond both count (a table keeps the newer ts only)
+      lastTs = Math.max(Date.now(), lastTs + 1)
+      const bytes = await signAnnouncement(privateKey, { v: 1, peerId: node.peerId.toString(), ts: lastTs, ...info() })
       if (stopped) return
       await pubsub.publish(ANNOUNCE_TOPIC, bytes)
       published++
