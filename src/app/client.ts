@@ -12,7 +12,7 @@ import { CerberusError } from '../core/errors.ts'
 import { generateAsync, heBackend, privateEngine, type LinearBackend } from '../core/engine/index.ts'
 import type { MinerLink } from '../core/engine/he-backend.ts'
 import type { MatvecPlan } from '../core/he/plan.ts'
-import { NETWORKS } from '../core/he/planner.ts'
+import { NETWORKS, splitWays } from '../core/he/planner.ts'
 import { createRng, createSampler, encode } from '../core/model/index.ts'
 import { squeezeModel, type SqueezedModel } from '../core/squeeze/squeeze.ts'
 import { createBrowserPeer } from '../net/browser-peer.ts'
@@ -47,8 +47,9 @@ export interface ClientOptions {
   /** Starts the user's HE worker (default: a module Web Worker of this origin). */
   readonly spawnHeWorker?: typeof spawnWebHeWorker
   /**
-   * Split a matrix's output blocks across miners from this many blocks on (default the
-   * scheduler's: 16, i.e. 768-dim layers and up).
+   * Split a matrix's output blocks across miners from this many blocks on. Default: the
+   * planner decides per matrix (`splitWays` on the lan profile: only when the miner time
+   * saved beats sending the inputs again).
    */
   readonly splitMinBlocks?: number
   /** Privacy audits and tests: every frame sent to a miner, every int8 vector before it is encrypted, every token id. */
@@ -74,6 +75,8 @@ export function createCerberusClient (opts: ClientOptions): CerberusClient {
   let scheduler: MinerScheduler | undefined
   let backend: LinearBackend | undefined
   let busy = false
+  /** Bytes of every frame sent to miners: retries and split jobs send inputs more than once. */
+  let sentBytes = 0
   let pinger: ReturnType<typeof setInterval> | undefined
   const latency = new Map<string, number>()
   const failed = new Map<string, number>()
@@ -83,7 +86,7 @@ export function createCerberusClient (opts: ClientOptions): CerberusClient {
   /** A link to a discovered miner: connects through its announced addresses on first use. */
   const linkTo = (node: CerberusPeer, entry: PeerTableEntry): MinerLink => {
     const id = peerIdFromString(entry.peerId)
-    const inner = meshMinerLink(node, id, { session, onSend: opts.onSend })
+    const inner = meshMinerLink(node, id, { session, onSend: f => { sentBytes += f.byteLength; opts.onSend?.(f) } })
     const addrs = (): Multiaddr[] => (table?.get(entry.peerId)?.addrs ?? entry.addrs).map(a => multiaddr(a))
     return {
       name: entry.peerId,
@@ -158,7 +161,7 @@ export function createCerberusClient (opts: ClientOptions): CerberusClient {
     model = loaded
     sq = squeezed
     dropped.clear()
-    scheduler = minerScheduler([], { maxAttempts: 4, splitMinBlocks: opts.splitMinBlocks, onDrop: (m, why) => { dropped.set(m, why === 'rejected' ? 'rejected' : 'unreachable'); refreshPeers() } })
+    scheduler = minerScheduler([], { maxAttempts: 4, ...(opts.splitMinBlocks === undefined ? { split: (p, miners) => splitWays(p, NETWORKS.lan, miners) } : { splitMinBlocks: opts.splitMinBlocks }), onDrop: (m, why) => { dropped.set(m, why === 'rejected' ? 'rejected' : 'unreachable'); refreshPeers() } })
     // prepare only records plans on mesh links; miners join the scheduler as they are discovered
     backend = await heBackend(squeezed, { encrypt: async (p, x) => await u.encrypt(p, x), decrypt: async (p, r, e) => await u.decrypt(p, r, e) }, scheduler, { maxAttempts: 3, onQuantizedInput: opts.onQuantizedInput })
     const c = loaded.ckpt.config
@@ -236,6 +239,7 @@ export function createCerberusClient (opts: ClientOptions): CerberusClient {
       const s = scheduler
       const st = backend.stats
       const before = { ...st }
+      const sentBefore = sentBytes
       const answeredBefore = new Map(s.answered)
       const t0 = performance.now()
       let tokens = 0
@@ -266,7 +270,7 @@ export function createCerberusClient (opts: ClientOptions): CerberusClient {
       const receipt: AnswerReceipt = {
         tokens,
         ms: performance.now() - t0,
-        bytesUp: st.bytesUp - before.bytesUp,
+        bytesUp: sentBytes - sentBefore,
         bytesDown: st.bytesDown - before.bytesDown,
         verified: st.verified - before.verified,
         rejected: st.rejected - before.rejected,

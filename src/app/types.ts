@@ -51,7 +51,11 @@ export interface PeerView {
 export interface AnswerReceipt {
   readonly tokens: number
   readonly ms: number
-  /** Bytes this browser sent / received for the answer; every sent byte is ciphertext. */
+  /**
+   * Bytes this browser sent to miners for the answer (ciphertexts and the jobs' headers:
+   * session, job and matrix ids, the plan — never text, token ids or activations), counted
+   * as sent, so retries and split jobs count every copy; and bytes of results received.
+   */
   readonly bytesUp: number
   readonly bytesDown: number
   /** Encrypted linear results checked (Freivalds), and rejected (then recomputed elsewhere). */

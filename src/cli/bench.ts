@@ -8,7 +8,7 @@ import { DEFAULT_SHAPES, formatHeBench, runHeBench, type HeBenchReport } from '.
 import { parseChoice, parseInteger, UsageError } from './args.ts'
 import type { CliIo } from './main.ts'
 
-export const BENCH_USAGE = `cerberus bench mesh [--models stories260K,synthetic-768] [--tokens N] [--synthetic-layers L] [--relay-peers N] [--json FILE]
+export const BENCH_USAGE = `cerberus bench mesh [--models stories260K,synthetic-768] [--tokens N] [--synthetic-layers L] [--relay-peers N] [--split-min-blocks B] [--json FILE]
   private generation over the real mesh on loopback, in Chromium: he-local (baseline, one
   tab), browser↔browser WebRTC (two donor tabs), browser→Node WebSockets (two Node
   miners); tokens/s, bytes/token, tokens = w8a8; and the relay under load (500 peers)

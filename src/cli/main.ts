@@ -293,7 +293,7 @@ async function cmdBenchArgs (args: string[], io: CliIo): Promise<void> {
     return await cmdBenchEngine(v, ckpt, tokenizer, io)
   }
   if (what === 'mesh') {
-    const v = parse(rest, { models: { type: 'string' }, tokens: { type: 'string' }, 'synthetic-layers': { type: 'string' }, 'relay-peers': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } })
+    const v = parse(rest, { models: { type: 'string' }, tokens: { type: 'string' }, 'synthetic-layers': { type: 'string' }, 'relay-peers': { type: 'string' }, 'split-min-blocks': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } })
     if (v.help === true) return io.stdout(BENCH_USAGE)
     const models = v.models === undefined ? undefined : v.models.split(',').map(m => parseChoice('models', m, ['stories260K', 'synthetic-768'] as const))
     const { runMeshBench, formatMeshBench } = await import('../node/mesh-bench.ts')
@@ -302,6 +302,7 @@ async function cmdBenchArgs (args: string[], io: CliIo): Promise<void> {
       tokens: v.tokens === undefined ? undefined : parseInteger('tokens', v.tokens, 1, 1024),
       syntheticLayers: v['synthetic-layers'] === undefined ? undefined : parseInteger('synthetic-layers', v['synthetic-layers'], 1, 64),
       relayPeers: v['relay-peers'] === undefined ? undefined : parseInteger('relay-peers', v['relay-peers'], 0, 2000),
+      splitMinBlocks: v['split-min-blocks'] === undefined ? undefined : parseInteger('split-min-blocks', v['split-min-blocks'], 1, 1_000_000),
       onProgress: line => { io.stderr(`${line}\n`) }
     })
     io.stdout(formatMeshBench(report))

@@ -20,6 +20,12 @@ export interface SchedulerOptions {
    * inputs to two miners would cost more than it saves). Infinity turns splitting off.
    */
   readonly splitMinBlocks?: number
+  /**
+   * Decides the split instead of `splitMinBlocks`: into how many parts to split one job of
+   * `plan` given `miners` available (e.g. the planner's `splitWays`, which weighs miner time
+   * saved against inputs sent again).
+   */
+  readonly split?: (plan: MatvecPlan, miners: number) => number
   /** Most miners one job is split across (default 2). */
   readonly maxSplit?: number
   /** Told when a miner is dropped, and why. */
@@ -140,8 +146,13 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
       if (i >= 0) entries.splice(i, 1)[0].link.close?.()
     },
     async compute (matrixId, inputs, jobId, blocks) {
-      const total = prepared.get(matrixId)?.plan.split.blocks ?? 0
-      const ways = blocks === undefined && total >= (opts.splitMinBlocks ?? 16) ? Math.min(entries.length, opts.maxSplit ?? 2) : 1
+      const plan = prepared.get(matrixId)?.plan
+      const total = plan?.split.blocks ?? 0
+      const ways = blocks !== undefined || plan === undefined
+        ? 1
+        : opts.split !== undefined
+          ? Math.max(1, Math.min(entries.length, total, Math.floor(opts.split(plan, entries.length))))
+          : total >= (opts.splitMinBlocks ?? 16) ? Math.min(entries.length, opts.maxSplit ?? 2) : 1
       if (ways <= 1) return await runOne(matrixId, inputs, jobId, blocks, new Set())
       // A big matrix: its output blocks split across `ways` miners, run at once; each part
       // fails over on its own. Every part needs all the inputs (more bytes up, less time).

@@ -63,6 +63,8 @@ export interface MeshBenchOptions {
   readonly tokens?: number
   /** Layers of the 768-dim synthetic model (default 12, as SYNTHETIC_768X12). */
   readonly syntheticLayers?: number
+  /** Split matrices with at least this many output blocks across the two miners (default: the client's, 16). */
+  readonly splitMinBlocks?: number
   /** Relay load: peers making reservations (0 = skip). Default 500. */
   readonly relayPeers?: number
   readonly onProgress?: (line: string) => void
@@ -187,7 +189,8 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
           }
           const ctx = await bb.browser.newContext()
           contexts.push(ctx)
-          const r = await userRun(bb, ctx, `bench=client&miners=2&runs=2&relay=${encodeURIComponent(relayAddr)}&${files.query}`, timeout)
+          const split = opts.splitMinBlocks === undefined ? '' : `&split=${opts.splitMinBlocks}`
+          const r = await userRun(bb, ctx, `bench=client&miners=2&runs=2${split}&relay=${encodeURIComponent(relayAddr)}&${files.query}`, timeout)
           const [first, steady] = r.receipts ?? []
           if (steady === undefined) throw new MeshBenchError('the user tab gave no second receipt')
           runs.push({

@@ -148,3 +148,22 @@ export function planMatvec (dOut: number, dIn: number, opts: PlannerOptions = {}
   if (best === undefined) throw new HeParamsError(`no parameters can hold a ${dIn}-wide int8 dot product with enough noise budget`)
   return best
 }
+
+/**
+ * Into how many parts (1 or `miners`, at most `maxWays`) one job of `plan` is worth
+ * splitting across miners. Each extra part saves miner time (the parts run at once) but
+ * sends the whole input again: split only when the miner time saved beats the extra
+ * upload at the network's bandwidth. On the `lan` profile (4 MB/s) no layer of a 768-dim
+ * model qualifies (~30 ms of miner time against ~80 ms to send its inputs again); wide
+ * layers of big models on fast links do.
+ */
+export function splitWays (plan: MatvecPlan, network: NetworkProfile, miners: number, maxWays = 2, cost: CostModel = DEFAULT_COST_MODEL): number {
+  const p = predictPlan(plan, network, cost)
+  let best = 1
+  let bestMs = p.minerMs
+  for (let k = 2; k <= Math.min(miners, maxWays, plan.split.blocks); k++) {
+    const ms = p.minerMs / k + ((k - 1) * p.bytesUp * 1000) / network.bandwidth
+    if (ms < bestMs) { best = k; bestMs = ms }
+  }
+  return best
+}
