@@ -19,15 +19,26 @@ export async function sendMessage (stream: Stream, m: LinearMessage, signal?: Ab
 }
 
 /**
- * Read exactly one message from the stream (the first complete frame).
+ * Read exactly one message from the stream (the first complete frame). Call it before
+ * sending anything the other side answers: a libp2p 3 stream's iterator misses an end that
+ * came before the iterator existed, so it must exist first. When `signal` aborts, the
+ * stream is aborted too, so a peer that never answers cannot hold the reader.
  * @throws {ProtocolError} for a malformed frame, or a stream that ends before one.
  */
 export async function readMessage (stream: Stream, signal?: AbortSignal): Promise<LinearMessage> {
   const decoder = new FrameDecoder()
-  for await (const chunk of stream) {
-    signal?.throwIfAborted()
-    const bodies = decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())
-    if (bodies.length > 0) return decodeMessage(bodies[0])
+  const onAbort = (): void => { stream.abort(signal?.reason instanceof Error ? signal.reason : new Error('aborted')) }
+  if (signal?.aborted === true) onAbort()
+  signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    for await (const chunk of stream) {
+      signal?.throwIfAborted()
+      const bodies = decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())
+      if (bodies.length > 0) return decodeMessage(bodies[0])
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
   }
+  signal?.throwIfAborted()
   throw new ProtocolError('the stream ended before a complete message')
 }

@@ -91,8 +91,11 @@ export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: M
       throw new MinerJobError('MINER_UNREACHABLE', `cannot reach miner ${name}: ${(err as Error).message}`, jobId, name, err)
     }
     try {
+      // read first: a miner may answer at once (MINER_BUSY) and close before our send drains
+      const replying = readMessage(stream, signal)
+      replying.catch(() => {}) // awaited below; this only keeps an early failure from going unhandled
       await sendMessage(stream, { type: 'request', session: opts.session, job: jobId, matrix: matrixId, plan: planToData(plan), ...(blocks === undefined ? {} : { blocks }), ciphertexts: inputs }, signal, opts.onSend)
-      const reply = await readMessage(stream, signal)
+      const reply = await replying
       await stream.close().catch(() => {})
       if (reply.type === 'error') throw new MinerJobError(reply.code, `miner ${name} failed job ${jobId}: ${reply.message}`, jobId, name)
       const want = blocks === undefined ? plan.split.blocks : blocks[1] - blocks[0]

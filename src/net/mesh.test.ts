@@ -123,6 +123,22 @@ describe('a user and a Node miner over libp2p (WebSockets, loopback)', () => {
     await slowNode.stop()
   })
 
+  it('a miner that takes the job and never answers: the job times out with a typed error, on time', async () => {
+    const plan = sq.groups.get('o:0')?.plans[0]
+    if (plan === undefined) throw new Error('no plan')
+    const silent = await createNodePeer({ listenPort: 0 })
+    await silent.handle(LINEAR_PROTOCOL, async (stream) => { for await (const chunk of stream) void chunk /* swallow, never answer */ })
+    const link = meshMinerLink(userNode, silent.getMultiaddrs()[0], { session: 'silent', timeoutMs: 800 })
+    await link.prepare('o:0:0', plan, new Int8Array(0))
+    const { session } = localHe(seal)
+    const t0 = Date.now()
+    const err = await link.compute('o:0:0', (await session.encrypt(plan, new Int8Array(plan.dIn))).ciphertexts, 'silent#1').catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(MinerJobError)
+    expect((err as MinerJobError).code).toBe('MINER_TIMEOUT')
+    expect(Date.now() - t0).toBeLessThan(5000)
+    await silent.stop()
+  })
+
   it('a miner that is gone fails the job with a typed error', async () => {
     const gone = await createNodePeer({ listenPort: 0 })
     const addr = gone.getMultiaddrs()[0]
