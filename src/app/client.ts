@@ -58,6 +58,12 @@ export interface ClientOptions {
   readonly onToken?: (id: number) => void
 }
 
+/**
+ * A job not answered in this time is given to another miner: stories260K's take ~30 ms, a
+ * 768-dim layer's a few hundred ms even over a slow link; 20 s means a miner is stuck.
+ */
+const JOB_TIMEOUT_MS = 20_000
+
 /** How often the client pings the miners it uses, for the network panel. */
 const PING_INTERVAL_MS = 10_000
 
@@ -86,7 +92,7 @@ export function createCerberusClient (opts: ClientOptions): CerberusClient {
   /** A link to a discovered miner: connects through its announced addresses on first use. */
   const linkTo = (node: CerberusPeer, entry: PeerTableEntry): MinerLink => {
     const id = peerIdFromString(entry.peerId)
-    const inner = meshMinerLink(node, id, { session, onSend: f => { sentBytes += f.byteLength; opts.onSend?.(f) } })
+    const inner = meshMinerLink(node, id, { session, timeoutMs: JOB_TIMEOUT_MS, onSend: f => { sentBytes += f.byteLength; opts.onSend?.(f) } })
     const addrs = (): Multiaddr[] => (table?.get(entry.peerId)?.addrs ?? entry.addrs).map(a => multiaddr(a))
     return {
       name: entry.peerId,
