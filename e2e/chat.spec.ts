@@ -5,12 +5,12 @@
  * conversation; a file that is not a model is refused with its error where it was picked,
  * and the chat still works after.
  */
-import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
 import { encode, parseCheckpoint, parseTokenizer } from '../src/core/model/index.ts'
 import { DEFAULT_MODEL_FILES, defaultModelDir } from '../src/node/model-files.ts'
+import { w8a8Text } from './support/cli.ts'
 
 const PROMPT = 'Once upon a time'
 const NEW_TOKENS = 12
@@ -22,7 +22,7 @@ function w8a8Continuation (prompt: string, newTokens: number): string {
   const tok = parseTokenizer(new Uint8Array(readFileSync(join(dir, DEFAULT_MODEL_FILES.tokenizer))), ckpt.config.vocabSize)
   // run.c's --steps counts positions, the prompt's tokens (BOS included) among them
   const steps = encode(tok, prompt).length - 1 + newTokens
-  const out = execFileSync(process.execPath, ['bin/cerberus.js', 'generate', '--engine', 'w8a8', '--temperature', '0', '--steps', String(steps), '--prompt', prompt], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\n$/, '')
+  const out = w8a8Text(steps, prompt)
   // the CLI echoes the prompt, as run.c does; the app shows only the continuation
   expect(out.startsWith(prompt)).toBe(true)
   return out.slice(prompt.length)

@@ -6,46 +6,25 @@
  * honest ones is caught — the text is right, the liar is dropped, and no wrong token was
  * ever shown.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { expect, test, type Page } from '@playwright/test'
 import type { ClientRunResult } from '../src/bench/mesh-app-page.ts'
-
-const CLI = ['bin/cerberus.js']
-const procs: ChildProcess[] = []
-
-async function start (args: string[], ready: RegExp): Promise<{ proc: ChildProcess, match: RegExpExecArray }> {
-  const proc = spawn(process.execPath, [...CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  procs.push(proc)
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    let out = ''
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = ready.exec(out)
-      if (m !== null) resolve(m)
-    })
-    proc.on('exit', code => { reject(new Error(`${args[0]} exited (${code}): ${out}`)) })
-  })
-  return { proc, match }
-}
+import { killCliProcesses, startCli, w8a8Text } from './support/cli.ts'
 
 async function relay (): Promise<string> {
-  return (await start(['relay', '--port', '0'], /relay ready: (\S+)/)).match[1]
+  return (await startCli(['relay', '--port', '0'], /relay ready: (\S+)/)).match[1]
 }
 
 async function miner (relayAddr: string, ...extra: string[]): Promise<{ proc: ChildProcess, peerId: string }> {
-  const { proc, match } = await start(['miner', '--port', '0', '--workers', '1', '--relay', relayAddr, '--announce-interval', '1000', ...extra], /miner ready: \S+\/p2p\/(\S+)/)
+  const { proc, match } = await startCli(['miner', '--port', '0', '--workers', '1', '--relay', relayAddr, '--announce-interval', '1000', ...extra], /miner ready: \S+\/p2p\/(\S+)/)
   return { proc, peerId: match[1] }
-}
-
-function w8a8Text (steps: number): string {
-  return execFileSync(process.execPath, [...CLI, 'generate', '--engine', 'w8a8', '--temperature', '0', '--steps', String(steps)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\n$/, '')
 }
 
 async function result (page: Page, timeout: number): Promise<ClientRunResult> {
   return await (await page.waitForFunction(() => window.cerberusClient, undefined, { timeout })).jsonValue() as ClientRunResult
 }
 
-test.afterEach(() => { for (const p of procs.splice(0)) p.kill('SIGKILL') })
+test.afterEach(() => { killCliProcesses('SIGKILL') })
 
 test('user tab + two Node miners found through the relay, over WebSockets: exactly the w8a8 text, every result verified', async ({ page }) => {
   test.setTimeout(120_000)

@@ -7,32 +7,10 @@
  * data channel (plaintext to JavaScript: DTLS encrypts below it) is captured and audited:
  * no prompt text, no token id, no plaintext activation.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { expect, test, type Browser, type Page } from '@playwright/test'
 import type { AnswerReceipt } from '../src/app/types.ts'
 import type { ClientRunResult } from '../src/bench/mesh-app-page.ts'
-
-const CLI = ['bin/cerberus.js']
-const procs: ChildProcess[] = []
-
-async function startProc (args: string[], ready: RegExp): Promise<{ proc: ChildProcess, match: RegExpExecArray }> {
-  const proc = spawn(process.execPath, [...CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  procs.push(proc)
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    let out = ''
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = ready.exec(out)
-      if (m !== null) resolve(m)
-    })
-    proc.on('exit', code => { reject(new Error(`${args[0]} exited (${code}): ${out}`)) })
-  })
-  return { proc, match }
-}
-
-function w8a8Text (steps: number, prompt = ''): string {
-  return execFileSync(process.execPath, [...CLI, 'generate', '--engine', 'w8a8', '--temperature', '0', '--steps', String(steps), '--prompt', prompt], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\n$/, '')
-}
+import { killCliProcesses, startCli, w8a8Text } from './support/cli.ts'
 
 /** Record every byte this page sends on WebRTC data channels, before DTLS. */
 function captureDataChannels (): void {
@@ -56,13 +34,13 @@ async function openDonor (browser: Browser, relay: string): Promise<Page> {
   return page
 }
 
-test.afterAll(() => { for (const p of procs) p.kill('SIGTERM') })
+test.afterAll(() => { killCliProcesses() })
 
 test('relay + two donor tabs + a user tab over WebRTC: exactly the w8a8 text, also after the relay stops; the wire carries no plaintext', async ({ browser }) => {
   test.setTimeout(240_000)
   const steps = 16
   const prompt = 'Once upon a time, Lily'
-  const relayProc = await startProc(['relay', '--port', '0'], /relay ready: (\S+)/)
+  const relayProc = await startCli(['relay', '--port', '0'], /relay ready: (\S+)/)
   const relay = relayProc.match[1]
   const donors = [await openDonor(browser, relay), await openDonor(browser, relay)]
 

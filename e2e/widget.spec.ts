@@ -8,7 +8,7 @@
  * works from the keyboard and passes axe, and a missing or unreachable relay is said
  * plainly.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -20,33 +20,12 @@ import { expect, test, type Page } from '@playwright/test'
 import { encode, parseTokenizer } from '../src/core/model/index.ts'
 import { DEFAULT_MODEL_FILES, defaultModelDir } from '../src/node/model-files.ts'
 import { startWidgetServer, type WidgetServer } from '../src/node/widget-server.ts'
+import { killCliProcesses, startCli, w8a8Text } from './support/cli.ts'
 
-const CLI = ['bin/cerberus.js']
 const BUILD_DIR = 'test-results/widget-build'
 const SHOTS = 'test-results/widget'
-const procs: ChildProcess[] = []
 const servers: Array<{ close: () => Promise<void> }> = []
 let widget: WidgetServer
-
-async function startProc (args: string[], ready: RegExp): Promise<{ proc: ChildProcess, match: RegExpExecArray }> {
-  const proc = spawn(process.execPath, [...CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  procs.push(proc)
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    let out = ''
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = ready.exec(out)
-      if (m !== null) resolve(m)
-    })
-    proc.stderr?.on('data', (d: Buffer) => { out += d.toString() })
-    proc.on('exit', code => { reject(new Error(`${args[0]} exited (${code}): ${out}`)) })
-  })
-  return { proc, match }
-}
-
-function w8a8Text (steps: number, prompt: string): string {
-  return execFileSync(process.execPath, [...CLI, 'generate', '--engine', 'w8a8', '--temperature', '0', '--steps', String(steps), '--prompt', prompt], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\n$/, '')
-}
 
 /** A page of another origin (localhost, not 127.0.0.1; another port), with its own styles. */
 async function startHostPage (body: (q: URLSearchParams) => string): Promise<string> {
@@ -90,7 +69,7 @@ test.beforeAll(async () => {
 })
 
 test.afterAll(async () => {
-  for (const p of procs) p.kill('SIGTERM')
+  killCliProcesses()
   for (const s of servers) await s.close()
 })
 
@@ -107,8 +86,8 @@ test('embedded on another origin: a streamed private answer, exactly the w8a8 te
   test.setTimeout(240_000)
   const prompt = 'Once upon a time'
   const maxTokens = 30
-  const relay = (await startProc(['relay', '--port', '0'], /relay ready: (\S+)/)).match[1]
-  await startProc(['miner', '--port', '0', '--workers', '1', '--relay', relay], /miner ready: (\S+)/)
+  const relay = (await startCli(['relay', '--port', '0'], /relay ready: (\S+)/)).match[1]
+  await startCli(['miner', '--port', '0', '--workers', '1', '--relay', relay], /miner ready: (\S+)/)
   const host = await startHostPage(hostHtml)
   const requests: string[] = []
   page.on('request', r => { requests.push(r.url()) })
