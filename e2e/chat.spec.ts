@@ -11,6 +11,7 @@ import { expect, test, type Page } from '@playwright/test'
 import { encode, parseCheckpoint, parseTokenizer } from '../src/core/model/index.ts'
 import { DEFAULT_MODEL_FILES, defaultModelDir } from '../src/node/model-files.ts'
 import { w8a8Text } from './support/cli.ts'
+import { screenshotPath } from './support/screenshots.ts'
 
 const PROMPT = 'Once upon a time'
 const NEW_TOKENS = 12
@@ -75,7 +76,7 @@ test('a greedy private answer is the w8a8 text, with a receipt; a reload keeps t
   await expect(page.getByRole('heading', { name: PROMPT, level: 2 })).toBeVisible()
   await page.screenshot({ path: 'test-results/chat-answer.png', fullPage: true })
   // for the README: the top of the page at a laptop's size
-  await page.screenshot({ path: 'docs/screenshots/chat.png', clip: { x: 0, y: 0, width: 1280, height: 640 } })
+  await page.screenshot({ path: screenshotPath('chat.png'), clip: { x: 0, y: 0, width: 1280, height: 640 } })
 
   await page.reload()
   await expect(page.getByRole('article', { name: 'Your prompt' })).toHaveText(PROMPT)

@@ -6,6 +6,7 @@
  * runs is there too; the scheduler spreads jobs over both.)
  */
 import { expect, test } from '@playwright/test'
+import { screenshotPath } from './support/screenshots.ts'
 
 test('a donor tab serves jobs for a user tab; the receipt names it', async ({ browser, page }) => {
   test.setTimeout(240_000)
@@ -48,7 +49,7 @@ test('a donor tab serves jobs for a user tab; the receipt names it', async ({ br
 
   // Wait for a throughput sample (every 2 s) so the chart has a line, then picture the panel.
   await expect(panel.locator('.sparkline-line, .sparkline-dot')).not.toHaveCount(0, { timeout: 10_000 })
-  await panel.screenshot({ path: 'docs/screenshots/donate.png' })
+  await panel.screenshot({ path: screenshotPath('donate.png') })
   await donor.screenshot({ path: 'test-results/donate-tab.png', fullPage: true })
   await page.screenshot({ path: 'test-results/donate-user-tab.png', fullPage: true })
 
