@@ -8,6 +8,7 @@
 import react from '@vitejs/plugin-react'
 import { defineConfig } from 'vite'
 import { defaultModelPlugin } from './src/node/vite-model-plugin.ts'
+import { sealWasmAlias } from './src/node/seal-wasm.ts'
 
 const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -27,7 +28,9 @@ export default defineConfig({
   plugins: [react(), defaultModelPlugin()],
   server: { host: '127.0.0.1', port, strictPort: true, headers: ISOLATION_HEADERS },
   preview: { host: '127.0.0.1', port, strictPort: true, headers: ISOLATION_HEADERS },
-  // The generation worker is a module worker (`new Worker(url, { type: 'module' })`).
+  // Workers find SEAL's .wasm through this alias (src/node/seal-wasm.ts), also once built.
+  resolve: { alias: [sealWasmAlias] },
+  // The HE worker is a module worker (`new Worker(url, { type: 'module' })`).
   worker: { format: 'es' },
   // node-seal finds its .wasm with `new URL('seal_throws.wasm', import.meta.url)`:
   // pre-bundling would move the JS away from the .wasm.

@@ -17,17 +17,8 @@
  * blob: bootstrap (src/widget/worker-bootstrap.ts), since a page cannot construct a
  * Worker from another origin's URL.
  */
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vite'
-
-/**
- * SEAL's .wasm, for `import … from 'cerberus:seal-wasm?url'` (src/widget/he-worker.ts).
- * node-seal locates it at run time with `new URL('seal_throws.wasm', import.meta.url)`
- * built from a variable, which no bundler can follow, and its package exports do not
- * include the file; so the widget passes the emitted URL to the worker explicitly.
- */
-const SEAL_WASM = join(dirname(fileURLToPath(import.meta.resolve('node-seal/throws'))), 'seal_throws.wasm')
+import { sealWasmAlias } from './src/node/seal-wasm.ts'
 
 export default defineConfig({
   // The app's public/ folder is not the widget's.
@@ -35,7 +26,7 @@ export default defineConfig({
   base: './',
   // he.worker.ts is a module worker (it is imported by a module bootstrap).
   worker: { format: 'es' },
-  resolve: { alias: [{ find: /^cerberus:seal-wasm(?=\?|$)/, replacement: SEAL_WASM }] },
+  resolve: { alias: [sealWasmAlias] },
   build: {
     outDir: 'dist/widget',
     emptyOutDir: true,

@@ -2,6 +2,7 @@
  * The browser benchmark worker: runs a benchmark off the page's thread and posts its
  * report (or its error).
  */
+import sealWasm from 'cerberus:seal-wasm?url'
 import { loadSeal, NETWORKS } from '../core/he/index.ts'
 import { parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
 import { benchEngineModel, type EngineBenchReport } from './engine-bench.ts'
@@ -31,7 +32,7 @@ const scope = self as unknown as Scope
 scope.addEventListener('message', (e) => {
   void (async () => {
     try {
-      const seal = await loadSeal()
+      const seal = await loadSeal({ wasmUrl: new URL(sealWasm, import.meta.url).href })
       if (e.data.bench === 'engine') {
         const get = async (f: string): Promise<Uint8Array> => new Uint8Array(await (await fetch(`/models/default/${f}`)).arrayBuffer())
         const ckpt = parseCheckpoint(await get('stories260K.bin'))

@@ -2,6 +2,9 @@
  * Entry of the HE Web Worker (a module worker): wires {@link createHeService} to the
  * worker's message port, transferring reply buffers, and nothing else.
  */
+// SEAL's .wasm as Vite serves or emits it (an alias of vite.config.ts: src/node/seal-wasm.ts)
+import sealWasm from 'cerberus:seal-wasm?url'
+import { loadSeal } from '../core/he/index.ts'
 import { createHeService } from './he-service.ts'
 import { transferables, type HeReply, type HeRequest } from './he-protocol.ts'
 
@@ -12,7 +15,12 @@ interface WorkerScope {
 }
 
 const scope = self as unknown as WorkerScope
-const service = createHeService({ post: (reply) => { scope.postMessage(reply, transferables(reply)) } })
+// A client may name the .wasm (the widget does); otherwise the one this build emitted.
+const defaultWasmUrl = new URL(sealWasm, import.meta.url).href
+const service = createHeService({
+  post: (reply) => { scope.postMessage(reply, transferables(reply)) },
+  loadSeal: async (wasmUrl) => await loadSeal({ wasmUrl: wasmUrl ?? defaultWasmUrl })
+})
 // One request at a time: SEAL is synchronous, and replies must keep their order.
 let queue = Promise.resolve()
 scope.addEventListener('message', (event) => { queue = queue.then(async () => { await service.handle(event.data) }) })
