@@ -11,8 +11,11 @@ import { expect, test, type Page } from '@playwright/test'
 import type { ClientRunResult } from '../src/bench/mesh-app-page.ts'
 import { killCliProcesses, startCli, w8a8Text } from './support/cli.ts'
 
+let lastHealthUrl = ''
 async function relay (): Promise<string> {
-  return (await startCli(['relay', '--port', '0'], /relay ready: (\S+)/)).match[1]
+  const { match } = await startCli(['relay', '--port', '0'], /relay ready: (\S+)\nhealth: (\S+)/)
+  lastHealthUrl = match[2]
+  return match[1]
 }
 
 async function miner (relayAddr: string, ...extra: string[]): Promise<{ proc: ChildProcess, peerId: string }> {
@@ -39,6 +42,11 @@ test('user tab + two Node miners found through the relay, over WebSockets: exact
   const peers = await page.evaluate(() => window.cerberusApp?.getState().peers.filter(p => p.role === 'miner').map(p => ({ id: p.peerId, connection: p.connection })))
   expect(peers?.map(p => p.id).sort()).toEqual([a.peerId, b.peerId].sort())
   expect(peers?.map(p => p.connection)).toEqual(['websocket', 'websocket'])
+  // the relay's table: two miners and this user (who announces only that it is a user)
+  const health = await (await fetch(lastHealthUrl)).json() as { announcements: { peers: number, miners: number } }
+  expect(health.announcements).toMatchObject({ peers: 3, miners: 2 })
+  const users = await page.evaluate(() => window.cerberusApp?.getState().peers.filter(p => p.role === 'user').length)
+  expect(users).toBe(0) // the user's own record is not listed back to itself
 })
 
 test('one miner killed mid-generation: the generation completes with the same text', async ({ page }) => {

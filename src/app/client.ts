@@ -5,6 +5,7 @@
  * the transformer's cheap parts here, every encrypted linear layer on miners, every result
  * verified. State is a zustand vanilla store; the UI subscribes.
  */
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createStore } from 'zustand/vanilla'
@@ -17,7 +18,7 @@ import { createRng, createSampler, encode } from '../core/model/index.ts'
 import { squeezeModel, type SqueezedModel } from '../core/squeeze/squeeze.ts'
 import { createBrowserPeer } from '../net/browser-peer.ts'
 import { dialWithRetry, keepConnected, type KeepConnected } from '../net/dial.ts'
-import { createPeerTable, type PeerTable, type PeerTableEntry } from '../net/discovery.ts'
+import { createPeerTable, startAnnouncing, type Announcer, type PeerTable, type PeerTableEntry } from '../net/discovery.ts'
 import { meshMinerLink } from '../net/mesh-link.ts'
 import type { CerberusPeer } from '../net/peers.ts'
 import { minerScheduler, type MinerScheduler } from '../net/scheduler.ts'
@@ -75,6 +76,7 @@ export function createCerberusClient (opts: ClientOptions): CerberusClient {
   let peer: CerberusPeer | undefined
   let relayWatch: KeepConnected | undefined
   let table: PeerTable | undefined
+  let announcer: Announcer | undefined
   let user: HeUserClient | undefined
   let model: LoadedModel | undefined
   let sq: SqueezedModel | undefined
@@ -196,9 +198,13 @@ export function createCerberusClient (opts: ClientOptions): CerberusClient {
         await prepareModel(source)
         progress({ phase: 'connecting', label: 'Connecting to the relay', done: 0, total: 1 })
         if (peer === undefined) {
-          const node = await createBrowserPeer({ iceServers: opts.iceServers })
+          const privateKey = await generateKeyPair('Ed25519')
+          const node = await createBrowserPeer({ iceServers: opts.iceServers, privateKey })
           peer = node
           table = createPeerTable(node)
+          // Say "a user is here" (no address, no model, nothing about the conversation), so
+          // network panels can count users; the relay already knows this peer id.
+          announcer = startAnnouncing(node, privateKey, () => ({ role: 'user' as const, addrs: [], presets: [], capacity: 0, load: 0 }))
           table.subscribe(syncMiners)
           relayWatch = keepConnected(node, multiaddr(opts.relay), { onChange: (connected) => { set({ relay: { address: opts.relay, connected } }); refreshPeers() } })
           node.addEventListener('connection:open', refreshPeers)
@@ -288,6 +294,8 @@ export function createCerberusClient (opts: ClientOptions): CerberusClient {
     async stop () {
       if (pinger !== undefined) clearInterval(pinger)
       relayWatch?.stop()
+      announcer?.stop()
+      announcer = undefined
       table?.stop()
       backend?.close?.()
       user?.close()
