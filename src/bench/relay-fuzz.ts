@@ -25,6 +25,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { ANNOUNCE_TOPIC } from '../net/announcement.ts'
 import { ANNOUNCEMENTS_PROTOCOL } from '../net/announcement-snapshot.ts'
+import { prng } from '../core/prng.ts'
 
 /** What a target is. */
 export type FuzzTarget = 'hop' | 'gossipsub' | 'floodsub' | 'identify' | 'ping' | 'announcements' | 'unsupported' | 'raw-ws'
@@ -75,18 +76,6 @@ export class RelayFuzzError extends Error {
   constructor (message: string) {
     super(message)
     this.name = 'RelayFuzzError'
-  }
-}
-
-/** A seeded PRNG (mulberry32): the same seed fuzzes with the same frames. */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 

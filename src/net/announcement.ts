@@ -21,6 +21,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CerberusError } from '../core/errors.ts'
+import { BoundedReader } from '../core/binary.ts'
 
 /** The gossipsub topic of announcements. */
 export const ANNOUNCE_TOPIC = 'cerberus/announce/1'
@@ -102,7 +103,6 @@ const ROLES: readonly AnnouncedRole[] = ['miner', 'user', 'validator'] // wire v
 const PRESET_NAME = /^[a-z0-9-]+$/
 const HEX_SHA256 = /^[0-9a-f]{64}$/
 const enc = new TextEncoder()
-const dec = new TextDecoder('utf-8', { fatal: true })
 const context = enc.encode(SIGNING_CONTEXT)
 
 const malformed = (message: string, cause?: unknown): AnnouncementError => new AnnouncementError('malformed', message, cause)
@@ -171,44 +171,6 @@ class Writer {
   done (): Uint8Array { return this.buf.slice(0, this.len) }
 }
 
-class Reader {
-  pos = 0
-  private readonly buf: Uint8Array
-  private readonly dv: DataView
-  constructor (buf: Uint8Array) {
-    this.buf = buf
-    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
-  }
-
-  private need (n: number, what: string): void {
-    if (this.pos + n > this.buf.length) throw malformed(`the record ends inside ${what}`)
-  }
-
-  u8 (what: string): number { this.need(1, what); return this.buf[this.pos++] }
-  u32 (what: string): number { this.need(4, what); const v = this.dv.getUint32(this.pos, true); this.pos += 4; return v }
-  u64 (what: string): number {
-    this.need(8, what)
-    const v = this.dv.getBigUint64(this.pos, true)
-    this.pos += 8
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw malformed(`${what} is out of range`)
-    return Number(v)
-  }
-
-  bytes (n: number, what: string): Uint8Array { this.need(n, what); return this.buf.subarray(this.pos, (this.pos += n)) }
-  str (max: number, what: string): string {
-    this.need(2, what)
-    const n = this.dv.getUint16(this.pos, true)
-    this.pos += 2
-    if (n > max) throw malformed(`${what} is ${n} bytes, more than ${max}`)
-    try {
-      return dec.decode(this.bytes(n, what))
-    } catch (err) {
-      if (err instanceof AnnouncementError) throw err
-      throw malformed(`${what} is not UTF-8`, err)
-    }
-  }
-}
-
 function hex (b: Uint8Array): string {
   return Array.from(b, x => x.toString(16).padStart(2, '0')).join('')
 }
@@ -270,7 +232,7 @@ export async function decodeAnnouncement (bytes: Uint8Array, from: PeerId | stri
   if (!(bytes instanceof Uint8Array)) throw malformed('the record is not bytes')
   if (bytes.length > L.maxBytes) throw malformed(`the record is ${bytes.length} bytes, more than ${L.maxBytes}`)
   if (bytes.length < SIGNATURE_BYTES + 2) throw malformed(`the record is only ${bytes.length} bytes`)
-  const r = new Reader(bytes.subarray(0, bytes.length - SIGNATURE_BYTES))
+  const r = new BoundedReader(bytes.subarray(0, bytes.length - SIGNATURE_BYTES), { fail: malformed, whole: 'the record' })
   const version = r.u8('the version')
   if (version !== ANNOUNCE_VERSION) throw malformed(`version ${version}, expected ${ANNOUNCE_VERSION}`)
   const role = ROLES[r.u8('the role') - 1]

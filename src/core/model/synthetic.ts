@@ -3,6 +3,7 @@
  * we have no weights for (the HE cost does not depend on the weight values).
  */
 import { parseCheckpoint, type Checkpoint, type ModelConfig } from './checkpoint.ts'
+import { prng } from '../prng.ts'
 
 /** Header of a synthetic model (the checkpoint header's fields). */
 export type SyntheticConfig = Pick<ModelConfig, 'dim' | 'hiddenDim' | 'nLayers' | 'nHeads' | 'nKvHeads' | 'vocabSize' | 'seqLen'>
@@ -29,17 +30,14 @@ export function syntheticModelBytes (c: SyntheticConfig, seed = 1): Uint8Array {
   const header = new Int32Array(bytes.buffer, 0, 7)
   header.set([c.dim, c.hiddenDim, c.nLayers, c.nHeads, c.nKvHeads, c.vocabSize, c.seqLen])
   const w = new Float32Array(bytes.buffer, 28, floats)
-  let a = seed >>> 0
+  const rand = prng(seed)
   const amp = 2 * Math.sqrt(3) * 0.02
   let off = 0
   counts.forEach((n, i) => {
     const isNorm = i === 1 || i === 6 || i === 10
     for (let k = 0; k < n; k++) {
       if (isNorm) { w[off + k] = 1; continue }
-      a = (a + 0x6d2b79f5) >>> 0 // mulberry32
-      let t = Math.imul(a ^ (a >>> 15), a | 1)
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-      w[off + k] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) - 0.5) * amp
+      w[off + k] = (rand() - 0.5) * amp
     }
     off += n
   })

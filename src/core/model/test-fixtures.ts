@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { defaultModelDir, DEFAULT_MODEL_FILES } from '../../node/model-files.ts'
+import { prng } from '../prng.ts'
 
 /** The bytes of the default model and tokenizer. */
 export function stories260K (): { model: Uint8Array, tokenizer: Uint8Array } {
@@ -27,17 +28,8 @@ export interface SyntheticShape {
   shared: boolean
 }
 
-/** A small deterministic PRNG (mulberry32) for synthetic weights. */
-export function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The seeded PRNG the tests use (mulberry32). */
+export { prng }
 
 /** A valid version-0 checkpoint with seeded random weights in [-0.5, 0.5). */
 export function syntheticCheckpoint (s: SyntheticShape, seed = 1): Uint8Array {

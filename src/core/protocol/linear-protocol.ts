@@ -17,6 +17,7 @@
  *   type 3, error:   str job | str code | str message
  *   str = u16 byte length | UTF-8;  plan = u32 dOut | u32 dIn | str preset | u32 nI
  */
+import { BoundedReader } from '../binary.ts'
 import { copyOf } from '../bytes.ts'
 import { CerberusError } from '../errors.ts'
 import { planFromData, type PlanData } from '../he/plan.ts'
@@ -80,7 +81,6 @@ export type LinearMessage = LinearRequest | LinearResult | LinearError
 
 const TYPE = { request: 1, result: 2, error: 3 } as const
 const enc = new TextEncoder()
-const dec = new TextDecoder('utf-8', { fatal: true })
 
 class Writer {
   private buf = new Uint8Array(256)
@@ -120,31 +120,9 @@ class Writer {
   done (): Uint8Array { return this.buf.slice(0, this.len) }
 }
 
-class Reader {
-  private pos = 0
-  private readonly dv: DataView
-  private readonly buf: Uint8Array
+class Reader extends BoundedReader {
   constructor (buf: Uint8Array) {
-    this.buf = buf
-    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
-  }
-
-  private need (n: number, what: string): void {
-    if (this.pos + n > this.buf.length) throw new ProtocolError(`message ends inside ${what}`)
-  }
-
-  u8 (what: string): number { this.need(1, what); return this.buf[this.pos++] }
-  u16 (what: string): number { this.need(2, what); const v = this.dv.getUint16(this.pos, true); this.pos += 2; return v }
-  u32 (what: string): number { this.need(4, what); const v = this.dv.getUint32(this.pos, true); this.pos += 4; return v }
-  str (max: number, what: string): string {
-    const n = this.u16(`the length of ${what}`)
-    if (n > max) throw new ProtocolError(`${what} is ${n} bytes, more than ${max}`)
-    this.need(n, what)
-    try {
-      return dec.decode(this.buf.subarray(this.pos, (this.pos += n)))
-    } catch {
-      throw new ProtocolError(`${what} is not valid UTF-8`)
-    }
+    super(buf, { fail: message => new ProtocolError(message), whole: 'message' })
   }
 
   blobs (): Uint8Array[] {
@@ -154,8 +132,7 @@ class Reader {
     for (let i = 0; i < n; i++) {
       const len = this.u32(`the length of ciphertext ${i}`)
       if (len > MAX_CIPHERTEXT_BYTES) throw new ProtocolError(`ciphertext ${i} is ${len} bytes, more than ${MAX_CIPHERTEXT_BYTES}`)
-      this.need(len, `ciphertext ${i}`)
-      out.push(copyOf(this.buf, this.pos, (this.pos += len)))
+      out.push(copyOf(this.bytes(len, `ciphertext ${i}`)))
     }
     return out
   }
