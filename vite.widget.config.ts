@@ -4,7 +4,7 @@
  *
  * Output, in dist/widget/:
  *   cerberus-chat.js              the element and the whole user side (client, libp2p, engine)
- *   assets/he.worker-HASH.js      the HE worker (SEAL's JS glue, the keys live here)
+ *   assets/he.worker.web-HASH.js  the HE worker (SEAL's JS glue, the keys live here)
  *   assets/seal_throws-HASH.wasm  SEAL
  *
  * Not `build.lib`: library mode inlines every asset as base64 (vite: "in library mode all
@@ -24,7 +24,7 @@ export default defineConfig({
   // The app's public/ folder is not the widget's.
   publicDir: false,
   base: './',
-  // he.worker.ts is a module worker (it is imported by a module bootstrap).
+  // he.worker.web.ts is a module worker (it is imported by a module bootstrap).
   worker: { format: 'es' },
   resolve: { alias: [sealWasmAlias] },
   build: {

@@ -103,7 +103,7 @@ test('embedded on another origin: a streamed private answer, exactly the w8a8 te
   const widgetOrigin = new URL(widget.scriptUrl).origin
   expect(new URL(host).origin).not.toBe(widgetOrigin)
   expect(requests).toContain(widget.scriptUrl)
-  expect(requests.some(u => u.startsWith(`${widgetOrigin}/widget/assets/he.worker-`))).toBe(true)
+  expect(requests.some(u => u.startsWith(`${widgetOrigin}/widget/assets/he.worker.web-`))).toBe(true)
   expect(requests.some(u => u.startsWith(`${widgetOrigin}/widget/assets/seal_throws-`) && u.endsWith('.wasm'))).toBe(true)
   expect(requests).toContain(`${widgetOrigin}/models/default/${DEFAULT_MODEL_FILES.checkpoint}`)
   // The HE worker (the keys) runs in this page, started through a same-origin blob: bootstrap.

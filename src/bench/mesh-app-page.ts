@@ -21,7 +21,7 @@ import { NETWORKS } from '../core/he/planner.ts'
 import { createRng, createSampler } from '../core/model/index.ts'
 import { squeezeModel } from '../core/squeeze/squeeze.ts'
 import { createHeMinerClient, createHeUserClient } from '../workers/he-client.ts'
-import { spawnWebHeWorker } from '../workers/he-web-port.ts'
+import { spawnWebHeWorker } from '../workers/he-port.web.ts'
 import { auditWire, concatBytes, type AuditReport } from '../net/wire-audit.ts'
 
 /** What the user page publishes. */

@@ -211,7 +211,7 @@ async function cmdMiner (args: string[], io: CliIo): Promise<void> {
   const { generateKeyPair } = await import('@libp2p/crypto/keys')
   const { startMinerService } = await import('../net/miner-service.ts')
   const { createMinerPool } = await import('../workers/he-pool.ts')
-  const { spawnNodeHeWorker } = await import('../node/he-worker-port.ts')
+  const { spawnNodeHeWorker } = await import('../workers/he-port.node.ts')
   // Fusion and folding are what every user's plan uses; the packing comes with each job.
   const sq = squeezeModel(ckpt)
   const pool = createMinerPool({ spawn: () => spawnNodeHeWorker(), size: workers })

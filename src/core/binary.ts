@@ -1,8 +1,9 @@
 /**
- * Reading a little-endian binary record whose every read is bounded: the job protocol's
- * messages and the mesh's announcements both decode with it. A read past the end, an
- * oversized string or invalid UTF-8 fails through the caller's `fail`, so each format keeps
- * its own typed error.
+ * Reading and writing little-endian binary records whose every read and write is bounded:
+ * the job protocol's messages, the mesh's announcements and their snapshots are encoded
+ * and decoded with these two. A read past the end, a write past the record's bound, an
+ * oversized string or invalid UTF-8 fails through the caller's `fail`, so each format
+ * keeps its own typed error.
  */
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -61,4 +62,62 @@ export class BoundedReader {
       throw this.fail(`${what} is not valid UTF-8`, err)
     }
   }
+}
+
+/** Options of {@link BoundedWriter}. */
+export interface BoundedWriterOptions {
+  /** Makes the format's typed error. */
+  readonly fail: (message: string, cause?: unknown) => Error
+  /** The most bytes the record may take; a write past it fails (before anything is allocated). */
+  readonly maxBytes: number
+  /** What the record is called in messages ("the record would exceed 4096 bytes"). */
+  readonly whole: string
+}
+
+const utf8Encoder = new TextEncoder()
+
+/**
+ * Writing a little-endian binary record, the twin of {@link BoundedReader}: the buffer
+ * grows as needed up to `maxBytes`, and every write past it fails through the caller's
+ * `fail`, so each format keeps its typed error and its bound.
+ */
+export class BoundedWriter {
+  private buf = new Uint8Array(256)
+  private dv = new DataView(this.buf.buffer)
+  /** Bytes written so far. */
+  len = 0
+  private readonly opts: BoundedWriterOptions
+
+  constructor (opts: BoundedWriterOptions) {
+    this.opts = opts
+  }
+
+  private room (n: number): void {
+    if (this.len + n > this.opts.maxBytes) throw this.opts.fail(`${this.opts.whole} would exceed ${this.opts.maxBytes} bytes`)
+    if (this.len + n <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < this.len + n) size *= 2
+    const next = new Uint8Array(Math.min(size, this.opts.maxBytes))
+    next.set(this.buf.subarray(0, this.len))
+    this.buf = next
+    this.dv = new DataView(next.buffer)
+  }
+
+  u8 (v: number): void { this.room(1); this.buf[this.len++] = v }
+  u16 (v: number): void { this.room(2); this.dv.setUint16(this.len, v, true); this.len += 2 }
+  u32 (v: number): void { this.room(4); this.dv.setUint32(this.len, v, true); this.len += 4 }
+  /** A whole number that fits a JavaScript safe integer, as a u64. */
+  u64 (v: number): void { this.room(8); this.dv.setBigUint64(this.len, BigInt(v), true); this.len += 8 }
+  bytes (b: Uint8Array): void { this.room(b.length); this.buf.set(b, this.len); this.len += b.length }
+
+  /** A UTF-8 string with a u16 byte length, at most `max` bytes (named `what` in the error). */
+  str (s: string, max: number, what: string): void {
+    const b = utf8Encoder.encode(s)
+    if (b.length > max) throw this.opts.fail(`${what} is ${b.length} bytes, more than ${max}`)
+    this.u16(b.length)
+    this.bytes(b)
+  }
+
+  /** A copy of the bytes written. */
+  done (): Uint8Array { return this.buf.slice(0, this.len) }
 }

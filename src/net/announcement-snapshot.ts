@@ -9,6 +9,8 @@
  * authors' signatures like any other; the server is trusted only not to withhold them.
  */
 import type { Libp2p, PeerId } from '@libp2p/interface'
+import { BoundedReader, BoundedWriter } from '../core/binary.ts'
+import { copyOf } from '../core/bytes.ts'
 import { CerberusError } from '../core/errors.ts'
 import { AnnouncementError, ANNOUNCE_LIMITS, decodeAnnouncement, type Announcement } from './announcement.ts'
 
@@ -31,6 +33,8 @@ export const SNAPSHOT_LIMITS = Object.freeze({
 
 const VERSION = 1
 
+const bad = (why: string): AnnouncementError => new AnnouncementError('malformed', `announcement snapshot: ${why}`)
+
 /** What the server needs of a table. */
 export interface SnapshotSource {
   list: () => ReadonlyArray<{ readonly role: string, readonly receivedAt: number, readonly bytes: Uint8Array }>
@@ -46,18 +50,15 @@ export function encodeSnapshot (source: SnapshotSource, now: number): Uint8Array
   const records = [...source.list()]
     .sort((a, b) => Number(b.role === 'miner') - Number(a.role === 'miner') || b.receivedAt - a.receivedAt)
     .slice(0, SNAPSHOT_LIMITS.maxRecords)
-  const out = new Uint8Array(3 + records.reduce((n, r) => n + 6 + r.bytes.length, 0))
-  const dv = new DataView(out.buffer)
-  out[0] = VERSION
-  dv.setUint16(1, records.length, true)
-  let o = 3
+  const w = new BoundedWriter({ fail: bad, maxBytes: SNAPSHOT_LIMITS.maxBytes, whole: 'the snapshot' })
+  w.u8(VERSION)
+  w.u16(records.length)
   for (const r of records) {
-    dv.setUint32(o, Math.min(0xffffffff, Math.max(0, Math.round(now - r.receivedAt))), true)
-    dv.setUint16(o + 4, r.bytes.length, true)
-    out.set(r.bytes, o + 6)
-    o += 6 + r.bytes.length
+    w.u32(Math.min(0xffffffff, Math.max(0, Math.round(now - r.receivedAt))))
+    w.u16(r.bytes.length)
+    w.bytes(r.bytes)
   }
-  return out
+  return w.done()
 }
 
 /**
@@ -65,28 +66,23 @@ export function encodeSnapshot (source: SnapshotSource, now: number): Uint8Array
  * the rest). @throws {AnnouncementError} ('malformed') when the message itself is malformed.
  */
 export async function decodeSnapshot (bytes: Uint8Array, now: number): Promise<SnapshotRecord[]> {
-  const bad = (why: string): AnnouncementError => new AnnouncementError('malformed', `announcement snapshot: ${why}`)
   if (bytes.length < 3 || bytes.length > SNAPSHOT_LIMITS.maxBytes) throw bad(`${bytes.length} bytes`)
-  if (bytes[0] !== VERSION) throw bad(`version ${bytes[0]}`)
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const n = dv.getUint16(1, true)
+  const r = new BoundedReader(bytes, { fail: bad, whole: 'it' })
+  const version = r.u8('the version')
+  if (version !== VERSION) throw bad(`version ${version}`)
+  const n = r.u16('the record count')
   if (n > SNAPSHOT_LIMITS.maxRecords) throw bad(`${n} records, more than ${SNAPSHOT_LIMITS.maxRecords}`)
   const out: SnapshotRecord[] = []
-  let o = 3
   for (let i = 0; i < n; i++) {
-    if (o + 6 > bytes.length) throw bad('it ends inside a record header')
-    const ageMs = dv.getUint32(o, true)
-    const len = dv.getUint16(o + 4, true)
-    if (o + 6 + len > bytes.length) throw bad('it ends inside a record')
-    const record = bytes.slice(o + 6, o + 6 + len)
-    o += 6 + len
+    const ageMs = r.u32('a record header')
+    const record = copyOf(r.bytes(r.u16('a record header'), 'a record'))
     try {
       out.push({ ok: true, announcement: await decodeAnnouncement(record, undefined, now), bytes: record, ageMs })
     } catch (err) {
       out.push({ ok: false, error: err as AnnouncementError })
     }
   }
-  if (o !== bytes.length) throw bad(`${bytes.length - o} bytes after the last record`)
+  if (r.pos !== bytes.length) throw bad(`${bytes.length - r.pos} bytes after the last record`)
   return out
 }
 

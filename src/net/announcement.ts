@@ -21,7 +21,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CerberusError } from '../core/errors.ts'
-import { BoundedReader } from '../core/binary.ts'
+import { BoundedReader, BoundedWriter } from '../core/binary.ts'
 
 /** The gossipsub topic of announcements. */
 export const ANNOUNCE_TOPIC = 'cerberus/announce/1'
@@ -148,29 +148,6 @@ function checkFields (a: Announcement): void {
   }
 }
 
-class Writer {
-  private readonly buf = new Uint8Array(ANNOUNCE_LIMITS.maxBytes)
-  private readonly dv = new DataView(this.buf.buffer)
-  len = 0
-  private room (n: number): void {
-    if (this.len + n > this.buf.length) throw malformed(`the record would exceed ${ANNOUNCE_LIMITS.maxBytes} bytes`)
-  }
-
-  u8 (v: number): void { this.room(1); this.buf[this.len++] = v }
-  u32 (v: number): void { this.room(4); this.dv.setUint32(this.len, v, true); this.len += 4 }
-  u64 (v: number): void { this.room(8); this.dv.setBigUint64(this.len, BigInt(v), true); this.len += 8 }
-  bytes (b: Uint8Array): void { this.room(b.length); this.buf.set(b, this.len); this.len += b.length }
-  str (s: string): void {
-    const b = enc.encode(s)
-    this.room(2)
-    this.dv.setUint16(this.len, b.length, true)
-    this.len += 2
-    this.bytes(b)
-  }
-
-  done (): Uint8Array { return this.buf.slice(0, this.len) }
-}
-
 function hex (b: Uint8Array): string {
   return Array.from(b, x => x.toString(16).padStart(2, '0')).join('')
 }
@@ -194,22 +171,22 @@ export async function signAnnouncement (privateKey: PrivateKey, a: Announcement)
   if (privateKey.type !== 'Ed25519') throw malformed(`announcements are signed with Ed25519 keys, not ${privateKey.type}`)
   if (peerIdFromPrivateKey(privateKey).toString() !== a.peerId) throw malformed(`the key is not the key of peer ${a.peerId}`)
   checkFields(a)
-  const w = new Writer()
+  const w = new BoundedWriter({ fail: malformed, maxBytes: ANNOUNCE_LIMITS.maxBytes, whole: 'the record' })
   w.u8(ANNOUNCE_VERSION)
   w.u8(ROLES.indexOf(a.role) + 1)
-  w.str(a.peerId)
+  w.str(a.peerId, ANNOUNCE_LIMITS.maxPeerIdBytes, 'the peer id')
   w.u64(a.ts)
   w.u32(a.capacity)
   w.u32(a.load)
   w.u8(a.addrs.length)
-  for (const addr of a.addrs) w.str(addr)
+  for (const addr of a.addrs) w.str(addr, ANNOUNCE_LIMITS.maxAddrBytes, 'an address')
   w.u8(a.model === undefined ? 0 : 1)
   if (a.model !== undefined) {
-    w.str(a.model.name)
+    w.str(a.model.name, ANNOUNCE_LIMITS.maxModelNameBytes, 'the model name')
     w.bytes(unhex(a.model.sha256))
   }
   w.u8(a.presets.length)
-  for (const p of a.presets) w.str(p)
+  for (const p of a.presets) w.str(p, ANNOUNCE_LIMITS.maxPresetBytes, 'a preset')
   const body = w.done()
   const sig = await privateKey.sign(signedBytes(body))
   const out = new Uint8Array(body.length + sig.length)

@@ -13,7 +13,9 @@ import { planFromData, type MatvecPlan } from '../core/he/plan.ts'
 import { paramsKey } from '../core/he/params.ts'
 import { LINEAR_PROTOCOL, type LinearRequest } from '../core/protocol/linear-protocol.ts'
 import type { SqueezedModel } from '../core/squeeze/squeeze.ts'
-import { serializeError } from '../workers/remote-error.ts'
+import { parseMatrixId } from '../core/engine/matrix-id.ts'
+import { groupKey, type QuantizedMatrix } from '../core/model/w8a8.ts'
+import { serializeError } from '../core/errors.ts'
 import { readMessage, sendMessage } from './frames.ts'
 
 /** What computes the encrypted products (a miner worker pool, or an in-thread miner). */
@@ -95,12 +97,9 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
   const prepared = new Map<string, Promise<unknown>>()
 
   // "qkv:3:0" → the squeezed matrix
-  const matrix = (id: string): Int8Array | undefined => {
-    const m = /^(qkv|o|up|down|cls):(-?\d+):(\d+)$/.exec(id)
-    if (m === null) return undefined
-    const g = model.groups.get(`${m[1]}:${m[2]}`)
-    const mat = g?.matrices[Number(m[3])]
-    return mat?.q
+  const matrix = (id: string): QuantizedMatrix | undefined => {
+    const p = parseMatrixId(id)
+    return p === undefined ? undefined : model.groups.get(groupKey(p.group, p.layer))?.matrices[p.index]
   }
 
   const fail = async (stream: Stream, job: string, code: string, message: string): Promise<void> => {
@@ -120,7 +119,7 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
     try {
       let ready = prepared.get(key)
       if (ready === undefined) {
-        ready = compute.prepare(key, j.plan, matrix(j.matrixId) as Int8Array, blocks)
+        ready = compute.prepare(key, j.plan, (matrix(j.matrixId) as QuantizedMatrix).q, blocks)
         prepared.set(key, ready)
         ready.catch(() => prepared.delete(key))
       }
@@ -174,12 +173,10 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
       return
     }
     stats.bytesIn += request.ciphertexts.reduce((a, c) => a + c.byteLength, 0)
-    const w = matrix(request.matrix)
-    if (w === undefined) { await fail(stream, request.job, 'UNKNOWN_MATRIX', `this miner has no matrix "${request.matrix}"`); return }
+    const m = matrix(request.matrix)
+    if (m === undefined) { await fail(stream, request.job, 'UNKNOWN_MATRIX', `this miner has no matrix "${request.matrix}"`); return }
     const plan = planFromData(request.plan) // validated by the decoder already
-    const g = /^(\w+):(-?\d+):(\d+)$/.exec(request.matrix) as RegExpExecArray
-    const m = model.groups.get(`${g[1]}:${g[2]}`)?.matrices[Number(g[3])]
-    if (m === undefined || m.rows !== plan.dOut || m.cols !== plan.dIn) { await fail(stream, request.job, 'BAD_REQUEST', `the plan is for ${plan.dOut}×${plan.dIn}, matrix "${request.matrix}" is ${m?.rows}×${m?.cols}`); return }
+    if (m.rows !== plan.dOut || m.cols !== plan.dIn) { await fail(stream, request.job, 'BAD_REQUEST', `the plan is for ${plan.dOut}×${plan.dIn}, matrix "${request.matrix}" is ${m.rows}×${m.cols}`); return }
     const q = queues.get(request.session) ?? []
     if (paused) {
       stats.busy++

@@ -7,7 +7,7 @@ import { createEngine, createRng, createSampler, generate, parseCheckpoint, pars
 import { stories260K } from '../core/model/test-fixtures.ts'
 import { squeezeModel } from '../core/squeeze/squeeze.ts'
 import { createHeMinerClient } from '../workers/he-client.ts'
-import { inThreadPort } from '../workers/in-thread-port.ts'
+import { inThreadPort } from '../workers/he-port.in-thread.ts'
 import { meshMinerLink } from './mesh-link.ts'
 import { startMinerService, type MinerService, type MinerServiceOptions } from './miner-service.ts'
 import { createNodePeer } from './peers.ts'

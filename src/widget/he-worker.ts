@@ -1,11 +1,11 @@
 /**
- * The visitor's HE worker, started by the widget: the same `he.worker.ts` the app runs
+ * The visitor's HE worker, started by the widget: the same `he.worker.web.ts` the app runs
  * (SEAL, the keys, encryption and decryption), loaded from the widget's origin through a
  * same-origin bootstrap, so it starts on any embedding page.
  */
 import type { HePort } from '../workers/he-client.ts'
-import { webWorkerHePort } from '../workers/he-web-port.ts'
-import heWorkerUrl from '../workers/he.worker.ts?worker&url'
+import { webWorkerHePort } from '../workers/he-port.web.ts'
+import heWorkerUrl from '../workers/he.worker.web.ts?worker&url'
 // SEAL's .wasm as emitted by the widget build (an alias of vite.widget.config.ts).
 import sealWasmUrl from 'cerberus:seal-wasm?url'
 import { moduleWorkerScript } from './worker-bootstrap.ts'

@@ -1,21 +1,7 @@
 /**
- * Errors of the generation worker and its client.
+ * Errors of the HE workers and their clients.
  */
 import { CerberusError } from '../core/errors.ts'
-
-/** The default model could not be fetched from the page's origin. */
-export class ModelFetchError extends CerberusError {
-  constructor (message: string, options?: { cause?: unknown }) {
-    super('MODEL_FETCH', message, options)
-  }
-}
-
-/** A generation was requested while another one is still running in the same worker. */
-export class GenerateBusyError extends CerberusError {
-  constructor (message: string) {
-    super('GENERATE_BUSY', message)
-  }
-}
 
 /** A message that is not part of the protocol reached the worker. */
 export class WorkerProtocolError extends CerberusError {

@@ -7,12 +7,13 @@ import { planMatvec } from '../core/he/planner.ts'
 import { randomInt8 } from '../core/he/test-helpers.ts'
 import { prng } from '../core/model/test-fixtures.ts'
 import { matvecInt8 } from '../core/model/w8a8.ts'
-import { spawnNodeHeWorker } from '../node/he-worker-port.ts'
+import { spawnNodeHeWorker } from './he-port.node.ts'
 import { createHeMinerClient, createHeUserClient, type HePort } from './he-client.ts'
-import { inThreadPort } from './in-thread-port.ts'
+import { inThreadPort } from './he-port.in-thread.ts'
 import type { HeReply } from './he-protocol.ts'
 import { createHeService, isFatal } from './he-service.ts'
-import { createMinerPool, splitBlocks } from './he-pool.ts'
+import { splitBlocks } from '../core/he/plan.ts'
+import { createMinerPool } from './he-pool.ts'
 
 const rand = prng(21)
 function job (dOut: number, dIn: number): { w: Int8Array, x: Int8Array, y: Int32Array } {

@@ -11,7 +11,7 @@
 import { planToData, type MatvecPlan } from '../core/he/plan.ts'
 import { HeKeysRotatedError, HeWorkerTimeoutError, WorkerCrashedError } from './errors.ts'
 import { transferables, type HeReply, type HeRequest, type HeRole } from './he-protocol.ts'
-import { serializeError, WorkerRemoteError, type SerializedError } from './remote-error.ts'
+import { RemoteError, serializeError, type SerializedError } from '../core/errors.ts'
 
 /** A channel to one HE worker. */
 export interface HePort {
@@ -29,7 +29,7 @@ export type HePortFactory = () => HePort
 /** Options shared by the clients. */
 export interface HeClientOptions {
   /**
-   * Makes the worker: a Web Worker (he-web-port.ts), a worker thread (src/node), or
+   * Makes the worker: a Web Worker (he-port.web.ts), a worker thread (he-port.node.ts), or
    * in-thread (in-thread-port.ts, for tests and tools). Required, so a page bundle that
    * uses workers does not carry SEAL's JavaScript for an in-thread default it never runs.
    */
@@ -85,7 +85,7 @@ class Connection {
     this.pending.delete(r.id)
     if (p.timer !== undefined) clearTimeout(p.timer)
     if (r.type === 'error') {
-      p.reject(new WorkerRemoteError(r.error))
+      p.reject(new RemoteError(r.error))
       if (r.fatal) this.fail(new WorkerCrashedError(`the HE ${this.role} worker hit a fatal error (${r.error.message}) and was replaced`))
     } else p.resolve(r)
   }
@@ -118,7 +118,7 @@ class Connection {
       } catch (err) {
         this.pending.delete(id)
         if (timer !== undefined) clearTimeout(timer)
-        reject(new WorkerRemoteError(serializeError(err)))
+        reject(new RemoteError(serializeError(err)))
       }
     })
   }

@@ -4,8 +4,6 @@
  * worker (each needs all input chunks); the results come back in block order.
  */
 import { splitBlocks, type MatvecPlan } from '../core/he/plan.ts'
-
-export { splitBlocks }
 import { createHeMinerClient, type HeClientOptions, type HeMinerClient } from './he-client.ts'
 
 /** A pool of miner workers with the miner client's interface. */

@@ -4,7 +4,7 @@
  * either direction); a **miner** worker has no key at all. Buffers are transferred.
  */
 import type { PlanData } from '../core/he/plan.ts'
-import type { SerializedError } from './remote-error.ts'
+import type { SerializedError } from '../core/errors.ts'
 
 /** Which side of the protocol a worker serves. */
 export type HeRole = 'user' | 'miner'

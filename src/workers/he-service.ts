@@ -5,7 +5,7 @@
 import { createHeMiner, createHeUser, loadSeal, type HeMiner, type HeUser, type PreparedMatrix, type Seal } from '../core/he/index.ts'
 import { planFromData } from '../core/he/plan.ts'
 import type { HeReply, HeRequest, HeRole } from './he-protocol.ts'
-import { serializeError } from './remote-error.ts'
+import { serializeError } from '../core/errors.ts'
 import { WorkerProtocolError } from './errors.ts'
 
 /** Handles one request at a time; replies through `post`. */

@@ -9,6 +9,7 @@ import { HeJobError, HeWireError } from '../he/errors.ts'
 import { groupFor, type SqueezedGroup, type SqueezedModel } from '../squeeze/squeeze.ts'
 import { cryptoWords, freivaldsCheck, freivaldsKey, VerificationError, type FreivaldsKey } from '../verify/freivalds.ts'
 import { emptyStats, type LinearBackend } from './backend.ts'
+import { formatMatrixId } from './matrix-id.ts'
 import { plainIntMatvec, runQuantizedGroup } from './quantized.ts'
 
 /** The user's HE side: encryption and decryption (keys stay inside). */
@@ -84,9 +85,9 @@ function culprits (m: { rows: number, cols: number, q: Int8Array }, plan: Matvec
   return wrong.length > 0 ? [...new Set(wrong)] : all
 }
 
-/** Matrix id of matrix i of a group. */
+/** Matrix id of matrix i of a group (see matrix-id.ts). */
 export function matrixId (g: SqueezedGroup, i: number): string {
-  return `${g.group}:${g.layer}:${i}`
+  return formatMatrixId({ group: g.group, layer: g.layer, index: i })
 }
 
 /** The encrypted backend, once every encrypted matrix is prepared on the miner. */

@@ -18,4 +18,5 @@ export { privateEngine, generateAsync, type AsyncLogitsEngine, type AsyncGenerat
 export { squeezedW8a8Backend } from './plain-backend.ts'
 export { heBackend, matrixId, type HeSession, type MinerLink, type HeBackendOptions } from './he-backend.ts'
 export { localHe } from './he-local.ts'
+export { formatMatrixId, parseMatrixId, type MatrixIdParts } from './matrix-id.ts'
 export { runQuantizedGroup, plainIntMatvec } from './quantized.ts'

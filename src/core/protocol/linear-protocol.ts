@@ -17,7 +17,7 @@
  *   type 3, error:   str job | str code | str message
  *   str = u16 byte length | UTF-8;  plan = u32 dOut | u32 dIn | str preset | u32 nI
  */
-import { BoundedReader } from '../binary.ts'
+import { BoundedReader, BoundedWriter } from '../binary.ts'
 import { copyOf } from '../bytes.ts'
 import { CerberusError } from '../errors.ts'
 import { planFromData, type PlanData } from '../he/plan.ts'
@@ -80,44 +80,20 @@ export interface LinearError {
 export type LinearMessage = LinearRequest | LinearResult | LinearError
 
 const TYPE = { request: 1, result: 2, error: 3 } as const
-const enc = new TextEncoder()
 
-class Writer {
-  private buf = new Uint8Array(256)
-  private dv = new DataView(this.buf.buffer)
-  len = 0
-  private ensure (n: number): void {
-    if (this.len + n <= this.buf.length) return
-    let size = this.buf.length * 2
-    while (size < this.len + n) size *= 2
-    const next = new Uint8Array(size)
-    next.set(this.buf.subarray(0, this.len))
-    this.buf = next
-    this.dv = new DataView(next.buffer)
+/** Writes a message body, refusing one larger than a frame. */
+function writer (): BoundedWriter {
+  return new BoundedWriter({ fail: message => new ProtocolError(message), maxBytes: MAX_FRAME_BYTES, whole: 'the message' })
+}
+
+function writeBlobs (w: BoundedWriter, list: readonly Uint8Array[]): void {
+  if (list.length > MAX_CIPHERTEXTS) throw new ProtocolError(`${list.length} ciphertexts, more than ${MAX_CIPHERTEXTS}`)
+  w.u16(list.length)
+  for (const b of list) {
+    if (b.length > MAX_CIPHERTEXT_BYTES) throw new ProtocolError(`a ciphertext of ${b.length} bytes, more than ${MAX_CIPHERTEXT_BYTES}`)
+    w.u32(b.length)
+    w.bytes(b)
   }
-
-  u8 (v: number): void { this.ensure(1); this.buf[this.len++] = v }
-  u16 (v: number): void { this.ensure(2); this.dv.setUint16(this.len, v, true); this.len += 2 }
-  u32 (v: number): void { this.ensure(4); this.dv.setUint32(this.len, v, true); this.len += 4 }
-  bytes (b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.len); this.len += b.length }
-  str (s: string, max: number, what: string): void {
-    const b = enc.encode(s)
-    if (b.length > max) throw new ProtocolError(`${what} is ${b.length} bytes, more than ${max}`)
-    this.u16(b.length)
-    this.bytes(b)
-  }
-
-  blobs (list: readonly Uint8Array[]): void {
-    if (list.length > MAX_CIPHERTEXTS) throw new ProtocolError(`${list.length} ciphertexts, more than ${MAX_CIPHERTEXTS}`)
-    this.u16(list.length)
-    for (const b of list) {
-      if (b.length > MAX_CIPHERTEXT_BYTES) throw new ProtocolError(`a ciphertext of ${b.length} bytes, more than ${MAX_CIPHERTEXT_BYTES}`)
-      this.u32(b.length)
-      this.bytes(b)
-    }
-  }
-
-  done (): Uint8Array { return this.buf.slice(0, this.len) }
 }
 
 class Reader extends BoundedReader {
@@ -144,7 +120,7 @@ class Reader extends BoundedReader {
 
 /** Encode a message body (without the length prefix). */
 export function encodeMessage (m: LinearMessage): Uint8Array {
-  const w = new Writer()
+  const w = writer()
   w.u8(LINEAR_PROTOCOL_VERSION)
   w.u8(TYPE[m.type])
   if (m.type === 'request') {
@@ -158,18 +134,16 @@ export function encodeMessage (m: LinearMessage): Uint8Array {
     const [first, end] = m.blocks ?? [0, planFromData(m.plan).split.blocks]
     w.u32(first)
     w.u32(end)
-    w.blobs(m.ciphertexts)
+    writeBlobs(w, m.ciphertexts)
   } else if (m.type === 'result') {
     w.str(m.job, MAX_ID_BYTES, 'the job id')
-    w.blobs(m.ciphertexts)
+    writeBlobs(w, m.ciphertexts)
   } else {
     w.str(m.job, MAX_ID_BYTES, 'the job id')
     w.str(m.code, MAX_CODE_BYTES, 'the error code')
     w.str(m.message.slice(0, MAX_MESSAGE_BYTES / 4), MAX_MESSAGE_BYTES, 'the error message')
   }
-  const body = w.done()
-  if (body.length > MAX_FRAME_BYTES) throw new ProtocolError(`a message of ${body.length} bytes is more than ${MAX_FRAME_BYTES}`)
-  return body
+  return w.done()
 }
 
 /**

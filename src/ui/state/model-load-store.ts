@@ -28,8 +28,3 @@ export function finishModelLoad (from: ModelLoadState['loadedFrom']): void {
 export function failModelLoad (error: ErrorView): void {
   modelLoadStore.setState({ busy: false, error })
 }
-
-/** Back to the initial state (tests). */
-export function resetModelLoadStore (): void {
-  modelLoadStore.setState(initialState, true)
-}

@@ -3,16 +3,16 @@
  */
 import type { HePort } from './he-client.ts'
 import type { HeReply } from './he-protocol.ts'
-import { serializeError } from './remote-error.ts'
+import { serializeError } from '../core/errors.ts'
 import { WorkerCrashedError } from './errors.ts'
 
-/** Start a Web Worker running `he.worker.ts`. */
+/** Start a Web Worker running `he.worker.web.ts`. */
 export function spawnWebHeWorker (): HePort {
-  return webWorkerHePort(new Worker(new URL('./he.worker.ts', import.meta.url), { type: 'module', name: 'cerberus-he' }))
+  return webWorkerHePort(new Worker(new URL('./he.worker.web.ts', import.meta.url), { type: 'module', name: 'cerberus-he' }))
 }
 
 /**
- * The {@link HePort} of a Web Worker already running `he.worker.ts`, however it was
+ * The {@link HePort} of a Web Worker already running `he.worker.web.ts`, however it was
  * started (the widget starts it through a same-origin bootstrap: src/widget/he-worker.ts).
  */
 export function webWorkerHePort (worker: Worker): HePort {

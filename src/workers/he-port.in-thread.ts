@@ -1,6 +1,6 @@
 /**
  * An HE service in the calling thread, behind the worker protocol: tests and tools that do
- * not need a separate thread. Pages use Web Workers (he-web-port.ts) instead.
+ * not need a separate thread. Pages use Web Workers (he-port.web.ts) instead.
  */
 import type { HePort } from './he-client.ts'
 import type { HeReply } from './he-protocol.ts'

@@ -2,10 +2,10 @@
  * Node side: an HE worker as a worker_threads thread.
  */
 import { Worker } from 'node:worker_threads'
-import { WorkerCrashedError } from '../workers/errors.ts'
-import type { HePort } from '../workers/he-client.ts'
-import type { HeReply } from '../workers/he-protocol.ts'
-import { serializeError } from '../workers/remote-error.ts'
+import { WorkerCrashedError } from './errors.ts'
+import type { HePort } from './he-client.ts'
+import type { HeReply } from './he-protocol.ts'
+import { serializeError } from '../core/errors.ts'
 
 /**
  * Start a worker thread running `he.worker.node.ts`. `onSpawn` sees the thread (tests use

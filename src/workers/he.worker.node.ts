@@ -2,8 +2,8 @@
  * Entry of an HE worker thread in Node: wires the HE service to `parentPort`.
  */
 import { parentPort } from 'node:worker_threads'
-import { transferables, type HeRequest } from '../workers/he-protocol.ts'
-import { createHeService } from '../workers/he-service.ts'
+import { transferables, type HeRequest } from './he-protocol.ts'
+import { createHeService } from './he-service.ts'
 
 const port = parentPort
 if (port === null) throw new Error('he.worker.node.ts must run as a worker thread')
