@@ -9,7 +9,7 @@
  *   announcement topic (a gossipsub router forwards only topics it subscribes to) and
  *   validates every record before forwarding it; it never announces itself. It keeps the
  *   latest records and hands them to each peer that connects, so a fresh user sees the
- *   miners at once (src/net/discovery.ts);
+ *   miners at once (src/net/discovery/index.ts);
  * - identify and ping;
  * - a stable identity from a key file (created on first start), so peers can keep its
  *   address;
@@ -21,16 +21,11 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import { circuitRelayServer, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
-import { gossipsub } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
-import { noise } from '@libp2p/noise'
-import { ping } from '@libp2p/ping'
-import { webSockets } from '@libp2p/websockets'
-import { yamux } from '@libp2p/yamux'
 import type { PrivateKey } from '@libp2p/interface'
 import { createLibp2p } from 'libp2p'
 import { CerberusError } from '../src/core/errors.ts'
-import { ANNOUNCE_TOPIC, createPeerTable, serveAnnouncements, type AnnouncementRejection } from '../src/net/discovery.ts'
+import { ANNOUNCE_TOPIC, createPeerTable, serveAnnouncements, type AnnouncementRejection } from '../src/net/discovery/index.ts'
+import { PEER_LIMITS, peerConfig } from '../src/net/peer.ts'
 
 /** The relay could not start (port in use, unreadable key file, ...). */
 export class RelayError extends CerberusError {
@@ -63,7 +58,7 @@ export const RELAY_LIMITS = Object.freeze({
   maxConnections: 512,
   inboundConnectionThreshold: 5,
   maxIncomingPendingConnections: 64,
-  maxPubsubMessageBytes: 64 * 1024
+  maxPubsubMessageBytes: PEER_LIMITS.maxPubsubMessageBytes
 })
 
 /** Options of {@link startRelay}. */
@@ -130,28 +125,23 @@ export async function startRelay (opts: RelayOptions = {}): Promise<Relay> {
   const started = Date.now()
   let node
   try {
-    node = await createLibp2p({
+    // The configuration every Cerberus peer uses, plus the circuit-relay server and the relay's limits.
+    node = await createLibp2p(peerConfig({
       privateKey,
-      addresses: { listen: [`/ip4/${host}/tcp/${port}/ws`] },
-      transports: [webSockets()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
+      host,
+      listenPort: port,
       connectionManager: { maxConnections: RELAY_LIMITS.maxConnections, inboundConnectionThreshold: opts.inboundConnectionThreshold ?? RELAY_LIMITS.inboundConnectionThreshold, maxIncomingPendingConnections: RELAY_LIMITS.maxIncomingPendingConnections },
-      // Peers here are on loopback / private addresses: allow dialling them.
-      connectionGater: { denyDialMultiaddr: () => false },
-      services: {
-        identify: identify(),
-        ping: ping(),
+      allowedTopics: [ANNOUNCE_TOPIC],
+      extraServices: {
         relay: circuitRelayServer({
           reservations: {
             maxReservations: RELAY_LIMITS.maxReservations,
             defaultDurationLimit: RELAY_LIMITS.relayedDurationMs,
             defaultDataLimit: RELAY_LIMITS.relayedDataBytes
           }
-        }),
-        pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, maxInboundDataLength: RELAY_LIMITS.maxPubsubMessageBytes, allowedTopics: [ANNOUNCE_TOPIC] })
+        })
       }
-    })
+    }))
   } catch (err) {
     const msg = (err as Error).message
     throw new RelayError(/EADDRINUSE|address already in use/i.test(msg) ? `port ${port} is already in use; pick another with --port` : `the relay could not start: ${msg}`, err)

@@ -16,11 +16,11 @@ import type { MatvecPlan } from '../core/he/plan.ts'
 import { NETWORKS, splitWays } from '../core/he/planner.ts'
 import { createRng, createSampler, encode } from '../core/model/index.ts'
 import { squeezeModel, type SqueezedModel } from '../core/squeeze/squeeze.ts'
-import { createBrowserPeer } from '../net/browser-peer.ts'
+import { createWebPeer } from '../net/peer.web.ts'
 import { dialWithRetry, keepConnected, type KeepConnected } from '../net/dial.ts'
-import { createPeerTable, startAnnouncing, type Announcer, type PeerTable, type PeerTableEntry } from '../net/discovery.ts'
+import { createPeerTable, startAnnouncing, type Announcer, type PeerTable, type PeerTableEntry } from '../net/discovery/index.ts'
 import { meshMinerLink } from '../net/mesh-link.ts'
-import type { CerberusPeer } from '../net/peers.ts'
+import type { CerberusPeer } from '../net/peer.ts'
 import { minerScheduler, type MinerScheduler } from '../net/scheduler.ts'
 import { createHeUserClient, type HeUserClient } from '../workers/he-client.ts'
 import { spawnWebHeWorker } from '../workers/he-port.web.ts'
@@ -199,7 +199,7 @@ export function createCerberusClient (opts: ClientOptions): CerberusClient {
         progress({ phase: 'connecting', label: 'Connecting to the relay', done: 0, total: 1 })
         if (peer === undefined) {
           const privateKey = await generateKeyPair('Ed25519')
-          const node = await createBrowserPeer({ iceServers: opts.iceServers, privateKey })
+          const node = await createWebPeer({ iceServers: opts.iceServers, privateKey })
           peer = node
           table = createPeerTable(node)
           // Say "a user is here" (no address, no model, nothing about the conversation), so

@@ -12,11 +12,11 @@ import { createStore } from 'zustand/vanilla'
 import { multiaddr } from '@multiformats/multiaddr'
 import { SECURE_PRESETS } from '../core/he/params.ts'
 import { squeezeModel } from '../core/squeeze/squeeze.ts'
-import { createBrowserPeer, waitForWebrtcAddr, webrtcAddrs } from '../net/browser-peer.ts'
+import { createWebPeer, waitForWebrtcAddr, webrtcAddrs } from '../net/peer.web.ts'
 import { keepConnected, type KeepConnected } from '../net/dial.ts'
-import { startAnnouncing, type Announcer } from '../net/discovery.ts'
+import { startAnnouncing, type Announcer } from '../net/discovery/index.ts'
 import { startMinerService, type MinerService } from '../net/miner-service.ts'
-import type { CerberusPeer } from '../net/peers.ts'
+import type { CerberusPeer } from '../net/peer.ts'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createMinerPool, type MinerPool } from '../workers/he-pool.ts'
 import { spawnWebHeWorker } from '../workers/he-port.web.ts'
@@ -89,7 +89,7 @@ export function createDonor (opts: DonorOptions): Donor {
         const model = await loadModelSource(opts.model ?? { kind: 'default' }, { base: opts.modelBase ?? '/models/default/' })
         const sq = squeezeModel(model.ckpt)
         const privateKey = await generateKeyPair('Ed25519')
-        const node = await createBrowserPeer({ reachable: true, iceServers: opts.iceServers, privateKey })
+        const node = await createWebPeer({ reachable: true, iceServers: opts.iceServers, privateKey })
         peer = node
         relayWatch = keepConnected(node, multiaddr(opts.relay))
         await waitForWebrtcAddr(node)

@@ -1,6 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createPeer } from '../net/peers.ts'
+import { createPeer } from '../net/peer.ts'
 import { fuzzRelay, RELAY_PROTOCOLS } from './relay-fuzz.ts'
 import { measureRelayLoad } from './relay-load.ts'
 import { spawnRelayProcess, type RelayProcess } from './relay-process.ts'

@@ -23,8 +23,8 @@ import { yamux } from '@libp2p/yamux'
 import type { Libp2p } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
-import { ANNOUNCE_TOPIC } from '../net/announcement.ts'
-import { ANNOUNCEMENTS_PROTOCOL } from '../net/announcement-snapshot.ts'
+import { ANNOUNCE_TOPIC } from '../net/discovery/index.ts'
+import { ANNOUNCEMENTS_PROTOCOL } from '../net/discovery/index.ts'
 import { prng } from '../core/prng.ts'
 
 /** What a target is. */

@@ -122,14 +122,14 @@ async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
     let stopPeer = async (): Promise<void> => {}
     let link = local.miner
     if (engineKind === 'mesh') {
-      const { createNodePeer } = await import('../net/peers.ts')
+      const { createPeer } = await import('../net/peer.ts')
       const { meshMinerLink } = await import('../net/mesh-link.ts')
       const { multiaddr } = await import('@multiformats/multiaddr')
       const { minerScheduler } = await import('../net/scheduler.ts')
       const addrs = (v.miner as string[]).map(a => {
         try { return multiaddr(a) } catch { throw new UsageError(`--miner must be a multiaddr like /ip4/127.0.0.1/tcp/9100/ws/p2p/12D3…, got "${a}"`) }
       })
-      const peer = await createNodePeer()
+      const peer = await createPeer()
       stopPeer = async () => { await peer.stop() }
       const session = crypto.randomUUID()
       const links = addrs.map(a => meshMinerLink(peer, a, { session }))
@@ -205,9 +205,9 @@ async function cmdMiner (args: string[], io: CliIo): Promise<void> {
   const model = { name: basename(modelPath, extname(modelPath)), sha256: hash.digest('hex') }
   const { squeezeModel } = await import('../core/squeeze/squeeze.ts')
   const { SECURE_PRESETS } = await import('../core/he/params.ts')
-  const { createNodePeer } = await import('../net/peers.ts')
+  const { createPeer } = await import('../net/peer.ts')
   const { keepConnected } = await import('../net/dial.ts')
-  const { ANNOUNCE_LIMITS, startAnnouncing } = await import('../net/discovery.ts')
+  const { ANNOUNCE_LIMITS, startAnnouncing } = await import('../net/discovery/index.ts')
   const { generateKeyPair } = await import('@libp2p/crypto/keys')
   const { startMinerService } = await import('../net/miner-service.ts')
   const { createMinerPool } = await import('../workers/he-pool.ts')
@@ -218,7 +218,7 @@ async function cmdMiner (args: string[], io: CliIo): Promise<void> {
   const privateKey = await generateKeyPair('Ed25519')
   let peer
   try {
-    peer = await createNodePeer({ listenPort: port, privateKey })
+    peer = await createPeer({ listenPort: port, privateKey })
   } catch (err) {
     pool.close()
     const msg = (err as Error).message

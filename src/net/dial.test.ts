@@ -5,7 +5,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startRelay, type Relay } from '../../signaling-server/relay.ts'
 import { DialError, dialWithRetry, keepConnected } from './dial.ts'
-import { createPeer, type CerberusPeer } from './peers.ts'
+import { createPeer, type CerberusPeer } from './peer.ts'
 
 const cleanup: Array<() => Promise<unknown>> = []
 afterAll(async () => { for (const c of cleanup.reverse()) await c().catch(() => {}) })

@@ -9,7 +9,7 @@
 import type { Connection, Libp2p } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { CerberusError } from '../core/errors.ts'
-import { PEER_LIMITS } from './peers.ts'
+import { PEER_LIMITS } from './peer.ts'
 
 /** A dial failed twice (or was cancelled). */
 export class DialError extends CerberusError {

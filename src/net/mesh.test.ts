@@ -12,7 +12,7 @@ import { createHeMinerClient } from '../workers/he-client.ts'
 import { inThreadPort } from '../workers/he-port.in-thread.ts'
 import { meshMinerLink, MinerJobError } from './mesh-link.ts'
 import { startMinerService, type MinerService } from './miner-service.ts'
-import { createNodePeer } from './peers.ts'
+import { createPeer } from './peer.ts'
 import { auditWire, concatBytes } from './wire-audit.ts'
 
 const files = stories260K()
@@ -27,10 +27,10 @@ let minerAddr: string
 
 beforeAll(async () => {
   seal = await loadSeal()
-  minerNode = await createNodePeer({ listenPort: 0 })
+  minerNode = await createPeer({ listenPort: 0 })
   service = await startMinerService(minerNode, sq, createHeMinerClient({ spawn: inThreadPort }))
   minerAddr = minerNode.getMultiaddrs()[0].toString()
-  userNode = await createNodePeer()
+  userNode = await createPeer()
 })
 afterAll(async () => {
   await userNode.stop()
@@ -94,13 +94,13 @@ describe('a user and a Node miner over libp2p (WebSockets, loopback)', () => {
     const { session } = localHe(seal)
     // a slow miner (a real one, 300 ms late on every job), so that jobs queue up
     const real = createHeMinerClient({ spawn: inThreadPort })
-    const slowNode = await createNodePeer({ listenPort: 0 })
+    const slowNode = await createPeer({ listenPort: 0 })
     const service = await startMinerService(slowNode, sq, {
       prepare: real.prepare,
       compute: async (id, inputs) => { await new Promise(resolve => setTimeout(resolve, 300)); return await real.compute(id, inputs) }
     })
     const slowAddr = slowNode.getMultiaddrs()[0].toString()
-    const leaving = await createNodePeer()
+    const leaving = await createPeer()
     const link = meshMinerLink(leaving, multiaddr(slowAddr), { session: 'leaving' })
     await link.prepare('up:0:0', plan, new Int8Array(0))
     const before = { ...service.stats }
@@ -126,7 +126,7 @@ describe('a user and a Node miner over libp2p (WebSockets, loopback)', () => {
   it('a miner that takes the job and never answers: the job times out with a typed error, on time', async () => {
     const plan = sq.groups.get('o:0')?.plans[0]
     if (plan === undefined) throw new Error('no plan')
-    const silent = await createNodePeer({ listenPort: 0 })
+    const silent = await createPeer({ listenPort: 0 })
     await silent.handle(LINEAR_PROTOCOL, async (stream) => { for await (const chunk of stream) void chunk /* swallow, never answer */ })
     const link = meshMinerLink(userNode, silent.getMultiaddrs()[0], { session: 'silent', timeoutMs: 800 })
     await link.prepare('o:0:0', plan, new Int8Array(0))
@@ -140,7 +140,7 @@ describe('a user and a Node miner over libp2p (WebSockets, loopback)', () => {
   })
 
   it('a miner that is gone fails the job with a typed error', async () => {
-    const gone = await createNodePeer({ listenPort: 0 })
+    const gone = await createPeer({ listenPort: 0 })
     const addr = gone.getMultiaddrs()[0]
     await gone.stop()
     const link = meshMinerLink(userNode, addr, { session: 's3', timeoutMs: 5000 })

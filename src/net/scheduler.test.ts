@@ -10,7 +10,7 @@ import { createHeMinerClient } from '../workers/he-client.ts'
 import { inThreadPort } from '../workers/he-port.in-thread.ts'
 import { meshMinerLink } from './mesh-link.ts'
 import { startMinerService, type MinerService, type MinerServiceOptions } from './miner-service.ts'
-import { createNodePeer } from './peers.ts'
+import { createPeer } from './peer.ts'
 import { minerScheduler } from './scheduler.ts'
 
 const files = stories260K()
@@ -22,13 +22,13 @@ let user: Libp2p
 const nodes: Libp2p[] = []
 beforeAll(async () => {
   seal = await loadSeal()
-  user = await createNodePeer()
+  user = await createPeer()
   nodes.push(user)
 })
 afterAll(async () => { for (const n of nodes) await Promise.resolve(n.stop()).catch(() => {}) })
 
 async function miner (opts: MinerServiceOptions = {}): Promise<{ node: Libp2p, addr: string, service: MinerService }> {
-  const node = await createNodePeer({ listenPort: 0 })
+  const node = await createPeer({ listenPort: 0 })
   nodes.push(node)
   const service = await startMinerService(node, sq, createHeMinerClient({ spawn: inThreadPort }), opts)
   return { node, addr: node.getMultiaddrs()[0].toString(), service }

@@ -20,8 +20,8 @@
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { CerberusError } from '../core/errors.ts'
-import { BoundedReader, BoundedWriter } from '../core/binary.ts'
+import { CerberusError } from '../../core/errors.ts'
+import { BoundedReader, BoundedWriter } from '../../core/binary.ts'
 
 /** The gossipsub topic of announcements. */
 export const ANNOUNCE_TOPIC = 'cerberus/announce/1'

@@ -1,10 +1,12 @@
 /**
- * Making libp2p nodes for Cerberus, outside React and outside the core — one
- * configuration for browsers and Node: WebSockets, noise + yamux, identify, ping and
- * gossipsub (the `pubsub` service: miner announcements). Node peers (miners, the relay's
- * neighbours, users in tools) may listen on WebSockets so browsers can dial them directly;
- * browsers add WebRTC and the circuit-relay transport in browser-peer.ts. Loopback and
- * private addresses are allowed (tests and local meshes live there).
+ * Making libp2p nodes for Cerberus — one configuration for every platform: WebSockets,
+ * noise + yamux, identify, ping and gossipsub (the `pubsub` service: announcements). The
+ * platforms differ only in what they add to it:
+ * - Node peers (miners, validators, users in tools) may listen on WebSockets so browsers
+ *   can dial them directly: {@link createPeer} with `listenPort`;
+ * - browsers add WebRTC and the circuit-relay transport: peer.web.ts;
+ * - the relay adds the circuit-relay server and its own limits: signaling-server/relay.ts.
+ * Loopback and private addresses are allowed (tests and local meshes live there).
  */
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
@@ -13,7 +15,7 @@ import { ping } from '@libp2p/ping'
 import { webSockets } from '@libp2p/websockets'
 import { yamux } from '@libp2p/yamux'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
-import { createLibp2p, type Libp2pOptions } from 'libp2p'
+import { createLibp2p, type Libp2pOptions, type ServiceFactoryMap } from 'libp2p'
 
 /**
  * Bounds of a peer, and why.
@@ -50,8 +52,21 @@ export interface NodePeerOptions {
   readonly privateKey?: PrivateKey
 }
 
-/** The configuration shared by every Cerberus peer; `extra` adds transports and listen addresses. */
-export function peerConfig (opts: NodePeerOptions & { extraTransports?: Array<NonNullable<Libp2pOptions['transports']>[number]>, extraListen?: string[] } = {}): Libp2pOptions<PeerServices> {
+/** What a platform adds to the shared configuration. */
+export interface PeerConfigOptions extends NodePeerOptions {
+  readonly extraTransports?: Array<NonNullable<Libp2pOptions['transports']>[number]>
+  readonly extraListen?: string[]
+  /** Overrides of the connection manager's settings (the relay's limits). */
+  readonly connectionManager?: NonNullable<Libp2pOptions['connectionManager']>
+  /** Only these gossipsub topics are accepted (the relay: the topics it serves); default any. */
+  readonly allowedTopics?: string[]
+}
+
+/**
+ * The configuration shared by every Cerberus peer (browser, Node, relay); `extraServices`
+ * are added to identify, ping and pubsub (the relay's circuit-relay server).
+ */
+export function peerConfig<S extends Record<string, unknown> = Record<never, never>> (opts: PeerConfigOptions & { readonly extraServices?: ServiceFactoryMap<S> } = {}): Libp2pOptions<PeerServices & S> {
   const listen = [...(opts.listenPort === undefined ? [] : [`/ip4/${opts.host ?? '127.0.0.1'}/tcp/${opts.listenPort}/ws`]), ...(opts.extraListen ?? [])]
   return {
     ...(opts.privateKey === undefined ? {} : { privateKey: opts.privateKey }),
@@ -59,13 +74,15 @@ export function peerConfig (opts: NodePeerOptions & { extraTransports?: Array<No
     transports: [webSockets(), ...(opts.extraTransports ?? [])],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
+    // Peers here are on loopback / private addresses: allow dialling them.
     connectionGater: { denyDialMultiaddr: () => false },
-    connectionManager: { dialTimeout: PEER_LIMITS.dialTimeoutMs * 2, addressDialTimeout: PEER_LIMITS.addressDialTimeoutMs },
+    connectionManager: { dialTimeout: PEER_LIMITS.dialTimeoutMs * 2, addressDialTimeout: PEER_LIMITS.addressDialTimeoutMs, ...opts.connectionManager },
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, maxInboundDataLength: PEER_LIMITS.maxPubsubMessageBytes })
-    }
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, maxInboundDataLength: PEER_LIMITS.maxPubsubMessageBytes, ...(opts.allowedTopics === undefined ? {} : { allowedTopics: opts.allowedTopics }) }),
+      ...opts.extraServices
+    } as ServiceFactoryMap<PeerServices & S>
   }
 }
 
@@ -73,6 +90,3 @@ export function peerConfig (opts: NodePeerOptions & { extraTransports?: Array<No
 export async function createPeer (opts: NodePeerOptions = {}): Promise<CerberusPeer> {
   return await createLibp2p(peerConfig(opts))
 }
-
-/** A Node peer: {@link createPeer}, named for the call sites that listen. */
-export const createNodePeer = createPeer

@@ -3,12 +3,12 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startRelay, type Relay } from '../../signaling-server/relay.ts'
-import { prng } from '../core/model/test-fixtures.ts'
+import { startRelay, type Relay } from '../../../signaling-server/relay.ts'
+import { prng } from '../../core/model/test-fixtures.ts'
 import { ANNOUNCE_LIMITS, ANNOUNCE_TOPIC, AnnouncementError, decodeAnnouncement, signAnnouncement, type Announcement } from './announcement.ts'
-import { decodeSnapshot, encodeSnapshot, fetchAnnouncements } from './announcement-snapshot.ts'
-import { createPeerTable, createPeerTableState, startAnnouncing, type PeerTableChange } from './discovery.ts'
-import { createPeer, type CerberusPeer } from './peers.ts'
+import { decodeSnapshot, encodeSnapshot, fetchAnnouncements } from './snapshot.ts'
+import { createPeerTable, createPeerTableState, startAnnouncing, type PeerTableChange } from './index.ts'
+import { createPeer, type CerberusPeer } from '../peer.ts'
 
 const cleanup: Array<() => Promise<void> | void> = []
 afterAll(async () => { for (const c of cleanup.reverse()) await c() })

@@ -9,9 +9,9 @@
  * authors' signatures like any other; the server is trusted only not to withhold them.
  */
 import type { Libp2p, PeerId } from '@libp2p/interface'
-import { BoundedReader, BoundedWriter } from '../core/binary.ts'
-import { copyOf } from '../core/bytes.ts'
-import { CerberusError } from '../core/errors.ts'
+import { BoundedReader, BoundedWriter } from '../../core/binary.ts'
+import { copyOf } from '../../core/bytes.ts'
+import { CerberusError } from '../../core/errors.ts'
 import { AnnouncementError, ANNOUNCE_LIMITS, decodeAnnouncement, type Announcement } from './announcement.ts'
 
 /** The protocol id. */

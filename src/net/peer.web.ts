@@ -1,5 +1,5 @@
 /**
- * A browser libp2p peer: the configuration of every Cerberus peer (peers.ts) plus WebRTC
+ * A browser libp2p peer: the configuration of every Cerberus peer (peer.ts) plus WebRTC
  * (browser↔browser, direct once connected) and the circuit-relay transport (the relay
  * carries only the WebRTC handshake). Create it outside React (a module-level or
  * store-held instance), so StrictMode's double mount cannot start two nodes.
@@ -15,10 +15,10 @@ import { WebRTC } from '@multiformats/multiaddr-matcher'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { CerberusError } from '../core/errors.ts'
-import { peerConfig, type CerberusPeer } from './peers.ts'
+import { peerConfig, type CerberusPeer } from './peer.ts'
 
-/** Options of {@link createBrowserPeer}. */
-export interface BrowserPeerOptions {
+/** Options of {@link createWebPeer}. */
+export interface WebPeerOptions {
   /**
    * Be reachable by other browsers: listen on `/p2p-circuit` (a reservation on the relay)
    * and `/webrtc`. Donors (browser miners) need it; users who only dial do not.
@@ -30,7 +30,7 @@ export interface BrowserPeerOptions {
 }
 
 /** Start a browser peer. */
-export async function createBrowserPeer (opts: BrowserPeerOptions = {}): Promise<CerberusPeer> {
+export async function createWebPeer (opts: WebPeerOptions = {}): Promise<CerberusPeer> {
   return await createLibp2p(peerConfig({
     privateKey: opts.privateKey,
     extraTransports: [webRTC({ rtcConfiguration: { iceServers: opts.iceServers ?? [] } }), circuitRelayTransport()],
