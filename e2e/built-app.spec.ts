@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
 import { preview, type PreviewServer } from 'vite'
 import type { HeBenchReport } from '../src/bench/he-bench.ts'
-import type { ClientRunResult } from '../src/bench/mesh-app-page.ts'
+import type { ClientRunResult } from '../src/bench/mesh-page.ts'
 import { w8a8Text } from './support/cli.ts'
 
 const OUT = 'test-results/app-build'

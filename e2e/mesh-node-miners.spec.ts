@@ -8,7 +8,7 @@
  */
 import type { ChildProcess } from 'node:child_process'
 import { expect, test, type Page } from '@playwright/test'
-import type { ClientRunResult } from '../src/bench/mesh-app-page.ts'
+import type { ClientRunResult } from '../src/bench/mesh-page.ts'
 import { killCliProcesses, startCli, w8a8Text } from './support/cli.ts'
 
 let lastHealthUrl = ''

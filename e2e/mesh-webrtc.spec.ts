@@ -9,7 +9,7 @@
  */
 import { expect, test, type Browser, type Page } from '@playwright/test'
 import type { AnswerReceipt } from '../src/app/types.ts'
-import type { ClientRunResult } from '../src/bench/mesh-app-page.ts'
+import type { ClientRunResult } from '../src/bench/mesh-page.ts'
 import { killCliProcesses, startCli, w8a8Text } from './support/cli.ts'
 
 /** Record every byte this page sends on WebRTC data channels, before DTLS. */

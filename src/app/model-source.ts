@@ -1,26 +1,16 @@
 /**
- * Getting a llama2.c model and tokenizer into the page: the default (served next to the
- * app), two URLs, or two picked files — with byte progress, the SHA-256 that names the
- * model on the mesh (miners announce it; a user only uses miners with the same hash), and
- * the parsers' typed errors for files that are not what they claim.
+ * A model as every role holds it: parsed, with the SHA-256 of its file's bytes that names
+ * it on the mesh (miners announce it; a user only uses miners with the same hash). Where
+ * the bytes come from is the platform's: model-source.web.ts (fetch, picked files) and
+ * src/node/model-files.ts (files on disk).
  */
-import { CerberusError } from '../core/errors.ts'
 import { parseCheckpoint, parseTokenizer, type Checkpoint, type Tokenizer } from '../core/model/index.ts'
 import type { ModelSource } from './types.ts'
-
-/** The default model's files, relative to the app's model base URL. */
-export const DEFAULT_MODEL = Object.freeze({ model: 'stories260K.bin', tokenizer: 'tok512.bin' })
-
-/** A file could not be fetched (network, 404, CORS). */
-export class ModelFetchError extends CerberusError {
-  constructor (message: string, cause?: unknown) {
-    super('MODEL_FETCH', message, { cause })
-  }
-}
 
 /** A loaded model. */
 export interface LoadedModel {
   readonly name: string
+  /** Hex SHA-256 of the model file's bytes. */
   readonly sha256: string
   readonly bytes: number
   readonly ckpt: Checkpoint
@@ -30,71 +20,20 @@ export interface LoadedModel {
 /** Bytes done / total (total 0 when unknown). */
 export type ByteProgress = (done: number, total: number) => void
 
-async function fetchBytes (url: string, onProgress: ByteProgress, signal?: AbortSignal): Promise<Uint8Array> {
-  let res: Response
-  try {
-    res = await fetch(url, { signal })
-  } catch (err) {
-    throw new ModelFetchError(`could not download ${url}: ${(err as Error).message} (is the address right, and does the server allow this page to fetch it?)`, err)
-  }
-  if (!res.ok) throw new ModelFetchError(`could not download ${url}: the server answered ${res.status} ${res.statusText}`)
-  const total = Number(res.headers.get('content-length') ?? 0)
-  if (res.body === null) return new Uint8Array(await res.arrayBuffer())
-  const chunks: Uint8Array[] = []
-  let done = 0
-  const reader = res.body.getReader()
-  for (;;) {
-    const { value, done: end } = await reader.read()
-    if (end) break
-    chunks.push(value)
-    done += value.byteLength
-    onProgress(done, total)
-  }
-  const out = new Uint8Array(done)
-  let o = 0
-  for (const c of chunks) { out.set(c, o); o += c.byteLength }
-  return out
-}
+/** Loads a model from where the platform finds it. */
+export type ModelLoader = (source: ModelSource, onProgress?: ByteProgress) => Promise<LoadedModel>
 
-async function blobBytes (b: Blob, onProgress: ByteProgress): Promise<Uint8Array> {
-  const out = new Uint8Array(await b.arrayBuffer())
-  onProgress(out.byteLength, out.byteLength)
-  return out
-}
-
-/** Hex SHA-256 of `bytes` (WebCrypto). */
+/** Hex SHA-256 of `bytes` (WebCrypto, in browsers and Node). */
 export async function sha256Hex (bytes: Uint8Array): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>))
   return [...d].map(b => b.toString(16).padStart(2, '0')).join('')
 }
 
-function baseName (s: string): string {
-  return s.split(/[/\\]/).pop()?.split('?')[0] ?? s
-}
-
 /**
- * Load and parse a model. @throws {ModelFetchError} when a file cannot be fetched,
- * {@link ModelFormatError}/TokenizerFormatError (from the parsers) when it is not a model.
+ * Parse a model and its tokenizer and name it.
+ * @throws {ModelFormatError} / {TokenizerFormatError} (from the parsers) for files that are not what they claim.
  */
-export async function loadModelSource (source: ModelSource, opts: { base: string, onProgress?: ByteProgress, signal?: AbortSignal }): Promise<LoadedModel> {
-  const progress = opts.onProgress ?? (() => {})
-  let model: Uint8Array
-  let tok: Uint8Array
-  let name: string
-  if (source.kind === 'files') {
-    model = await blobBytes(source.model, progress)
-    tok = await blobBytes(source.tokenizer, () => {})
-    name = source.model instanceof File ? source.model.name : 'model.bin'
-  } else {
-    const base = opts.base.endsWith('/') ? opts.base : `${opts.base}/`
-    const urls = source.kind === 'default'
-      ? { model: new URL(DEFAULT_MODEL.model, new URL(base, location.href)).href, tokenizer: new URL(DEFAULT_MODEL.tokenizer, new URL(base, location.href)).href }
-      : { model: new URL(source.model, location.href).href, tokenizer: new URL(source.tokenizer, location.href).href }
-    model = await fetchBytes(urls.model, progress, opts.signal)
-    tok = await fetchBytes(urls.tokenizer, () => {}, opts.signal)
-    name = baseName(urls.model)
-  }
+export async function parseModel (name: string, model: Uint8Array, tokenizer: Uint8Array): Promise<LoadedModel> {
   const ckpt = parseCheckpoint(model)
-  const tokenizer = parseTokenizer(tok, ckpt.config.vocabSize)
-  return { name, sha256: await sha256Hex(model), bytes: model.byteLength, ckpt, tokenizer }
+  return { name, sha256: await sha256Hex(model), bytes: model.byteLength, ckpt, tokenizer: parseTokenizer(tokenizer, ckpt.config.vocabSize) }
 }

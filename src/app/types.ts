@@ -1,9 +1,11 @@
 /**
- * The browser app's non-React layer, as the UI sees it: a {@link CerberusClient} (the
- * user's side: model, keys, mesh, private generation) and a {@link Donor} (this tab as a
- * miner). Both live outside React, own their workers and libp2p node, and publish state
- * through `subscribe` (zustand vanilla stores wrap them in src/ui).
+ * The app's roles as the UI sees them: a {@link CerberusClient} (the user's side: model,
+ * keys, mesh, private generation) and a {@link Donor} (this tab as a miner). Both live
+ * outside React, own their workers and libp2p node, and publish their state as a zustand
+ * vanilla store (`store`) that the UI's hooks select from.
  */
+import type { StoreApi } from 'zustand/vanilla'
+
 
 /** Where the model comes from. */
 export type ModelSource =
@@ -92,6 +94,8 @@ export interface ClientState {
 
 /** The user's side. */
 export interface CerberusClient {
+  /** The client's state; the UI selects from it. */
+  readonly store: StoreApi<ClientState>
   getState: () => ClientState
   subscribe: (listener: (s: ClientState) => void) => () => void
   /** Load the model, generate keys, connect to the relay, wait for a miner. Reports progress. */
@@ -129,6 +133,8 @@ export interface DonorState {
 
 /** This tab as a miner ("donate my GPU"). */
 export interface Donor {
+  /** The donor's state; the UI selects from it. */
+  readonly store: StoreApi<DonorState>
   getState: () => DonorState
   subscribe: (listener: (s: DonorState) => void) => () => void
   /** Start serving jobs with `workers` Web Workers (the CPU budget). */

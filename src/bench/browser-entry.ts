@@ -1,7 +1,7 @@
 /**
  * bench.html: run the benchmark the query string names and publish its report —
  * `he`/`engine` in a benchmark worker (window.cerberusBench); `client`, `donor` and
- * `helocal` on this page with the app layer (mesh-app-page.ts: window.cerberusClient,
+ * `helocal` on this page with the app layer (mesh-page.ts: window.cerberusClient,
  * window.cerberusDonor). The CLI and the e2e tests read them through Playwright.
  */
 import type { BenchReply, BenchRequest } from './bench.worker.ts'
@@ -39,7 +39,7 @@ function runInWorker (q: URLSearchParams, out: HTMLElement): void {
 const q = new URLSearchParams(location.search)
 const out = document.getElementById('report') as HTMLElement
 if (q.get('bench') === 'donor' || q.get('bench') === 'client' || q.get('bench') === 'helocal') {
-  void import('./mesh-app-page.ts').then(async ({ runAppPage }) => { await runAppPage(q, out) })
+  void import('./mesh-page.ts').then(async ({ runAppPage }) => { await runAppPage(q, out) })
 } else {
   runInWorker(q, out)
 }

@@ -5,7 +5,8 @@
  * bytes, time to first token; whether he-local printed exactly w8a8's tokens; and the
  * naive plan's per-token time against the squeezed one.
  */
-import { generateAsync, heBackend, localHe, privateEngine, squeezedW8a8Backend, type AsyncLogitsEngine } from '../core/engine/index.ts'
+import { createPrivateGeneration } from '../app/index.ts'
+import { generateAsync, localHe, privateEngine, squeezedW8a8Backend, type AsyncLogitsEngine, type BackendStats } from '../core/engine/index.ts'
 import type { Seal } from '../core/he/index.ts'
 import { NETWORKS, type NetworkProfile } from '../core/he/planner.ts'
 import { createEngine, createRng, createSampler, generate, type Checkpoint, type Tokenizer } from '../core/model/index.ts'
@@ -61,16 +62,27 @@ async function timeTokens (engine: AsyncLogitsEngine, tok: Tokenizer, steps: num
   return { tokens: out, ms: performance.now() - t0, firstMs }
 }
 
-async function heRun (seal: Seal, ckpt: Checkpoint, tok: Tokenizer, opts: SqueezeOptions, steps: number): Promise<{ engine: AsyncLogitsEngine, tokens: number[], ms: number, firstMs: number, prepareMs: number, predicted: number }> {
-  const sq = squeezeModel(ckpt, opts)
+async function heRun (seal: Seal, ckpt: Checkpoint, tok: Tokenizer, opts: SqueezeOptions, steps: number): Promise<{ stats: BackendStats, tokens: number[], ms: number, firstMs: number, prepareMs: number, predicted: number }> {
+  const { network, ...squeeze } = opts
   const { session, miner } = localHe(seal)
   const p0 = performance.now()
-  const backend = await heBackend(sq, session, miner)
+  // The user's pipeline, as the app and the CLI assemble it (he-local: the miner in-process).
+  const gen = await createPrivateGeneration({ ckpt, tokenizer: tok }, { session, miners: miner }, { network, squeeze, maxAttempts: 1 })
   const prepareMs = performance.now() - p0
-  const engine = privateEngine(sq.params, backend)
-  const r = await timeTokens(engine, tok, steps)
-  await backend.close?.()
-  return { engine, ...r, prepareMs, predicted: predictToken(sq).totalMs }
+  const tokens: number[] = []
+  let firstMs = 0
+  const t0 = performance.now()
+  await gen.generate('', { temperature: 0, topp: 0.9, seed: 1, steps }, {
+    onToken: t => {
+      if (tokens.length === 0) firstMs = performance.now() - t0
+      tokens.push(t.token)
+    }
+  })
+  const ms = performance.now() - t0
+  await gen.close()
+  session.close?.()
+  miner.close?.()
+  return { stats: gen.stats, tokens, ms, firstMs, prepareMs, predicted: predictToken(gen.squeezed).totalMs }
 }
 
 /** Benchmark one model. `naiveTokens` (default 2) bounds the slow naive run. */
@@ -90,7 +102,7 @@ export async function benchEngineModel (seal: Seal, name: string, ckpt: Checkpoi
   const sq = squeezeModel(ckpt, { network })
   const twin = await timeTokens(privateEngine(sq.params, squeezedW8a8Backend(sq)), tok, steps)
   const he = await heRun(seal, ckpt, tok, { network }, steps)
-  const stats = he.engine.backend.stats
+  const stats = he.stats
   const n = he.tokens.length
   const naive = await heRun(seal, ckpt, tok, { ...NAIVE, network }, Math.min(steps, opts.naiveTokens ?? 2))
   const naiveMs = naive.ms / naive.tokens.length

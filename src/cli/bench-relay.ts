@@ -4,12 +4,14 @@
 import { writeFile } from 'node:fs/promises'
 import { formatRelayLoad, measureRelayLoad } from '../bench/relay-load.ts'
 import { parseInteger } from './args.ts'
-import type { CliIo } from './main.ts'
+import type { CliIo } from './options.ts'
 
-export const BENCH_RELAY_USAGE = `cerberus bench relay [--peers N] [--concurrency C] [--relay MULTIADDR [--health URL]] [--json FILE]
-  the relay under load: N loopback peers (default 500) each make a circuit-relay
-  reservation, C at a time (default 8); p50/p99 time to a reservation and the relay's
-  memory. Without --relay, a relay is started in a child process.
+/** Help of `bench relay`. */
+export const BENCH_RELAY_USAGE = `bench relay [--peers N] [--concurrency C] [--relay MULTIADDR [--health URL]] [--json FILE]
+                     the relay under load: N loopback peers (default 500) each make a
+                     circuit-relay reservation, C at a time (default 8); p50/p99 time to a
+                     reservation and the relay's memory. Without --relay, a relay is
+                     started in a child process.
 `
 
 /** Run `bench relay`; writes `{"relay": report}` to --json. */

@@ -16,6 +16,8 @@ import { readMessage, sendMessage } from './frames.ts'
 export class MinerJobError extends CerberusError {
   readonly job: string
   readonly miner: string
+  /** Bytes that went on the wire for the failed attempt(s) (receipts count them). */
+  bytesSent = 0
   constructor (code: string, message: string, job: string, miner: string, cause?: unknown) {
     super(code, message, { cause })
     this.job = job
@@ -78,7 +80,7 @@ export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: M
     }
   }
 
-  async function computeOne (matrixId: string, inputs: Uint8Array[], jobId: string, blocks?: readonly [number, number]): Promise<{ results: Uint8Array[], minerMs: number }> {
+  async function computeOne (matrixId: string, inputs: Uint8Array[], jobId: string, blocks?: readonly [number, number]): Promise<{ results: Uint8Array[], minerMs: number, bytesSent: number }> {
     const plan = plans.get(matrixId)
     if (plan === undefined) throw new MinerJobError('UNKNOWN_MATRIX', `matrix ${matrixId} has no plan`, jobId, name)
     const signal = AbortSignal.timeout(opts.timeoutMs ?? 60_000)
@@ -90,22 +92,24 @@ export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: M
     } catch (err) {
       throw new MinerJobError('MINER_UNREACHABLE', `cannot reach miner ${name}: ${(err as Error).message}`, jobId, name, err)
     }
+    let sent = 0
     try {
       // read first: a miner may answer at once (MINER_BUSY) and close before our send drains
       const replying = readMessage(stream, signal)
       replying.catch(() => {}) // awaited below; this only keeps an early failure from going unhandled
-      await sendMessage(stream, { type: 'request', session: opts.session, job: jobId, matrix: matrixId, plan: planToData(plan), ...(blocks === undefined ? {} : { blocks }), ciphertexts: inputs }, signal, opts.onSend)
+      await sendMessage(stream, { type: 'request', session: opts.session, job: jobId, matrix: matrixId, plan: planToData(plan), ...(blocks === undefined ? {} : { blocks }), ciphertexts: inputs }, signal, frame => { sent += frame.byteLength; opts.onSend?.(frame) })
       const reply = await replying
       await stream.close().catch(() => {})
       if (reply.type === 'error') throw new MinerJobError(reply.code, `miner ${name} failed job ${jobId}: ${reply.message}`, jobId, name)
       const want = blocks === undefined ? plan.split.blocks : blocks[1] - blocks[0]
       if (reply.type === 'result' && reply.job === jobId && reply.ciphertexts.length !== want) throw new MinerJobError('BAD_REPLY', `miner ${name} answered job ${jobId} with ${reply.ciphertexts.length} results, expected ${want}`, jobId, name)
       if (reply.type !== 'result' || reply.job !== jobId) throw new MinerJobError('BAD_REPLY', `miner ${name} answered job ${jobId} with something else`, jobId, name)
-      return { results: reply.ciphertexts, minerMs: performance.now() - t0 }
+      return { results: reply.ciphertexts, minerMs: performance.now() - t0, bytesSent: sent }
     } catch (err) {
       stream.abort(err as Error)
-      if (err instanceof MinerJobError) throw err
-      throw new MinerJobError(signal.aborted ? 'MINER_TIMEOUT' : 'MINER_FAILED', `job ${jobId} on miner ${name} failed: ${(err as Error).message}`, jobId, name, err)
+      const e = err instanceof MinerJobError ? err : new MinerJobError(signal.aborted ? 'MINER_TIMEOUT' : 'MINER_FAILED', `job ${jobId} on miner ${name} failed: ${(err as Error).message}`, jobId, name, err)
+      e.bytesSent += sent
+      throw e
     }
   }
 }

@@ -88,9 +88,11 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
     return fewest(candidates.filter(e => wait(e) <= 4 * best + 1))
   }
   /** One job (or one part of a split job) with fail-over; `avoid` steers the first pick away from miners busy with sibling parts. */
-  const runOne = async (matrixId: string, inputs: Uint8Array[], jobId: string, blocks: readonly [number, number] | undefined, avoid: Set<Entry>): Promise<{ results: Uint8Array[], minerMs?: number, miner: string }> => {
+  const runOne = async (matrixId: string, inputs: Uint8Array[], jobId: string, blocks: readonly [number, number] | undefined, avoid: Set<Entry>): Promise<{ results: Uint8Array[], minerMs?: number, miner: string, bytesSent: number }> => {
     const tried = new Set<Entry>()
     const attempts = opts.maxAttempts ?? 3
+    const size = inputs.reduce((a, c) => a + c.byteLength, 0)
+    let sent = 0 // every attempt's bytes, failed ones included
     let last: unknown
     for (let a = 0; a < attempts; a++) {
       const e = pick(new Set([...tried, ...avoid])) ?? pick(tried) ?? pick(new Set())
@@ -108,9 +110,10 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
         e.latency = e.latency === 0 ? ms : 0.8 * e.latency + 0.2 * ms
         e.failures = 0
         answered.set(e.link.name, (answered.get(e.link.name) ?? 0) + 1)
-        return { results: r.results, minerMs: r.minerMs, miner: e.link.name }
+        return { results: r.results, minerMs: r.minerMs, miner: e.link.name, bytesSent: sent + (r.bytesSent ?? size) }
       } catch (err) {
         last = err
+        sent += err instanceof MinerJobError ? err.bytesSent : 0
         // A miner that cannot be reached at all is gone (a closed lid, a crash), and one that
         // breaks the protocol is not to be trusted: drop it now. Other failures (timeouts, a
         // busy queue) get it picked less, then dropped.
@@ -121,8 +124,9 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
         e.inFlight--
       }
     }
-    if (last instanceof MinerJobError) throw last
-    throw new MinerJobError('NO_MINERS', `no miner could run job ${jobId}${last === undefined ? ' (none left)' : `: ${(last as Error).message}`}`, jobId, 'scheduler', last)
+    const err = last instanceof MinerJobError ? last : new MinerJobError('NO_MINERS', `no miner could run job ${jobId}${last === undefined ? ' (none left)' : `: ${(last as Error).message}`}`, jobId, 'scheduler', last)
+    err.bytesSent = sent
+    throw err
   }
   return {
     name: 'scheduler',
@@ -167,7 +171,8 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
         results: parts.flatMap(p => p.results),
         minerMs: Math.max(...parts.map(p => p.minerMs ?? 0)),
         miner: [...new Set(parts.map(p => p.miner))].join(','),
-        parts: parts.map(p => ({ miner: p.miner, blocks: p.range }))
+        parts: parts.map(p => ({ miner: p.miner, blocks: p.range })),
+        bytesSent: parts.reduce((a, p) => a + p.bytesSent, 0)
       }
     },
     reject (miner: string) {

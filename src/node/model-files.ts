@@ -9,8 +9,9 @@
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { basename, dirname, extname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseModel, type LoadedModel } from '../app/index.ts'
 import { CerberusError } from '../core/errors.ts'
 
 /** File names of the default model inside its directory. */
@@ -50,4 +51,17 @@ export async function readModelFile (path: string, what: string): Promise<Uint8A
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String((err as Error).message)
     throw new ModelFileError(`cannot read the ${what} ${path}: ${reason}. Pass --model/--tokenizer, set CERBERUS_MODEL_DIR, or run "npm run fetch-model" to download stories260K.`, err)
   }
+}
+
+/**
+ * Read and parse a model and its tokenizer (default: the default model's files), named by
+ * its file and the SHA-256 of its bytes, as every role holds it.
+ * @throws {ModelFileError} for a file that cannot be read; the parsers' typed errors for one that is not a model.
+ */
+export async function loadModelFiles (modelPath?: string, tokenizerPath?: string): Promise<LoadedModel> {
+  const dir = defaultModelDir()
+  const mp = modelPath ?? join(dir, DEFAULT_MODEL_FILES.checkpoint)
+  const model = await readModelFile(mp, 'model')
+  const tokenizer = await readModelFile(tokenizerPath ?? join(dir, DEFAULT_MODEL_FILES.tokenizer), 'tokenizer')
+  return await parseModel(basename(mp, extname(mp)), model, tokenizer)
 }

@@ -6,8 +6,8 @@
  */
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
-import { createCerberusClient } from '../app/client.ts'
-import { createDonor } from '../app/donor.ts'
+import { createCerberusClient, createDonor } from '../app/index.ts'
+import { webClientComponents, webDonorComponents } from '../app/platform.web.ts'
 import { App } from './app.tsx'
 import { createMemoryHistory, openHistoryDb } from './history/history-db.ts'
 import type { HistoryStore } from './history/types.ts'
@@ -35,8 +35,8 @@ async function openHistory (): Promise<HistoryStore> {
 try { bindSettingsStorage(localStorage) } catch { /* storage blocked: defaults, this session only */ }
 
 const runtime = createAppRuntime({
-  createClient: createCerberusClient,
-  createDonor,
+  createClient: (opts) => createCerberusClient(opts, webClientComponents()),
+  createDonor: (opts) => createDonor(opts, webDonorComponents()),
   serverRelay,
   history: await openHistory()
 })

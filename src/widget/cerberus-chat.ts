@@ -7,8 +7,8 @@
  * one of those restarts it; removing the element stops it (a move within the page, which
  * disconnects and reconnects in one task, keeps it).
  */
-import { createCerberusClient } from '../app/client.ts'
-import type { CerberusClient, ClientState } from '../app/types.ts'
+import { createCerberusClient, type CerberusClient, type ClientState } from '../app/index.ts'
+import { webClientComponents } from '../app/platform.web.ts'
 import { sealWasmScriptUrl, spawnEmbeddedHeWorker } from './he-worker.ts'
 import { errorText, statusLine } from './messages.ts'
 import { readConnection, readSampling, WIDGET_ATTRIBUTES, WIDGET_DEFAULTS, type WidgetConnection } from './options.ts'
@@ -146,12 +146,10 @@ export class CerberusChatElement extends HTMLElement {
     this.#connection = next
     this.#fail('')
     this.#showAttributeProblems()
-    const client = createCerberusClient({
-      relay: next.relay,
+    const client = createCerberusClient({ relay: next.relay, wasmUrl: sealWasmScriptUrl() }, webClientComponents({
       modelBase: next.model.kind === 'default' ? next.model.base : undefined,
-      spawnHeWorker: spawnEmbeddedHeWorker,
-      wasmUrl: sealWasmScriptUrl()
-    })
+      spawnHeWorker: spawnEmbeddedHeWorker
+    }))
     this.#client = client
     this.#unsubscribe = client.subscribe((s) => { if (generation === this.#generation) this.#render(s) })
     this.#render(client.getState())

@@ -8,6 +8,7 @@
  * the new worker; a user's new worker has new keys, so results of earlier encryptions
  * are refused with {@link HeKeysRotatedError}.
  */
+import type { HeSession } from '../core/engine/he-backend.ts'
 import { planToData, type MatvecPlan } from '../core/he/plan.ts'
 import { HeKeysRotatedError, HeWorkerTimeoutError, WorkerCrashedError } from './errors.ts'
 import { transferables, type HeReply, type HeRequest, type HeRole } from './he-protocol.ts'
@@ -142,29 +143,24 @@ class Connection {
   }
 }
 
-/** The user's HE worker: holds the keys. */
-export interface HeUserClient {
-  /** Encrypt; `epoch` identifies the keys used (pass it back to `decrypt`). */
-  encrypt: (plan: MatvecPlan, x: Int8Array, timeoutMs?: number) => Promise<{ ciphertexts: Uint8Array[], epoch: number }>
-  /**
-   * Decrypt a job's results.
-   * @throws {HeKeysRotatedError} when the worker was replaced since the encryption.
-   */
-  decrypt: (plan: MatvecPlan, results: Uint8Array[], epoch: number, timeoutMs?: number) => Promise<Int32Array>
-  close: () => void
-}
+/**
+ * The user's HE worker, holding the keys: the engine's {@link HeSession} (encrypt returns
+ * the key `epoch`; decrypt refuses results of another epoch with {@link HeKeysRotatedError}
+ * after the worker was replaced), and `close`.
+ */
+export type HeUserClient = HeSession & { readonly close: () => void }
 
 /** Start a user HE client. `x` and `results` are transferred (detached afterwards). */
 export function createHeUserClient (opts: HeClientOptions): HeUserClient {
   const c = new Connection('user', opts)
   return {
-    async encrypt (plan, x, timeoutMs) {
+    async encrypt (plan, x, timeoutMs?: number) {
       const epoch = c.epoch
       const r = await c.request(id => ({ type: 'encrypt', id, plan: planToData(plan), x }), 'encrypted', 'encrypt', timeoutMs)
       if (c.epoch !== epoch) throw new HeKeysRotatedError('the HE user worker was replaced while encrypting; encrypt again')
       return { ciphertexts: r.ciphertexts, epoch }
     },
-    async decrypt (plan, results, epoch, timeoutMs) {
+    async decrypt (plan, results, epoch, timeoutMs?: number) {
       if (epoch !== c.epoch) throw new HeKeysRotatedError(`these results were encrypted under keys of worker generation ${epoch}; the current worker (generation ${c.epoch}) has new keys — encrypt again`)
       return (await c.request(id => ({ type: 'decrypt', id, plan: planToData(plan), results }), 'decrypted', 'decrypt', timeoutMs)).y
     },

@@ -3,17 +3,16 @@
  * contiguous ranges, one per worker, so one job uses every core. The inputs go to every
  * worker (each needs all input chunks); the results come back in block order.
  */
-import { splitBlocks, type MatvecPlan } from '../core/he/plan.ts'
+import { splitBlocks } from '../core/he/plan.ts'
 import { createHeMinerClient, type HeClientOptions, type HeMinerClient } from './he-client.ts'
 
-/** A pool of miner workers with the miner client's interface. */
-export interface MinerPool {
+/**
+ * A pool of miner workers: one worker's interface ({@link HeMinerClient}; `prepare` splits
+ * the blocks across the workers), and its size. It is what a miner service computes with
+ * (net's `MinerCompute` seam).
+ */
+export interface MinerPool extends HeMinerClient {
   readonly size: number
-  /** Encode blocks [first, end) of a matrix (default all), split across the workers. */
-  prepare: (matrixId: string, plan: MatvecPlan, w: Int8Array, blocks?: readonly [number, number]) => Promise<{ heapBytes: number }>
-  compute: (matrixId: string, inputs: Uint8Array[], timeoutMs?: number) => Promise<Uint8Array[]>
-  release: (matrixId: string) => Promise<void>
-  close: () => void
 }
 
 /** Start `size` miner workers (default 2: the machines this runs on have 2 cores). */

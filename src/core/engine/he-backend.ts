@@ -47,6 +47,11 @@ export interface JobResult {
   readonly miner?: string
   /** When several miners each computed a range of blocks: who computed which. */
   readonly parts?: ReadonlyArray<{ readonly miner: string, readonly blocks: readonly [number, number] }>
+  /**
+   * Bytes sent for this job as they went on the wire (frames, retries and split parts each
+   * counted), when the link knows; receipts fall back to the inputs' size.
+   */
+  readonly bytesSent?: number
 }
 
 /** Options of {@link heBackend}. */

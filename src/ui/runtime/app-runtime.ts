@@ -1,23 +1,22 @@
 /**
  * The page's non-React half, made once in main.tsx: it finds the relay, creates the
- * {@link CerberusClient} and the {@link Donor} for it, mirrors them into the stores, starts
- * the client, and replaces both when the user changes the relay. The chat, donor and model
- * actions live here too, so buttons only ever call plain functions.
+ * {@link CerberusClient} and the {@link Donor} for it, makes them current (the hooks read
+ * their stores), starts the client, and replaces both when the user changes the relay. The
+ * chat, donor and model actions live here too, so buttons only ever call plain functions.
  *
  * @example
  * const runtime = createAppRuntime({ createClient: createCerberusClient, createDonor, serverRelay, history })
- * await runtime.start()        // progress and errors arrive in clientStore
+ * await runtime.start()        // progress and errors arrive in the client's store
  * await runtime.chat.send('Once upon a time')
  */
 import type { CerberusClient, Donor, ModelSource } from '../../app/types.ts'
 import { toErrorView } from '../errors.ts'
 import type { HistoryStore } from '../history/types.ts'
-import { bindClient, setClientUnavailable } from '../state/client-store.ts'
-import { bindDonor, donorStore } from '../state/donor-store.ts'
+import { setClientUnavailable, setSession } from '../state/session-store.ts'
 import { beginModelLoad, failModelLoad, finishModelLoad } from '../state/model-load-store.ts'
 import { settingsStore, updateSettings } from '../state/settings-store.ts'
 import { createChatActions, type ChatActions } from './chat-actions.ts'
-import { createDonorActions, type DonorActions, type Visibility } from './donor-actions.ts'
+import { createDonorActions, isDonating, type DonorActions, type Visibility } from './donor-actions.ts'
 
 export interface ModelActions {
   /** Switch to `source`. Never rejects: the outcome lands in the model-load slice. */
@@ -50,7 +49,6 @@ export interface AppRuntimeDeps {
 export function createAppRuntime (deps: AppRuntimeDeps): AppRuntime {
   let client: CerberusClient | undefined
   let donor: Donor | undefined
-  let unbind: Array<() => void> = []
   // The model the user chose last; a new client (new relay) starts with it.
   let source: ModelSource = { kind: 'default' }
 
@@ -77,10 +75,7 @@ export function createAppRuntime (deps: AppRuntimeDeps): AppRuntime {
 
   const connect = async (): Promise<void> => {
     chat.stop()
-    const st = donorStore.getState().status
-    const donating = st === 'on' || st === 'paused' || st === 'starting'
-    for (const u of unbind) u()
-    unbind = []
+    const donating = isDonating(donor)
     const [oldClient, oldDonor] = [client, donor]
     client = undefined
     donor = undefined
@@ -101,7 +96,7 @@ export function createAppRuntime (deps: AppRuntimeDeps): AppRuntime {
       setClientUnavailable(toErrorView(err), relay)
       return
     }
-    unbind = [bindClient(client), bindDonor(donor)]
+    setSession(client, donor)
     if (donating) void donorActions.setOn(true)
     await startClient()
   }

@@ -2,7 +2,6 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { createMemoryHistory } from '../history/history-db.ts'
 import type { AnswerMessage, HistoryStore } from '../history/types.ts'
 import { activeConversation, chatStore, resetChatStore } from '../state/chat-store.ts'
-import { bindClient, resetClientStore } from '../state/client-store.ts'
 import { resetSettingsStore, updateSettings } from '../state/settings-store.ts'
 import { resetSpeedStore, speedStore } from '../state/speed-store.ts'
 import { scriptedClient, streams, untilAborted, type ScriptedClient } from '../test/scripted.ts'
@@ -18,11 +17,9 @@ function answers (): AnswerMessage[] {
 
 beforeEach(async () => {
   resetChatStore()
-  resetClientStore()
   resetSettingsStore()
   resetSpeedStore()
   client = scriptedClient()
-  bindClient(client)
   history = createMemoryHistory()
   // a clock that moves, so "most recent first" is well defined
   let t = 1_700_000_000_000

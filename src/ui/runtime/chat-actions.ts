@@ -8,7 +8,6 @@ import type { CerberusClient, GenerateSettings } from '../../app/types.ts'
 import { isAbort, toErrorView } from '../errors.ts'
 import type { AnswerMessage, ChatMessage, Conversation, HistoryStore, UserMessage } from '../history/types.ts'
 import { activeConversation, chatStore, patchAnswer, putConversation, removeConversation, setActive, setHistory, setMessages, setStorageError, setStreaming } from '../state/chat-store.ts'
-import { clientStore } from '../state/client-store.ts'
 import { settingsStore } from '../state/settings-store.ts'
 import { recordAnswerSpeed } from '../state/speed-store.ts'
 
@@ -85,7 +84,7 @@ export function createChatActions (deps: ChatActionsDeps): ChatActions {
   const readyClient = (): CerberusClient | undefined => {
     if (running !== null) return undefined
     const client = deps.getClient()
-    return client !== undefined && clientStore.getState().status === 'ready' ? client : undefined
+    return client?.getState().status === 'ready' ? client : undefined
   }
 
   const newAnswer = (): AnswerMessage => ({
@@ -95,7 +94,7 @@ export function createChatActions (deps: ChatActionsDeps): ChatActions {
     at: now(),
     status: 'streaming',
     settings: currentGenerateSettings(),
-    model: clientStore.getState().model?.name
+    model: deps.getClient()?.getState().model?.name
   })
 
   return {

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { bindDonor, resetDonorStore } from '../state/donor-store.ts'
 import { resetSettingsStore, settingsStore, updateSettings } from '../state/settings-store.ts'
 import { scriptedDonor, type ScriptedDonor } from '../test/scripted.ts'
 import { createDonorActions, type DonorActions, type Visibility } from './donor-actions.ts'
@@ -19,10 +18,8 @@ function setHidden (h: boolean): void {
 
 beforeEach(() => {
   resetSettingsStore()
-  resetDonorStore()
   hidden = false
   donor = scriptedDonor()
-  bindDonor(donor)
   actions = createDonorActions({ getDonor: () => donor, visibility, restartDelayMs: 10 })
 })
 afterEach(() => { actions.dispose() })

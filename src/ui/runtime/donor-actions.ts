@@ -4,7 +4,6 @@
  * hidden when the user asks for that.
  */
 import type { Donor } from '../../app/types.ts'
-import { donorStore } from '../state/donor-store.ts'
 import { settingsStore, updateSettings } from '../state/settings-store.ts'
 
 export interface DonorActions {
@@ -42,8 +41,9 @@ const documentVisibility: Visibility = {
   }
 }
 
-function isRunning (): boolean {
-  const st = donorStore.getState().status
+/** Whether `donor` is on (or on its way, or paused). */
+export function isDonating (donor: Donor | undefined): boolean {
+  const st = donor?.getState().status
   return st === 'on' || st === 'paused' || st === 'starting'
 }
 
@@ -95,10 +95,10 @@ export function createDonorActions (deps: DonorActionsDeps): DonorActions {
     setWorkers (workers) {
       updateSettings({ donorWorkers: workers })
       clearTimeout(restartTimer)
-      if (!isRunning()) return
+      if (!isDonating(deps.getDonor())) return
       restartTimer = setTimeout(() => {
         const donor = deps.getDonor()
-        if (donor === undefined || !isRunning()) return
+        if (donor === undefined || !isDonating(donor)) return
         void donor.stop().catch(() => {}).then(async () => { await start(donor) })
       }, delay)
     },

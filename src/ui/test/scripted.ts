@@ -46,6 +46,7 @@ export function scriptedClient (initial: Partial<ClientState> = {}): ScriptedCli
     stopped: 0,
     script: streams(['x']),
     setState: (s) => { store.setState(s) },
+    store,
     getState: store.getState,
     subscribe: (l) => store.subscribe(l),
     async start (source) { c.started.push(source) },
@@ -68,6 +69,7 @@ export function scriptedDonor (): ScriptedDonor {
   const log: string[] = []
   return {
     log,
+    store,
     getState: store.getState,
     subscribe: (l) => store.subscribe(l),
     async start ({ workers }) { log.push(`start ${workers}`); store.setState({ status: 'on', workers }) },

@@ -4,9 +4,9 @@
  */
 import { chromium, type Browser } from '@playwright/test'
 import { createServer } from 'vite'
-import type { HeBenchReport } from '../bench/he-bench.ts'
-import type { EngineBenchReport } from '../bench/engine-bench.ts'
-import { PROJECT_ROOT } from './model-files.ts'
+import type { HeBenchReport } from './he-bench.ts'
+import type { EngineBenchReport } from './engine-bench.ts'
+import { PROJECT_ROOT } from '../node/model-files.ts'
 import { CerberusError } from '../core/errors.ts'
 
 /** The browser benchmark could not run. */

@@ -23,9 +23,9 @@ import { startRelay, type Relay } from '../../signaling-server/relay.ts'
 import { CerberusError } from '../core/errors.ts'
 import { createEngine, createRng, createSampler, generate, parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
 import { SYNTHETIC_768X12, syntheticModelBytes, syntheticTokenizerBytes } from '../core/model/synthetic.ts'
-import type { ClientRunResult } from '../bench/mesh-app-page.ts'
-import { openBenchBrowser, type BenchBrowser } from './browser-bench.ts'
-import { DEFAULT_MODEL_FILES, defaultModelDir, PROJECT_ROOT } from './model-files.ts'
+import type { ClientRunResult } from './mesh-page.ts'
+import { openBenchBrowser, type BenchBrowser } from './browser-runner.ts'
+import { DEFAULT_MODEL_FILES, defaultModelDir, PROJECT_ROOT } from '../node/model-files.ts'
 
 /** One measured path. */
 export interface MeshBenchRun {
@@ -220,7 +220,7 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
     const peers = opts.relayPeers ?? 500
     if (peers > 0) {
       say(`relay under load: ${peers} loopback peers making reservations…`)
-      const { measureRelayLoad } = await import('../bench/relay-load.ts')
+      const { measureRelayLoad } = await import('./relay-load.ts')
       relayReport = await measureRelayLoad({ peers }) as unknown as MeshBenchReport['relay']
     }
     notes.push('all on loopback on this machine; he-local is the same encrypted pipeline in one tab (no network), measured in the same run')

@@ -12,17 +12,12 @@
  * is 16). `model=URL&tokenizer=URL` pick another model than the default (the mesh benchmark's
  * synthetic shapes).
  */
-import { createCerberusClient } from '../app/client.ts'
-import { createDonor } from '../app/donor.ts'
-import type { AnswerReceipt, CerberusClient, DonorState, ModelSource } from '../app/types.ts'
-import { loadModelSource } from '../app/model-source.ts'
-import { generateAsync, heBackend, privateEngine } from '../core/engine/index.ts'
+import { createCerberusClient, createDonor, createPrivateGeneration, localMinerLink, type AnswerReceipt, type CerberusClient, type DonorState, type ModelSource } from '../app/index.ts'
+import { webClientComponents, webDonorComponents } from '../app/platform.web.ts'
 import { NETWORKS } from '../core/he/planner.ts'
-import { createRng, createSampler } from '../core/model/index.ts'
-import { squeezeModel } from '../core/squeeze/squeeze.ts'
-import { createHeMinerClient, createHeUserClient } from '../workers/he-client.ts'
-import { spawnWebHeWorker } from '../workers/he-port.web.ts'
 import { auditWire, concatBytes, type AuditReport } from '../net/wire-audit.ts'
+import { spawnWebHeWorker } from '../workers/he-port.web.ts'
+import { createHeUserClient, createMinerPool } from '../workers/index.ts'
 
 /** What the user page publishes. */
 export interface ClientRunResult {
@@ -64,7 +59,7 @@ export async function runAppPage (q: URLSearchParams, out: HTMLElement): Promise
       return
     }
     if (q.get('bench') === 'donor') {
-      const donor = createDonor({ relay, model, announceIntervalMs: Number(q.get('announce') ?? '2000') })
+      const donor = createDonor({ relay, model, announceIntervalMs: Number(q.get('announce') ?? '2000') }, webDonorComponents())
       donor.subscribe(s => { window.cerberusDonor = s; out.textContent = `donor ${s.status}: ${s.jobs} jobs` })
       await donor.start({ workers: Number(q.get('workers') ?? '1') })
       window.cerberusDonor = donor.getState()
@@ -75,7 +70,7 @@ export async function runAppPage (q: URLSearchParams, out: HTMLElement): Promise
     const activations: Int8Array[] = []
     const tokens: number[] = [1] // BOS
     const split = q.get('split')
-    const client = createCerberusClient({ relay, ...(split === null ? {} : { splitMinBlocks: Number(split) }), onSend: f => { sent.push(f.slice()) }, onQuantizedInput: (_m, xq) => { activations.push(xq.slice()) }, onToken: t => { tokens.push(t) } })
+    const client = createCerberusClient({ relay, ...(split === null ? {} : { splitMinBlocks: Number(split) }), onSend: f => { sent.push(f.slice()) }, onQuantizedInput: (_m, xq) => { activations.push(xq.slice()) }, onToken: t => { tokens.push(t) } }, webClientComponents())
     window.cerberusApp = client
     client.subscribe(s => { out.textContent = `${s.status} ${s.progress?.label ?? ''} miners=${s.minersReady}` })
     await client.start(model)
@@ -111,32 +106,20 @@ export async function runAppPage (q: URLSearchParams, out: HTMLElement): Promise
   }
 }
 
-/** The baseline: user worker + miner worker in this tab, the same plan as the mesh client. */
+/** The baseline: user worker + miner worker in this tab, the same plan and pipeline as the mesh client. */
 async function runHeLocal (source: ModelSource, steps: number, prompt: string): Promise<ClientRunResult> {
-  const m = await loadModelSource(source, { base: '/models/default/' })
-  const sq = squeezeModel(m.ckpt, { network: NETWORKS.lan })
+  const components = webClientComponents()
+  const model = await components.loadModel(source)
   const user = createHeUserClient({ spawn: spawnWebHeWorker })
-  const miner = createHeMinerClient({ spawn: spawnWebHeWorker })
-  const backend = await heBackend(sq, user, {
-    name: 'he-local',
-    prepare: async (id, plan, w) => await miner.prepare(id, plan, w),
-    compute: async (id, inputs) => {
-      const t0 = performance.now()
-      const results = await miner.compute(id, inputs)
-      return { results, minerMs: performance.now() - t0 }
-    }
-  })
-  const t0 = performance.now()
-  let text = ''
-  let tokens = 0
-  const decoder = new TextDecoder()
-  for await (const t of generateAsync(privateEngine(sq.params, backend), m.tokenizer, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt, steps })) {
-    if (t.fromPrompt) continue
-    tokens++
-    text += decoder.decode(t.bytes, { stream: true })
+  const miner = createMinerPool({ spawn: spawnWebHeWorker, size: 1 })
+  try {
+    const gen = await createPrivateGeneration(model, { session: user, miners: localMinerLink(miner, 'he-local') }, { network: NETWORKS.lan })
+    let text = ''
+    const receipt = await gen.generate(prompt, { temperature: 0, topp: 0.9, seed: 1, maxTokens: steps }, { onText: t => { text += t } })
+    await gen.close()
+    return { texts: [text], receipts: [{ ...receipt, miners: [] }] }
+  } finally {
+    user.close()
+    miner.close()
   }
-  const st = backend.stats
-  user.close()
-  miner.close()
-  return { texts: [text], receipts: [{ tokens, ms: performance.now() - t0, bytesUp: st.bytesUp, bytesDown: st.bytesDown, verified: st.verified, rejected: st.rejected, miners: [] }] }
 }

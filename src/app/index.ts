@@ -1,0 +1,33 @@
+/**
+ * The app layer: the roles of Cerberus assembled from the layers below, each once, with
+ * their components injected — platform-neutral; the browser's components are in
+ * platform.web.ts, Node's in src/node/platform.node.ts.
+ *
+ * - {@link createPrivateGeneration}: the user's pipeline (plan → HE session → miners →
+ *   verified encrypted backend → tokens and receipts), used by the client, the CLI, the
+ *   benchmarks and the gateway;
+ * - {@link startMinerNode}: a miner (service + mesh), used by the donor tab and
+ *   `cerberus miner`;
+ * - {@link joinMesh}, {@link createMinerLinks}, {@link createPeerViews}: a peer on the
+ *   mesh, the user's scheduler over the miners of her model, the network panel's views;
+ * - {@link createCerberusClient} and {@link createDonor}: the browser roles the UI drives.
+ *
+ * @example
+ * ```ts
+ * import { createCerberusClient } from '../app/index.ts'
+ * import { webClientComponents } from '../app/platform.web.ts'
+ * const client = createCerberusClient({ relay }, webClientComponents())
+ * await client.start({ kind: 'default' })
+ * const receipt = await client.generate('Once upon a time', { temperature: 0, topp: 0.9, maxTokens: 32 }, { onText: t => { out.textContent += t } })
+ * ```
+ */
+export { createCerberusClient, ClientBusyError, type ClientComponents, type ClientOptions } from './client.ts'
+export { createDonor, type DonorComponents, type DonorOptions } from './donor.ts'
+export { joinMesh, type MeshMember, type MeshMemberOptions } from './mesh-member.ts'
+export { createMinerLinks, JOB_TIMEOUT_MS, type DropReason, type MinerLinks, type MinerLinksOptions } from './miner-links.ts'
+export { localMinerLink } from './local-miner.ts'
+export { startMinerNode, type MinerNode, type MinerNodeComponents, type MinerNodeOptions } from './miner-node.ts'
+export { parseModel, sha256Hex, type ByteProgress, type LoadedModel, type ModelLoader } from './model-source.ts'
+export { connectionKind, createPeerViews, publicError, PING_INTERVAL_MS, type PeerViews } from './peer-views.ts'
+export { createPrivateGeneration, GenerationBusyError, type GenerationCallbacks, type GenerationModel, type GenerationSettings, type PrivateGeneration, type PrivateGenerationComponents, type PrivateGenerationOptions } from './private-generation.ts'
+export type * from './types.ts'

@@ -1,0 +1,61 @@
+/**
+ * Being on the mesh: a libp2p peer kept connected to its relays, a live table of the
+ * announced peers, and this peer's own signed announcements. Users, miners and
+ * validators all join the mesh this way; what they announce differs.
+ */
+import type { PrivateKey } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { keepConnected, type KeepConnected } from '../net/dial.ts'
+import { createPeerTable, startAnnouncing, type AnnounceInfo, type Announcer, type PeerTable } from '../net/discovery/index.ts'
+import type { CerberusPeer } from '../net/peer.ts'
+
+/** Options of {@link joinMesh}. */
+export interface MeshMemberOptions {
+  /** The peer's identity (its announcements are signed with it). */
+  readonly privateKey: PrivateKey
+  /** Relays to stay connected to (reconnecting with backoff when one goes away). */
+  readonly relays: readonly Multiaddr[]
+  /** Sees every connect and disconnect of a relay. */
+  readonly onRelayChange?: (relay: Multiaddr, connected: boolean) => void
+  /** Sees announcements that could not be made or published. */
+  readonly onAnnounceError?: (err: unknown) => void
+}
+
+/** A peer on the mesh. */
+export interface MeshMember {
+  readonly peer: CerberusPeer
+  readonly table: PeerTable
+  /** Whether any relay is connected now. */
+  readonly relayConnected: boolean
+  /**
+   * Start announcing `info()` (asked each time; every `intervalMs`, default discovery's) —
+   * once the peer is reachable at what it announces. Again: replaces the previous announcer.
+   */
+  announce: (info: () => AnnounceInfo, intervalMs?: number) => void
+  /** Announce now (after a change the others should see soon: paused, resumed). */
+  announceNow: () => Promise<void>
+  /** Leave: stop announcing, listening and reconnecting (the peer itself keeps running). */
+  leave: () => void
+}
+
+/** Join the mesh with `peer`. */
+export function joinMesh (peer: CerberusPeer, opts: MeshMemberOptions): MeshMember {
+  const table = createPeerTable(peer)
+  let announcer: Announcer | undefined
+  const watches: KeepConnected[] = opts.relays.map(r => keepConnected(peer, r, { onChange: up => opts.onRelayChange?.(r, up) }))
+  return {
+    peer,
+    table,
+    get relayConnected () { return watches.some(w => w.connected) },
+    announce (info, intervalMs) {
+      announcer?.stop()
+      announcer = startAnnouncing(peer, opts.privateKey, info, { ...(intervalMs === undefined ? {} : { intervalMs }), onError: opts.onAnnounceError })
+    },
+    announceNow: async () => { await announcer?.announceNow() },
+    leave () {
+      announcer?.stop()
+      for (const w of watches) w.stop()
+      table.stop()
+    }
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The user's miners: every miner the mesh announces for her model becomes a link in one
+ * scheduler (the {@link MinerLink} her private generation uses), connected through its
+ * announced addresses on first use; miners the table forgets are removed; a miner whose
+ * result failed verification is never taken back. The app's client, the CLI's
+ * `generate --relay` and the gateway use it.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { MinerLink } from '../core/engine/index.ts'
+import { NETWORKS, splitWays, type NetworkProfile } from '../core/he/planner.ts'
+import { dialWithRetry } from '../net/dial.ts'
+import type { PeerTableEntry } from '../net/discovery/index.ts'
+import { meshMinerLink } from '../net/mesh-link.ts'
+import { minerScheduler, type MinerScheduler } from '../net/scheduler.ts'
+import type { MeshMember } from './mesh-member.ts'
+
+/**
+ * A job not answered in this time is given to another miner: stories260K's take ~30 ms, a
+ * 768-dim layer's a few hundred ms even over a slow link; 20 s means a miner is stuck.
+ */
+export const JOB_TIMEOUT_MS = 20_000
+
+/** Options of {@link createMinerLinks}. */
+export interface MinerLinksOptions {
+  /** The user's session id (miners queue jobs per session). */
+  readonly session: string
+  /** Only miners announcing this model (SHA-256 of its file) are used. */
+  readonly modelSha256: string
+  /** The network splitting decisions are made for (default lan). */
+  readonly network?: NetworkProfile
+  /** Split matrices from this many output blocks on, instead of the planner's choice. */
+  readonly splitMinBlocks?: number
+  /** Per-job timeout (default {@link JOB_TIMEOUT_MS}). */
+  readonly jobTimeoutMs?: number
+  /** Tries per job across miners when miners fail (the scheduler's; default 4). */
+  readonly maxAttempts?: number
+  /** Privacy audits and tests: every frame sent to a miner. */
+  readonly onSend?: (frame: Uint8Array) => void
+  /** Told when the set of usable miners may have changed (added, removed, dropped). */
+  readonly onChange?: () => void
+}
+
+/** Why a miner is no longer used. */
+export type DropReason = 'rejected' | 'unreachable'
+
+/** The user's links to the miners of her model. */
+export interface MinerLinks {
+  /** The one link private generation uses. */
+  readonly scheduler: MinerScheduler
+  /** Miners usable now. */
+  readonly ready: number
+  /** Failed jobs per miner (timeouts, errors), for the network panel. */
+  readonly failed: ReadonlyMap<string, number>
+  /** Miners dropped, and why. */
+  readonly dropped: ReadonlyMap<string, DropReason>
+  /** Match the scheduler to the table now (it also follows every table change). */
+  sync: () => void
+  /** Stop following the table and close the links. */
+  stop: () => void
+}
+
+/** Links to the miners `member` sees announcing `opts.modelSha256`. */
+export function createMinerLinks (member: MeshMember, opts: MinerLinksOptions): MinerLinks {
+  const node = member.peer
+  const network = opts.network ?? NETWORKS.lan
+  const failed = new Map<string, number>()
+  const dropped = new Map<string, DropReason>()
+  const changed = (): void => { opts.onChange?.() }
+  const scheduler = minerScheduler([], {
+    maxAttempts: opts.maxAttempts ?? 4,
+    ...(opts.splitMinBlocks === undefined ? { split: (p, miners) => splitWays(p, network, miners) } : { splitMinBlocks: opts.splitMinBlocks }),
+    onDrop: (m, why) => { dropped.set(m, why === 'rejected' ? 'rejected' : 'unreachable'); changed() }
+  })
+
+  /** A link to a discovered miner: connects through its announced addresses on first use. */
+  const linkTo = (entry: PeerTableEntry): MinerLink => {
+    const id = peerIdFromString(entry.peerId)
+    const inner = meshMinerLink(node, id, { session: opts.session, timeoutMs: opts.jobTimeoutMs ?? JOB_TIMEOUT_MS, onSend: opts.onSend })
+    const addrs = (): Multiaddr[] => (member.table.get(entry.peerId)?.addrs ?? entry.addrs).map(a => multiaddr(a))
+    return {
+      name: entry.peerId,
+      prepare: inner.prepare,
+      async compute (matrixId, inputs, jobId, blocks) {
+        if (node.getConnections(id).every(c => c.limits !== undefined)) await dialWithRetry(node, addrs()).catch(() => {}) // the link reports the failure
+        try {
+          return await inner.compute(matrixId, inputs, jobId, blocks)
+        } catch (err) {
+          failed.set(entry.peerId, (failed.get(entry.peerId) ?? 0) + 1)
+          throw err
+        }
+      }
+    }
+  }
+
+  const sync = (): void => {
+    const listed = member.table.list().filter(e => e.role === 'miner' && e.model?.sha256 === opts.modelSha256)
+    for (const e of listed) {
+      if (scheduler.active.includes(e.peerId) || dropped.get(e.peerId) === 'rejected') continue
+      dropped.delete(e.peerId)
+      void scheduler.add(linkTo(e)).then(changed)
+    }
+    const ids = new Set(listed.map(e => e.peerId))
+    for (const name of scheduler.active) if (!ids.has(name)) scheduler.remove(name)
+    changed()
+  }
+  const unsubscribe = member.table.subscribe(sync)
+  sync()
+
+  return {
+    scheduler,
+    get ready () { return scheduler.active.length },
+    failed,
+    dropped,
+    sync,
+    stop () {
+      unsubscribe()
+      scheduler.close?.()
+    }
+  }
+}

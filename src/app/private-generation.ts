@@ -1,0 +1,191 @@
+/**
+ * The user's private generation — the one assembly of the user's pipeline, used by the
+ * app's client, the CLI, every benchmark and the gateway:
+ *
+ *   squeeze (the plan) → the user's HE session (keys inside) → miners (a scheduler over
+ *   mesh links, or an in-process miner) → the encrypted backend (Freivalds on every
+ *   result) → the private engine → tokens, and a receipt per answer.
+ *
+ * The components are injected (zustand/libp2p style) and stay the caller's: `session` is
+ * the user's HE worker client (or an in-thread one in tools and tests), `miners` any
+ * {@link MinerLink}. Nothing here knows about a platform.
+ *
+ * @example
+ * ```ts
+ * const { session, miner } = localHe(await loadSeal())
+ * const gen = await createPrivateGeneration({ ckpt, tokenizer }, { session, miners: miner }, { network: NETWORKS.loopback })
+ * const receipt = await gen.generate('Once upon a time', { temperature: 0, topp: 0.9, maxTokens: 32 }, { onText: t => process.stdout.write(t) })
+ * await gen.close()
+ * ```
+ */
+import { generateAsync, heBackend, privateEngine, type BackendStats, type HeSession, type JobResult, type LinearBackend, type MinerLink } from '../core/engine/index.ts'
+import type { GeneratedToken } from '../core/model/generate.ts'
+import { NETWORKS, type NetworkProfile } from '../core/he/planner.ts'
+import type { MatvecPlan } from '../core/he/plan.ts'
+import { createRng, createSampler, encode, type Checkpoint, type Tokenizer } from '../core/model/index.ts'
+import { squeezeModel, type SqueezedModel, type SqueezeOptions } from '../core/squeeze/squeeze.ts'
+import { CerberusError } from '../core/errors.ts'
+import type { AnswerReceipt } from './types.ts'
+
+/** A second answer was asked for while one is being generated. */
+export class GenerationBusyError extends CerberusError {
+  constructor (message: string) {
+    super('GENERATION_BUSY', message)
+  }
+}
+
+/** What private generation is built from. */
+export interface PrivateGenerationComponents {
+  /** The user's HE side: encryption and decryption, the keys inside it. */
+  readonly session: HeSession
+  /** Who computes the encrypted layers (a scheduler over miners, or one miner). */
+  readonly miners: MinerLink
+}
+
+/** Options of {@link createPrivateGeneration}. */
+export interface PrivateGenerationOptions {
+  /** The network the plan is made for (default lan). */
+  readonly network?: NetworkProfile
+  /** Squeezing options beyond the network (benchmarks measure the naive plan). */
+  readonly squeeze?: Omit<SqueezeOptions, 'network'>
+  /**
+   * Tries per job when results are rejected (default 3: with several miners each retry goes
+   * to another; with one miner, 1 makes a lie fail the answer at once).
+   */
+  readonly maxAttempts?: number
+  /** Privacy audits: every int8 vector before it is encrypted. */
+  readonly onQuantizedInput?: (matrixId: string, xq: Int8Array) => void
+}
+
+/** How one answer is sampled and how long it may be. */
+export interface GenerationSettings {
+  /** 0 = greedy. */
+  readonly temperature: number
+  readonly topp: number
+  /** run.c's RNG seed; default time-based. 0 means 1 (run.c replaces 0 by the clock before). */
+  readonly seed?: bigint | number
+  /** New tokens after the prompt (capped by the context). Ignored when `steps` is given. */
+  readonly maxTokens?: number
+  /** run.c's -n: positions to run, prompt included (0 = the whole context). */
+  readonly steps?: number
+}
+
+/** Callbacks and cancellation of one answer. */
+export interface GenerationCallbacks {
+  /** Aborting stops between linear layers; the answer resolves with a receipt marked `stopped`. */
+  readonly signal?: AbortSignal
+  /** The answer's text as it grows, as UTF-8-safe deltas (the prompt is not echoed). */
+  readonly onText?: (delta: string) => void
+  /** Every token, prompt tokens included, with the bytes run.c prints for it. */
+  readonly onToken?: (t: GeneratedToken) => void
+}
+
+/** A model with its tokenizer, ready to squeeze. */
+export interface GenerationModel {
+  readonly ckpt: Checkpoint
+  readonly tokenizer: Tokenizer
+}
+
+/** A running private generation. */
+export interface PrivateGeneration {
+  readonly squeezed: SqueezedModel
+  /** The encrypted backend's counters since creation. */
+  readonly stats: BackendStats
+  /** Make the keys now (encrypts zeros in the HE session; nothing is sent). */
+  warmUp: () => Promise<void>
+  /** One private answer and its receipt. Rejects on errors (no miners left, …), resolves when stopped. */
+  generate: (prompt: string, settings: GenerationSettings, callbacks?: GenerationCallbacks) => Promise<AnswerReceipt>
+  /** Release the backend (the components are the caller's to close). */
+  close: () => Promise<void>
+}
+
+/** Who answered a job, for receipts: one miner, or each part's miner. */
+function jobMiners (r: JobResult, fallback: string): string[] {
+  if (r.parts !== undefined && r.parts.length > 0) return r.parts.map(p => p.miner)
+  return [r.miner ?? fallback]
+}
+
+/**
+ * Squeeze the model for the network, prepare its encrypted matrices on `miners`, and return
+ * the pipeline.
+ * @throws {HeParamsError} when a matrix cannot be encrypted with the available parameters.
+ */
+export async function createPrivateGeneration (model: GenerationModel, components: PrivateGenerationComponents, opts: PrivateGenerationOptions = {}): Promise<PrivateGeneration> {
+  const squeezed = squeezeModel(model.ckpt, { ...opts.squeeze, network: opts.network ?? NETWORKS.lan })
+  // Receipts count what was really sent (retries and split parts count every copy) and who answered.
+  let bytesSent = 0
+  const jobsBy = new Map<string, number>()
+  const inner = components.miners
+  const counted: MinerLink = {
+    name: inner.name,
+    prepare: async (id, plan, w) => await inner.prepare(id, plan, w),
+    async compute (id, inputs, jobId, blocks) {
+      const size = inputs.reduce((a, c) => a + c.byteLength, 0)
+      const r = await inner.compute(id, inputs, jobId, blocks)
+      bytesSent += r.bytesSent ?? size
+      for (const m of jobMiners(r, inner.name)) jobsBy.set(m, (jobsBy.get(m) ?? 0) + 1)
+      return r
+    },
+    ...(inner.reject === undefined ? {} : { reject: inner.reject.bind(inner) })
+  }
+  // The components stay the caller's (a client keeps its HE worker across models): the
+  // backend gets them without their `close`.
+  const session: HeSession = { encrypt: async (p, x) => await components.session.encrypt(p, x), decrypt: async (p, r, e) => await components.session.decrypt(p, r, e) }
+  const backend: LinearBackend = await heBackend(squeezed, session, counted, { maxAttempts: opts.maxAttempts ?? 3, onQuantizedInput: opts.onQuantizedInput })
+  let busy = false
+
+  return {
+    squeezed,
+    stats: backend.stats,
+    async warmUp () {
+      const first = [...squeezed.groups.values()].find(g => g.placement === 'encrypted')?.plans[0] as MatvecPlan | undefined
+      if (first !== undefined) await session.encrypt(first, new Int8Array(first.dIn))
+    },
+    async generate (prompt, settings, cb = {}) {
+      if (busy) throw new GenerationBusyError('an answer is already being generated')
+      busy = true
+      const st = backend.stats
+      const before = { ...st }
+      const sentBefore = bytesSent
+      const jobsBefore = new Map(jobsBy)
+      const t0 = performance.now()
+      let tokens = 0
+      let stopped = false
+      try {
+        const seqLen = model.ckpt.config.seqLen
+        const steps = settings.steps ?? Math.min(seqLen, encode(model.tokenizer, prompt).length - 1 + Math.max(1, settings.maxTokens ?? seqLen))
+        const seed = settings.seed ?? (Date.now() >>> 0)
+        const sampler = createSampler({ temperature: settings.temperature, topp: settings.topp }, createRng(BigInt(seed) === 0n ? 1 : seed))
+        const decoder = new TextDecoder()
+        for await (const t of generateAsync(privateEngine(squeezed.params, backend), model.tokenizer, sampler, { prompt, steps, signal: cb.signal })) {
+          cb.onToken?.(t)
+          if (t.fromPrompt) continue
+          tokens++
+          const text = decoder.decode(t.bytes, { stream: true })
+          if (text !== '') cb.onText?.(text)
+        }
+        const tail = decoder.decode()
+        if (tail !== '') cb.onText?.(tail)
+      } catch (err) {
+        if (cb.signal?.aborted !== true) throw err
+        stopped = true // stopped by the user: the receipt still says what was done
+      } finally {
+        busy = false
+      }
+      const miners = [...jobsBy].map(([peerId, n]) => ({ peerId, jobs: n - (jobsBefore.get(peerId) ?? 0) })).filter(m => m.jobs > 0)
+      return {
+        tokens,
+        ms: performance.now() - t0,
+        bytesUp: bytesSent - sentBefore,
+        bytesDown: st.bytesDown - before.bytesDown,
+        verified: st.verified - before.verified,
+        rejected: st.rejected - before.rejected,
+        miners,
+        ...(stopped ? { stopped } : {})
+      }
+    },
+    async close () {
+      await backend.close?.()
+    }
+  }
+}

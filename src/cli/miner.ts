@@ -1,0 +1,69 @@
+/**
+ * `cerberus miner`: a headless miner on WebSockets (the miner node assembly with Node
+ * worker threads), announcing itself through `--relay`, until Ctrl-C.
+ */
+import { parseChoice, parseInteger, UsageError } from './args.ts'
+import { loadCliModel, MODEL_OPTIONS, parse, untilSignal, type CliIo } from './options.ts'
+
+/** Help of `miner`. */
+export const MINER_USAGE = `miner:
+  --port N            WebSockets port (default 9100; 0 = any free port)
+  --workers N         worker threads computing (default 2)
+  --relay MULTIADDR   stay connected to this relay (reconnecting when it comes back) and
+                      announce this miner on the mesh through it; repeatable
+  --announce-interval MS   between announcements (default 5000)
+  --tamper=flip|zero|stale  TESTS ONLY: a miner that lies, to show users catch it
+`
+
+/** Run `miner`. */
+export async function cmdMiner (args: string[], io: CliIo): Promise<void> {
+  const v = parse(args, { ...MODEL_OPTIONS, port: { type: 'string' }, workers: { type: 'string' }, tamper: { type: 'string' }, relay: { type: 'string', multiple: true }, 'announce-interval': { type: 'string' } })
+  if (v.help === true) return io.stdout(MINER_USAGE)
+  const tamper = v.tamper === undefined ? undefined : parseChoice('tamper', v.tamper, ['flip', 'zero', 'stale'] as const)
+  const port = v.port === undefined ? 9100 : parseInteger('port', v.port, 0, 65535)
+  const workers = v.workers === undefined ? 2 : parseInteger('workers', v.workers, 1, 64)
+  const announceIntervalMs = v['announce-interval'] === undefined ? undefined : parseInteger('announce-interval', v['announce-interval'], 100, 3_600_000)
+  const { multiaddr } = await import('@multiformats/multiaddr')
+  const relays = (v.relay ?? []).map(a => {
+    let ma
+    try { ma = multiaddr(a) } catch { throw new UsageError(`--relay must be a multiaddr like /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3…, got "${a}"`) }
+    if (!ma.getComponents().some(c => c.name === 'p2p')) throw new UsageError(`--relay must end in /p2p/<the relay's peer id> (printed by "cerberus relay"), got "${a}"`)
+    return ma
+  })
+  const model = await loadCliModel(v)
+  const { squeezeModel } = await import('../core/squeeze/squeeze.ts')
+  const { startMinerNode } = await import('../app/index.ts')
+  const { createPeer } = await import('../net/peer.ts')
+  const { generateKeyPair } = await import('@libp2p/crypto/keys')
+  const { createMinerPool } = await import('../workers/index.ts')
+  const { spawnNodeHeWorker } = await import('../workers/he-port.node.ts')
+  const pool = createMinerPool({ spawn: () => spawnNodeHeWorker(), size: workers })
+  const privateKey = await generateKeyPair('Ed25519')
+  let peer
+  try {
+    peer = await createPeer({ listenPort: port, privateKey })
+  } catch (err) {
+    pool.close()
+    const msg = (err as Error).message
+    throw new UsageError(/EADDRINUSE/.test(msg) ? `port ${port} is already in use; pick another with --port` : `the miner could not listen: ${msg}`)
+  }
+  const node = peer
+  // Fusion and folding are what every user's plan uses; the packing comes with each job.
+  const miner = await startMinerNode({
+    model: { name: model.name, sha256: model.sha256, squeezed: squeezeModel(model.ckpt) },
+    privateKey,
+    relays,
+    capacity: workers,
+    addrs: () => node.getMultiaddrs().map(String).filter(a => a.includes('/ws/')),
+    announceIntervalMs,
+    tamper,
+    onRelayChange: (r, up) => { io.stderr(`relay ${r.toString()}: ${up ? 'connected' : 'disconnected; reconnecting'}\n`) },
+    onAnnounceError: err => { io.stderr(`announcement failed: ${(err as Error).message}\n`) }
+  }, { peer: node, compute: pool })
+  if (tamper !== undefined) io.stderr(`WARNING: this miner lies (--tamper=${tamper}); it exists to test that users catch it\n`)
+  io.stdout(`miner ready: ${node.getMultiaddrs().map(String).join(' ')}\n`)
+  await untilSignal()
+  await miner.stop()
+  await node.stop()
+  pool.close()
+}

@@ -1,0 +1,28 @@
+/**
+ * `cerberus plan`: the squeezed encrypted plan of a model as JSON — per group where it runs
+ * and why, each matrix's HE parameters and packing, and the predicted cost.
+ */
+import { writeFile } from 'node:fs/promises'
+import { parseChoice } from './args.ts'
+import { loadCliModel, MODEL_OPTIONS, parse, type CliIo } from './options.ts'
+
+/** Help of `plan`. */
+export const PLAN_USAGE = `plan:
+  --network N         the network to plan for: loopback | lan (default) | wan
+  --naive             the naive plan the squeeze is measured against
+  --json FILE         write the plan there instead of stdout
+`
+
+/** Run `plan`. */
+export async function cmdPlan (args: string[], io: CliIo): Promise<void> {
+  const v = parse(args, { ...MODEL_OPTIONS, network: { type: 'string' }, naive: { type: 'boolean' }, json: { type: 'string' } })
+  if (v.help === true) return io.stdout(PLAN_USAGE)
+  const network = v.network === undefined ? 'lan' : parseChoice('network', v.network, ['loopback', 'lan', 'wan'] as const)
+  const { ckpt } = await loadCliModel(v)
+  const { NETWORKS } = await import('../core/he/index.ts')
+  const { squeezeModel, NAIVE } = await import('../core/squeeze/squeeze.ts')
+  const { planToJson } = await import('../core/squeeze/plan-json.ts')
+  const text = JSON.stringify(planToJson(ckpt.config, squeezeModel(ckpt, v.naive === true ? { ...NAIVE, network: NETWORKS[network] } : { network: NETWORKS[network] })), null, 2) + '\n'
+  if (v.json !== undefined) await writeFile(v.json, text)
+  else io.stdout(text)
+}

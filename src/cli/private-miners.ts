@@ -1,0 +1,86 @@
+/**
+ * The CLI user's components for private generation: an in-process miner (`--engine he`),
+ * or miners on the mesh — at given addresses (`--miner`), or found through a relay
+ * (`--relay`, their signed announcements for this model) — behind one scheduler.
+ */
+import type { PrivateGenerationComponents } from '../app/index.ts'
+import { UsageError } from './args.ts'
+import type { CliIo } from './options.ts'
+
+/** How long `--relay` waits for a first miner of the model. */
+const FIND_MINERS_MS = 30_000
+
+/** The components, what to call them in the summary line, tries per job, and how to let go of them. */
+export interface PrivateMiners {
+  readonly components: PrivateGenerationComponents
+  readonly label: string
+  readonly attempts: number
+  close: () => Promise<void>
+}
+
+function multiaddrOf (multiaddr: (s: string) => import('@multiformats/multiaddr').Multiaddr, flag: string, a: string): import('@multiformats/multiaddr').Multiaddr {
+  try {
+    return multiaddr(a)
+  } catch {
+    throw new UsageError(`--${flag} must be a multiaddr like /ip4/127.0.0.1/tcp/9100/ws/p2p/12D3…, got "${a}"`)
+  }
+}
+
+/** Build them. */
+export async function privateMiners (opts: { engine: 'he' | 'mesh', miners: readonly string[], relay?: string, modelSha256: string, io: CliIo }): Promise<PrivateMiners> {
+  // The user's HE runs in this process (a CLI has no UI thread to keep free).
+  const { localHe } = await import('../core/engine/index.ts')
+  const { loadSeal } = await import('../core/he/index.ts')
+  const local = localHe(await loadSeal())
+  const user = local.session
+  if (opts.engine === 'he') {
+    return {
+      components: { session: local.session, miners: local.miner },
+      label: '',
+      attempts: 1,
+      close: async () => { local.session.close?.(); local.miner.close?.() }
+    }
+  }
+  const { multiaddr } = await import('@multiformats/multiaddr')
+  const { createPeer } = await import('../net/peer.ts')
+  const session = crypto.randomUUID()
+  const onDrop = (m: string, why: string): void => { opts.io.stderr(`dropped miner ${m}: ${why === 'rejected' ? 'a result failed verification' : 'it failed repeatedly'}\n`) }
+  if (opts.relay !== undefined) {
+    const relay = multiaddrOf(multiaddr, 'relay', opts.relay)
+    if (!relay.getComponents().some(c => c.name === 'p2p')) throw new UsageError(`--relay must end in /p2p/<the relay's peer id> (printed by "cerberus relay"), got "${opts.relay}"`)
+    const { generateKeyPair } = await import('@libp2p/crypto/keys')
+    const { joinMesh, createMinerLinks } = await import('../app/index.ts')
+    const privateKey = await generateKeyPair('Ed25519')
+    const peer = await createPeer({ privateKey })
+    const member = joinMesh(peer, { privateKey, relays: [relay] })
+    member.announce(() => ({ role: 'user' as const, addrs: [], presets: [], capacity: 0, load: 0 }))
+    const seen = new Set<string>()
+    const links = createMinerLinks(member, {
+      session,
+      modelSha256: opts.modelSha256,
+      onChange: () => {
+        for (const [m, why] of links?.dropped ?? []) if (!seen.has(m)) { seen.add(m); onDrop(m, why === 'rejected' ? 'rejected' : 'failed') }
+      }
+    })
+    const t0 = Date.now()
+    while (links.ready === 0 && Date.now() - t0 < FIND_MINERS_MS) await new Promise(resolve => setTimeout(resolve, 100))
+    const close = async (): Promise<void> => { links.stop(); member.leave(); user.close?.(); local.miner.close?.(); await peer.stop() }
+    if (links.ready === 0) {
+      await close()
+      throw new UsageError(`no miner for this model (sha256 ${opts.modelSha256.slice(0, 12)}…) was announced through ${opts.relay} within ${FIND_MINERS_MS / 1000} s; start one with "cerberus miner --relay …"`)
+    }
+    return { components: { session: user, miners: links.scheduler }, label: `${links.ready} miner(s) found through the relay`, attempts: 3, close }
+  }
+  const { meshMinerLink } = await import('../net/mesh-link.ts')
+  const { minerScheduler } = await import('../net/scheduler.ts')
+  const addrs = opts.miners.map(a => multiaddrOf(multiaddr, 'miner', a))
+  const peer = await createPeer()
+  const links = addrs.map(a => meshMinerLink(peer, a, { session }))
+  const miners = links.length === 1 ? links[0] : minerScheduler(links, { onDrop })
+  return {
+    components: { session: user, miners },
+    label: links.length === 1 ? links[0].name : `${links.length} miners`,
+    attempts: links.length > 1 ? 3 : 1,
+    close: async () => { miners.close?.(); user.close?.(); local.miner.close?.(); await peer.stop() }
+  }
+}
