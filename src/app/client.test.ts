@@ -1,0 +1,137 @@
+/**
+ * The app's client and miner node without a browser: a real relay, real libp2p peers on
+ * loopback WebSockets, real SEAL (in-thread HE ports), the real stories260K model — only
+ * the platform differs from the browser's (components injected).
+ */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startRelay, type Relay } from '../../signaling-server/relay.ts'
+import { createEngine, createRng, createSampler, generate } from '../core/model/index.ts'
+import { squeezeModel } from '../core/squeeze/squeeze.ts'
+import { createPeer, type CerberusPeer } from '../net/peer.ts'
+import { loadModelFiles } from '../node/model-files.ts'
+import { inThreadPort } from '../workers/he-port.in-thread.ts'
+import { createMinerPool, type MinerPool } from '../workers/index.ts'
+import { createCerberusClient, type ClientComponents } from './client.ts'
+import { startMinerNode, type MinerNode } from './miner-node.ts'
+import type { LoadedModel } from './model-source.ts'
+import type { CerberusClient } from './types.ts'
+
+interface Miner { node: MinerNode, peer: CerberusPeer, pool: MinerPool }
+
+let relay: Relay
+let model: LoadedModel
+const miners: Miner[] = []
+const clients: CerberusClient[] = []
+
+async function startMiner (tamper?: 'flip'): Promise<Miner> {
+  const privateKey = await generateKeyPair('Ed25519')
+  const peer = await createPeer({ listenPort: 0, privateKey })
+  const pool = createMinerPool({ spawn: inThreadPort, size: 1 })
+  const node = await startMinerNode({
+    model: { name: model.name, sha256: model.sha256, squeezed: squeezeModel(model.ckpt) },
+    privateKey,
+    relays: [multiaddr(relay.multiaddrs[0])],
+    capacity: 1,
+    addrs: () => peer.getMultiaddrs().map(String),
+    announceIntervalMs: 500,
+    tamper
+  }, { peer, compute: pool })
+  const m = { node, peer, pool }
+  miners.push(m)
+  return m
+}
+
+async function stopMiner (m: Miner): Promise<void> {
+  await m.node.stop()
+  await m.peer.stop()
+  m.pool.close()
+}
+
+const components: ClientComponents = {
+  createPeer: async (privateKey) => await createPeer({ privateKey }),
+  spawnHeWorker: inThreadPort,
+  loadModel: async () => model
+}
+
+async function readyClient (want: number): Promise<CerberusClient> {
+  const client = createCerberusClient({ relay: relay.multiaddrs[0] }, components)
+  clients.push(client)
+  await client.start({ kind: 'default' })
+  const t0 = Date.now()
+  while (client.getState().minersReady < want && Date.now() - t0 < 20_000) await new Promise(resolve => setTimeout(resolve, 50))
+  expect(client.getState().minersReady).toBe(want)
+  return client
+}
+
+function w8a8Text (tokens: number): string {
+  const dec = new TextDecoder()
+  let text = ''
+  for (const t of generate(createEngine('w8a8', model.ckpt), model.tokenizer, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps: tokens })) text += dec.decode(t.bytes, { stream: true })
+  return text + dec.decode()
+}
+
+beforeAll(async () => {
+  relay = await startRelay({ port: 0, healthPort: 0 })
+  model = await loadModelFiles()
+})
+
+afterAll(async () => {
+  for (const c of clients) await c.stop().catch(() => {})
+  for (const m of miners) await stopMiner(m).catch(() => {})
+  await relay.stop()
+})
+
+describe('the client (app layer, no browser)', () => {
+  it('finds two miners through the relay and generates exactly the w8a8 text, with a receipt', async () => {
+    await startMiner()
+    await startMiner()
+    const client = await readyClient(2)
+    let text = ''
+    const receipt = await client.generate('', { temperature: 0, topp: 0.9, maxTokens: 24 }, { onText: t => { text += t } })
+    expect(text).toBe(w8a8Text(24))
+    expect(receipt).toMatchObject({ tokens: 24, rejected: 0 })
+    expect(receipt.verified).toBeGreaterThan(24 * 10) // 20 encrypted matrices per token on stories260K, minus the local classifier
+    expect(receipt.bytesUp).toBeGreaterThan(0)
+    expect(receipt.bytesDown).toBeGreaterThan(0)
+    const ids = new Set(miners.map(m => m.node.peerId))
+    expect(receipt.miners.length).toBeGreaterThan(0)
+    for (const m of receipt.miners) expect(ids.has(m.peerId)).toBe(true)
+    expect(receipt.miners.reduce((a, m) => a + m.jobs, 0)).toBe(receipt.verified)
+    const views = client.getState().peers
+    expect(views.find(v => v.role === 'relay')).toBeDefined()
+    expect(views.filter(v => v.role === 'miner' && v.connection === 'websocket').length).toBe(2)
+  })
+
+  it('a miner that goes away mid-answer: the answer completes with the same text on the other', async () => {
+    const client = await readyClient(2)
+    let text = ''
+    let stopped = false
+    const receipt = await client.generate('', { temperature: 0, topp: 0.9, maxTokens: 24 }, {
+      onText: t => {
+        text += t
+        if (!stopped && text.length > 20) { stopped = true; void stopMiner(miners[0]) }
+      }
+    })
+    expect(stopped).toBe(true)
+    expect(text).toBe(w8a8Text(24))
+    expect(receipt.rejected).toBe(0)
+  })
+
+  it('a lying miner: its results are rejected, it is dropped, the text is exact; a stopped answer says so', async () => {
+    const liar = await startMiner('flip')
+    const client = await readyClient(2)
+    let text = ''
+    const receipt = await client.generate('', { temperature: 0, topp: 0.9, maxTokens: 16 }, { onText: t => { text += t } })
+    expect(text).toBe(w8a8Text(16))
+    expect(receipt.rejected).toBeGreaterThan(0)
+    expect(client.getState().peers.find(p => p.peerId === liar.node.peerId)?.dropped).toBe('rejected')
+    const controller = new AbortController()
+    let partial = ''
+    const cut = await client.generate('', { temperature: 0, topp: 0.9, maxTokens: 24 }, { signal: controller.signal, onText: t => { partial += t; controller.abort() } })
+    expect(cut.stopped).toBe(true)
+    expect(w8a8Text(24).startsWith(partial)).toBe(true)
+    expect(cut.miners.every(m => m.peerId !== liar.node.peerId)).toBe(true)
+  })
+})
