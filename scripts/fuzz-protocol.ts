@@ -4,7 +4,7 @@
  * the message decoder; anything but a valid message or a ProtocolError is a bug. Bounded:
  * FRAMES (default 100,000) iterations; memory is checked at the end.
  */
-import { decodeMessage, encodeMessage, frame, FrameDecoder, ProtocolError, type LinearMessage } from '../src/core/protocol/linear-protocol.ts'
+import { decodeMessage, encodeMessage, frame, FrameDecoder, ProtocolError, type LinearMessage } from '../src/core/protocol/index.ts'
 
 const total = Number(process.argv[2] ?? 100_000)
 let seed = 20261125

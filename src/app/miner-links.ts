@@ -8,7 +8,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { MinerLink } from '../core/engine/index.ts'
-import { NETWORKS, splitWays, type NetworkProfile } from '../core/he/planner.ts'
+import { NETWORKS, splitWays, type NetworkProfile } from '../core/he/index.ts'
 import { dialWithRetry } from '../net/dial.ts'
 import type { PeerTableEntry } from '../net/discovery/index.ts'
 import { meshMinerLink } from '../net/mesh-link.ts'

@@ -13,8 +13,8 @@
  */
 import type { PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { SECURE_PRESETS } from '../core/he/params.ts'
-import type { SqueezedModel } from '../core/squeeze/squeeze.ts'
+import { SECURE_PRESETS } from '../core/he/index.ts'
+import type { SqueezedModel } from '../core/squeeze/index.ts'
 import { ANNOUNCE_LIMITS } from '../net/discovery/index.ts'
 import { startMinerService, type MinerCompute, type MinerService, type MinerServiceOptions } from '../net/miner-service.ts'
 import type { CerberusPeer } from '../net/peer.ts'

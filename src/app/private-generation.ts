@@ -19,11 +19,11 @@
  * ```
  */
 import { generateAsync, heBackend, privateEngine, type BackendStats, type HeSession, type JobResult, type LinearBackend, type MinerLink } from '../core/engine/index.ts'
-import type { GeneratedToken } from '../core/model/generate.ts'
-import { NETWORKS, type NetworkProfile } from '../core/he/planner.ts'
-import type { MatvecPlan } from '../core/he/plan.ts'
+import type { GeneratedToken } from '../core/model/index.ts'
+import { NETWORKS, type NetworkProfile } from '../core/he/index.ts'
+import type { MatvecPlan } from '../core/he/index.ts'
 import { createRng, createSampler, encode, type Checkpoint, type Tokenizer } from '../core/model/index.ts'
-import { squeezeModel, type SqueezedModel, type SqueezeOptions } from '../core/squeeze/squeeze.ts'
+import { squeezeModel, type SqueezedModel, type SqueezeOptions } from '../core/squeeze/index.ts'
 import { CerberusError } from '../core/errors.ts'
 import type { AnswerReceipt } from './types.ts'
 

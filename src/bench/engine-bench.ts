@@ -8,9 +8,9 @@
 import { createPrivateGeneration } from '../app/index.ts'
 import { generateAsync, localHe, privateEngine, squeezedW8a8Backend, type AsyncLogitsEngine, type BackendStats } from '../core/engine/index.ts'
 import type { Seal } from '../core/he/index.ts'
-import { NETWORKS, type NetworkProfile } from '../core/he/planner.ts'
+import { NETWORKS, type NetworkProfile } from '../core/he/index.ts'
 import { createEngine, createRng, createSampler, generate, type Checkpoint, type Tokenizer } from '../core/model/index.ts'
-import { NAIVE, predictToken, squeezeModel, type SqueezeOptions } from '../core/squeeze/squeeze.ts'
+import { NAIVE, predictToken, squeezeModel, type SqueezeOptions } from '../core/squeeze/index.ts'
 
 /** One model's results. */
 export interface EngineBenchModel {

@@ -5,9 +5,9 @@
  * Single-threaded: user and miner run in the calling thread, one after the other.
  */
 import { createHeMiner, createHeUser, measureNoiseBudget, planMatvec, NETWORKS, type CostModel, type NetworkProfile, type Seal } from '../core/he/index.ts'
-import { prepareSealOnly } from '../core/he/baseline.ts'
-import { matvecF32 } from '../core/model/linear.ts'
-import { matvecInt8 } from '../core/model/w8a8.ts'
+import { prepareSealOnly } from '../core/he/index.ts'
+import { matvecF32 } from '../core/model/index.ts'
+import { matvecInt8 } from '../core/model/index.ts'
 
 /** One benchmarked shape. */
 export interface HeBenchShape {

@@ -14,7 +14,7 @@
  */
 import { createCerberusClient, createDonor, createPrivateGeneration, localMinerLink, type AnswerReceipt, type CerberusClient, type DonorState, type ModelSource } from '../app/index.ts'
 import { webClientComponents, webDonorComponents } from '../app/platform.web.ts'
-import { NETWORKS } from '../core/he/planner.ts'
+import { NETWORKS } from '../core/he/index.ts'
 import { auditWire, concatBytes, type AuditReport } from '../net/wire-audit.ts'
 import { spawnWebHeWorker } from '../workers/he-port.web.ts'
 import { createHeUserClient, createMinerPool } from '../workers/index.ts'

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises'
 import { benchEngineModel, formatEngineBench, type EngineBenchModel, type EngineBenchReport } from '../bench/engine-bench.ts'
 import { loadSeal } from '../core/he/index.ts'
-import { syntheticModel, syntheticTokenizerBytes, SYNTHETIC_768X12 } from '../core/model/synthetic.ts'
+import { syntheticModel, syntheticTokenizerBytes, SYNTHETIC_768X12 } from '../core/model/index.ts'
 import { parseTokenizer, type Checkpoint, type Tokenizer } from '../core/model/index.ts'
 import { parseInteger, UsageError } from './args.ts'
 import type { CliIo } from './options.ts'

@@ -70,7 +70,7 @@ export async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
   }
   if (engineKind === 'he' || engineKind === 'mesh') {
     const { createPrivateGeneration } = await import('../app/index.ts')
-    const { NETWORKS } = await import('../core/he/planner.ts')
+    const { NETWORKS } = await import('../core/he/index.ts')
     const source = await privateMiners({ engine: engineKind, miners, relay: v.relay, modelSha256: model.sha256, io })
     let receipt: AnswerReceipt
     let gen

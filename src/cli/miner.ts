@@ -31,7 +31,7 @@ export async function cmdMiner (args: string[], io: CliIo): Promise<void> {
     return ma
   })
   const model = await loadCliModel(v)
-  const { squeezeModel } = await import('../core/squeeze/squeeze.ts')
+  const { squeezeModel } = await import('../core/squeeze/index.ts')
   const { startMinerNode } = await import('../app/index.ts')
   const { createPeer } = await import('../net/peer.ts')
   const { generateKeyPair } = await import('@libp2p/crypto/keys')

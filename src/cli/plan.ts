@@ -20,8 +20,8 @@ export async function cmdPlan (args: string[], io: CliIo): Promise<void> {
   const network = v.network === undefined ? 'lan' : parseChoice('network', v.network, ['loopback', 'lan', 'wan'] as const)
   const { ckpt } = await loadCliModel(v)
   const { NETWORKS } = await import('../core/he/index.ts')
-  const { squeezeModel, NAIVE } = await import('../core/squeeze/squeeze.ts')
-  const { planToJson } = await import('../core/squeeze/plan-json.ts')
+  const { squeezeModel, NAIVE } = await import('../core/squeeze/index.ts')
+  const { planToJson } = await import('../core/squeeze/index.ts')
   const text = JSON.stringify(planToJson(ckpt.config, squeezeModel(ckpt, v.naive === true ? { ...NAIVE, network: NETWORKS[network] } : { network: NETWORKS[network] })), null, 2) + '\n'
   if (v.json !== undefined) await writeFile(v.json, text)
   else io.stdout(text)

@@ -3,7 +3,7 @@
  * back-pressure (wait for drain) and a bound on what is buffered.
  */
 import type { Stream } from '@libp2p/interface'
-import { decodeMessage, encodeMessage, frame, FrameDecoder, ProtocolError, type LinearMessage } from '../core/protocol/linear-protocol.ts'
+import { decodeMessage, encodeMessage, frame, FrameDecoder, ProtocolError, type LinearMessage } from '../core/protocol/index.ts'
 
 /** Bytes per `send` call: large enough to be efficient, small enough to interleave. */
 const CHUNK = 64 * 1024

@@ -7,9 +7,9 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { CerberusError } from '../core/errors.ts'
-import { planToData, type MatvecPlan } from '../core/he/plan.ts'
-import { LINEAR_PROTOCOL } from '../core/protocol/linear-protocol.ts'
-import type { MinerLink } from '../core/engine/he-backend.ts'
+import { planToData, type MatvecPlan } from '../core/he/index.ts'
+import { LINEAR_PROTOCOL } from '../core/protocol/index.ts'
+import type { MinerLink } from '../core/engine/index.ts'
 import { readMessage, sendMessage } from './frames.ts'
 
 /** A remote miner failed a job (it answered an error, timed out, or went away). */

@@ -3,11 +3,11 @@ import type { Libp2p } from '@libp2p/interface'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateAsync, heBackend, localHe, privateEngine } from '../core/engine/index.ts'
 import { loadSeal, type Seal } from '../core/he/index.ts'
-import { NETWORKS } from '../core/he/planner.ts'
+import { NETWORKS } from '../core/he/index.ts'
 import { createEngine, createRng, createSampler, generate, parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
-import { stories260K } from '../core/model/test-fixtures.ts'
-import { decodeMessage, encodeMessage, frame, FrameDecoder, LINEAR_PROTOCOL } from '../core/protocol/linear-protocol.ts'
-import { squeezeModel } from '../core/squeeze/squeeze.ts'
+import { prng, stories260K } from '../test/fixtures.ts'
+import { decodeMessage, encodeMessage, frame, FrameDecoder, LINEAR_PROTOCOL } from '../core/protocol/index.ts'
+import { squeezeModel } from '../core/squeeze/index.ts'
 import { createHeMinerClient } from '../workers/he-client.ts'
 import { inThreadPort } from '../workers/he-port.in-thread.ts'
 import { meshMinerLink, MinerJobError } from './mesh-link.ts'
@@ -174,7 +174,6 @@ describe('privacy on the wire', () => {
 
 describe('fuzzing the live miner', () => {
   it('300 random and mutated frames over libp2p: each gets a typed error or a closed stream; the miner keeps serving', async () => {
-    const { prng } = await import('../core/model/test-fixtures.ts')
     const rand = prng(77)
     const plan = sq.groups.get('o:0')?.plans[0]
     if (plan === undefined) throw new Error('no plan')

@@ -9,12 +9,12 @@
  * back-pressure users see); a job whose user has gone before it starts is dropped.
  */
 import type { Libp2p, Stream } from '@libp2p/interface'
-import { planFromData, type MatvecPlan } from '../core/he/plan.ts'
-import { paramsKey } from '../core/he/params.ts'
-import { LINEAR_PROTOCOL, type LinearRequest } from '../core/protocol/linear-protocol.ts'
-import type { SqueezedModel } from '../core/squeeze/squeeze.ts'
-import { parseMatrixId } from '../core/engine/matrix-id.ts'
-import { groupKey, type QuantizedMatrix } from '../core/model/w8a8.ts'
+import { planFromData, type MatvecPlan } from '../core/he/index.ts'
+import { paramsKey } from '../core/he/index.ts'
+import { LINEAR_PROTOCOL, type LinearRequest } from '../core/protocol/index.ts'
+import type { SqueezedModel } from '../core/squeeze/index.ts'
+import { parseMatrixId } from '../core/engine/index.ts'
+import { groupKey, type QuantizedMatrix } from '../core/model/index.ts'
 import { serializeError } from '../core/errors.ts'
 import { readMessage, sendMessage } from './frames.ts'
 

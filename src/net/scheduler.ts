@@ -4,8 +4,8 @@
  * and drops a miner for good when its result fails verification (the engine tells it
  * through `reject`; the miner is told nothing).
  */
-import type { MinerLink } from '../core/engine/he-backend.ts'
-import { splitBlocks, type MatvecPlan } from '../core/he/plan.ts'
+import type { MinerLink } from '../core/engine/index.ts'
+import { splitBlocks, type MatvecPlan } from '../core/he/index.ts'
 import { MinerJobError } from './mesh-link.ts'
 
 /** Options of {@link minerScheduler}. */

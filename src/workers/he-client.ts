@@ -8,8 +8,8 @@
  * the new worker; a user's new worker has new keys, so results of earlier encryptions
  * are refused with {@link HeKeysRotatedError}.
  */
-import type { HeSession } from '../core/engine/he-backend.ts'
-import { planToData, type MatvecPlan } from '../core/he/plan.ts'
+import type { HeSession } from '../core/engine/index.ts'
+import { planToData, type MatvecPlan } from '../core/he/index.ts'
 import { HeKeysRotatedError, HeWorkerTimeoutError, WorkerCrashedError } from './errors.ts'
 import { transferables, type HeReply, type HeRequest, type HeRole } from './he-protocol.ts'
 import { RemoteError, serializeError, type SerializedError } from '../core/errors.ts'

@@ -3,7 +3,7 @@
  * contiguous ranges, one per worker, so one job uses every core. The inputs go to every
  * worker (each needs all input chunks); the results come back in block order.
  */
-import { splitBlocks } from '../core/he/plan.ts'
+import { splitBlocks } from '../core/he/index.ts'
 import { createHeMinerClient, type HeClientOptions, type HeMinerClient } from './he-client.ts'
 
 /**

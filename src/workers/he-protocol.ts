@@ -3,7 +3,7 @@
  * `init`: a **user** worker makes and keeps the secret key (no message carries a key, in
  * either direction); a **miner** worker has no key at all. Buffers are transferred.
  */
-import type { PlanData } from '../core/he/plan.ts'
+import type { PlanData } from '../core/he/index.ts'
 import type { SerializedError } from '../core/errors.ts'
 
 /** Which side of the protocol a worker serves. */

@@ -3,7 +3,7 @@
  * (tests, Node tools). The entry files only wire it to a message port.
  */
 import { createHeMiner, createHeUser, loadSeal, type HeMiner, type HeUser, type PreparedMatrix, type Seal } from '../core/he/index.ts'
-import { planFromData } from '../core/he/plan.ts'
+import { planFromData } from '../core/he/index.ts'
 import type { HeReply, HeRequest, HeRole } from './he-protocol.ts'
 import { serializeError } from '../core/errors.ts'
 import { WorkerProtocolError } from './errors.ts'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { prng } from '../model/test-fixtures.ts'
+import { prng } from '../../test/fixtures.ts'
 import { packedBytes, packWords, unpackWords } from './bitpack.ts'
 
 describe('bit packing', () => {

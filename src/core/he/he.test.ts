@@ -3,9 +3,9 @@
  * real SEAL (tiny insecure rings for many random shapes; the 128-bit preset for the
  * benchmark shapes and every matrix of stories260K).
  */
+import { prng, randomInt8, stories260K } from '../../test/fixtures.ts'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseCheckpoint } from '../model/checkpoint.ts'
-import { prng, stories260K } from '../model/test-fixtures.ts'
 import { matvecInt8, quantizeActivation, quantizeModel } from '../model/w8a8.ts'
 import { createHeMiner, type HeMiner } from './miner.ts'
 import { measureNoiseBudget, MIN_NOISE_BUDGET_BITS } from './noise.ts'
@@ -15,7 +15,6 @@ import { planMatvec, predictNoiseBudget } from './planner.ts'
 import { loadSeal, type Seal } from './seal.ts'
 import { parseSeeded, seededBytes } from './seal-bytes.ts'
 import { createHeUser, type HeUser } from './user.ts'
-import { randomInt8 } from './test-helpers.ts'
 
 let seal: Seal
 let user: HeUser

@@ -1,7 +1,6 @@
+import { prng, randomInt8 } from '../../test/fixtures.ts'
 import { describe, expect, it } from 'vitest'
-import { prng } from '../model/test-fixtures.ts'
 import { matvecInt8 } from '../model/w8a8.ts'
-import { randomInt8 } from './test-helpers.ts'
 import { blockSplit, matvecPacked, plainBitsFor, resultBound, resultPositions } from './packing.ts'
 
 function reference (w: Int8Array, dOut: number, dIn: number, x: Int8Array): Int32Array {

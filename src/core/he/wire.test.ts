@@ -1,6 +1,6 @@
+import { prng, randomInt8 } from '../../test/fixtures.ts'
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { prng } from '../model/test-fixtures.ts'
 import { matvecInt8 } from '../model/w8a8.ts'
 import { HeJobError, HeWireError } from './errors.ts'
 import { createHeMiner, type HeMiner, type PreparedMatrix } from './miner.ts'
@@ -9,7 +9,6 @@ import { makePlan } from './plan.ts'
 import { loadSeal, type Seal } from './seal.ts'
 import { createHeUser, type HeUser } from './user.ts'
 import { inputWireBytes } from './wire.ts'
-import { randomInt8 } from './test-helpers.ts'
 
 let seal: Seal
 let user: HeUser

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { expectedCheckpointBytes, parseCheckpoint } from './checkpoint.ts'
 import { ModelFormatError } from './errors.ts'
-import { stories260K, syntheticCheckpoint } from './test-fixtures.ts'
+import { stories260K, syntheticCheckpoint } from '../../test/fixtures.ts'
 
 describe('parseCheckpoint', () => {
   const { model } = stories260K()

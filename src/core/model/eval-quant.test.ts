@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parseCheckpoint } from './checkpoint.ts'
 import { evalQuant } from './eval-quant.ts'
-import { stories260K } from './test-fixtures.ts'
+import { stories260K } from '../../test/fixtures.ts'
 import { parseTokenizer } from './tokenizer.ts'
 
 describe('evalQuant', () => {

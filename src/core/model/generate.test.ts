@@ -7,7 +7,7 @@ import { GenerationOptionsError } from './errors.ts'
 import { generate } from './generate.ts'
 import { createRng } from './rng.ts'
 import { createSampler } from './sampler.ts'
-import { stories260K } from './test-fixtures.ts'
+import { stories260K } from '../../test/fixtures.ts'
 import { parseTokenizer } from './tokenizer.ts'
 
 const files = stories260K()

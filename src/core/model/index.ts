@@ -25,3 +25,4 @@ export { quantizeModel, quantizeMatrix, quantizeActivation, matvecInt8, dequanti
 export { createEngine, backendEngine, exactEngine, f32Engine, w8a8Engine, ENGINE_KINDS, type EngineKind } from './engines.ts'
 export { evalQuant, type EvalQuantOptions, type QuantReport, type QuantVariantReport } from './eval-quant.ts'
 export { ModelFormatError, TokenizerFormatError, TokenizerError, GenerationOptionsError } from './errors.ts'
+export { syntheticModel, syntheticModelBytes, syntheticTokenizerBytes, SYNTHETIC_768X12, type SyntheticConfig } from './synthetic.ts'

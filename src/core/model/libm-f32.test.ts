@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { cosf, expf, fma, sinf } from './libm-f32.ts'
-import { prng } from './test-fixtures.ts'
+import { prng } from '../../test/fixtures.ts'
 
 const f = new Float32Array(1)
 const u = new Uint32Array(f.buffer)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import golden from './testdata/runc-golden.json' with { type: 'json' }
 import { TokenizerError, TokenizerFormatError } from './errors.ts'
-import { stories260K, syntheticTokenizer } from './test-fixtures.ts'
+import { stories260K, syntheticTokenizer } from '../../test/fixtures.ts'
 import { BOS, decodePiece, encode, parseTokenizer } from './tokenizer.ts'
 
 const text = (bytes: Uint8Array[]): string => new TextDecoder().decode(Buffer.concat(bytes))

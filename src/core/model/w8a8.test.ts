@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { parseCheckpoint } from './checkpoint.ts'
 import { createRunState, forwardProgram, type LinearRequest } from './forward.ts'
 import { f32Backend, groupMatrices, matvecF32 } from './linear.ts'
-import { prng, stories260K } from './test-fixtures.ts'
+import { prng, stories260K } from '../../test/fixtures.ts'
 import { dequantize, groupKey, INT8_MAX, matvecInt8, quantizeActivation, quantizeMatrix, quantizeModel, roundHalfAway, w8a8Backend } from './w8a8.ts'
 
 function randomInt8 (n: number, rand: () => number, extremes = false): Int8Array {

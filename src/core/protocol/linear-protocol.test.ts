@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { prng } from '../model/test-fixtures.ts'
+import { prng } from '../../test/fixtures.ts'
 import { decodeMessage, encodeMessage, frame, FrameDecoder, MAX_CIPHERTEXT_BYTES, MAX_FRAME_BYTES, ProtocolError, type LinearMessage } from './linear-protocol.ts'
 
 const request: LinearMessage = {

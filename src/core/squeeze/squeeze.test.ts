@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseCheckpoint } from '../model/checkpoint.ts'
-import { stories260K, syntheticCheckpoint } from '../model/test-fixtures.ts'
+import { stories260K, syntheticCheckpoint } from '../../test/fixtures.ts'
 import { NETWORKS } from '../he/planner.ts'
 import { NAIVE, predictToken, squeezeModel } from './squeeze.ts'
 import { planToJson } from './plan-json.ts'

@@ -1,7 +1,6 @@
+import { prng, randomInt8 } from '../../test/fixtures.ts'
 import { describe, expect, it } from 'vitest'
-import { prng } from '../model/test-fixtures.ts'
 import { matvecInt8 } from '../model/w8a8.ts'
-import { randomInt8 } from '../he/test-helpers.ts'
 import { FREIVALDS_PRIMES, freivaldsCheck, freivaldsKey } from './freivalds.ts'
 
 function isPrime (n: number): boolean {

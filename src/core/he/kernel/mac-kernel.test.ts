@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { prng } from '../../model/test-fixtures.ts'
+import { prng } from '../../../test/fixtures.ts'
 import { barrett, createMacKernel, foldInterval } from './mac-kernel.ts'
 import { sleb, uleb } from './wasm-asm.ts'
 

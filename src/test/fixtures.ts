@@ -1,11 +1,12 @@
 /**
- * Test helpers: the real stories260K files (read from the model directory, never copied
- * into the project) and tiny synthetic checkpoints built in memory.
+ * Test fixtures, outside src/core (which stays pure): the real stories260K files (read
+ * from the model directory, never copied into the project), tiny synthetic checkpoints
+ * built in memory, and seeded int8 data for the HE suites.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { defaultModelDir, DEFAULT_MODEL_FILES } from '../../node/model-files.ts'
-import { prng } from '../prng.ts'
+import { defaultModelDir, DEFAULT_MODEL_FILES } from '../node/model-files.ts'
+import { prng } from '../core/prng.ts'
 
 /** The bytes of the default model and tokenizer. */
 export function stories260K (): { model: Uint8Array, tokenizer: Uint8Array } {
@@ -61,4 +62,16 @@ export function syntheticTokenizer (pieces: Array<[string | Uint8Array, number]>
     off += 8 + p.length
   }
   return out
+}
+
+/** Seeded int8 data: random, all ±127, all zero, or 5 % non-zero. */
+export function randomInt8 (n: number, rand: () => number, kind: 'random' | 'extreme' | 'zero' | 'sparse' = 'random'): Int8Array {
+  const a = new Int8Array(n)
+  for (let i = 0; i < n; i++) {
+    if (kind === 'zero') a[i] = 0
+    else if (kind === 'extreme') a[i] = rand() < 0.5 ? -127 : 127
+    else if (kind === 'sparse') a[i] = rand() < 0.05 ? Math.floor(rand() * 255) - 127 : 0
+    else a[i] = Math.floor(rand() * 255) - 127
+  }
+  return a
 }

@@ -1,0 +1,12 @@
+/**
+ * Cerberus Squeezing: a compiler from a checkpoint to an encrypted plan (fusion, folding,
+ * W8A8, placement, packing per network profile), and its JSON form for `cerberus plan`.
+ *
+ * @example
+ * ```ts
+ * const sq = squeezeModel(ckpt, { network: NETWORKS.lan })
+ * console.log(JSON.stringify(planToJson(ckpt.config, sq), null, 2))
+ * ```
+ */
+export * from './squeeze.ts'
+export { planToJson } from './plan-json.ts'
