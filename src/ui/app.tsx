@@ -10,7 +10,9 @@ import { SettingsPanel } from './components/settings-panel.tsx'
 import { plural } from './format.ts'
 import { useChat, useClient } from './state/hooks.ts'
 
+/** What main.tsx gives the page: the runtime (made once there, outside React) and the core count. */
 export interface AppProps {
+  /** Every action the page takes; panels get its parts as props. */
   readonly runtime: AppRuntime
   /** navigator.hardwareConcurrency, for the donor's CPU budget. */
   readonly cores: number

@@ -9,8 +9,10 @@ import { MessageThread } from './chat/message-thread.tsx'
 import { StartProgress } from './chat/start-progress.tsx'
 import { ErrorMessage } from './error-message.tsx'
 
+/** Props of {@link ChatPanel}: the chat actions, and what "Try again" does after a failed start. */
 export interface ChatPanelProps {
   readonly chat: ChatActions
+  /** Shown as "Try again" under a start error; the page starts the client again (or looks for the relay again). */
   readonly onRetry: () => void
 }
 

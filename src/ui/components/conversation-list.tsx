@@ -1,6 +1,7 @@
 import type { ChatActions } from '../runtime/chat-actions.ts'
 import { useChat } from '../state/hooks.ts'
 
+/** Props of {@link ConversationList}: the chat actions behind open, New and delete. */
 export interface ConversationListProps {
   readonly chat: ChatActions
 }

@@ -5,7 +5,9 @@ import { useDonor, useSettings } from '../state/hooks.ts'
 import { ErrorMessage } from './error-message.tsx'
 import { Sparkline } from './sparkline.tsx'
 
+/** Props of {@link DonatePanel}; the panel reads the donor's state from the current donor's store. */
 export interface DonatePanelProps {
+  /** On/off, the budget and "pause when hidden" go through these, never straight to the donor. */
   readonly donor: DonorActions
   /** False when no donor can run (no relay known). */
   readonly available: boolean

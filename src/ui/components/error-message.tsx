@@ -1,8 +1,10 @@
 import { adviceFor, type ErrorView } from '../errors.ts'
 
+/** Props of {@link ErrorMessage}. */
 export interface ErrorMessageProps {
   /** What failed, in a few words ("The model was not loaded"). */
   readonly title: string
+  /** Its `code` picks the advice shown ({@link adviceFor}); none is shown for an unknown code. */
   readonly error: ErrorView
 }
 

@@ -5,7 +5,9 @@ import { useClient, useModelLoad } from '../state/hooks.ts'
 import { StartProgress } from './chat/start-progress.tsx'
 import { ErrorMessage } from './error-message.tsx'
 
+/** Props of {@link ModelPanel}; the outcome of a switch is read from the model-load slice. */
 export interface ModelPanelProps {
+  /** Called with a complete source only: the default, both files, or both URLs (trimmed, non-empty). */
   readonly onLoad: (source: ModelSource) => void
   /** False while an answer streams (the model cannot change under it). */
   readonly canLoad: boolean

@@ -1,13 +1,18 @@
 import { useState } from 'react'
 
+/** Props of {@link NumberField}; the settings panel spreads a `SETTING_BOUNDS` entry for `min`, `max` and `step`. */
 export interface NumberFieldProps {
+  /** The input's id; the hint under it gets `${id}-hint`. */
   readonly id: string
   readonly label: string
+  /** The value in use (from the store), shown again on blur. */
   readonly value: number
   readonly min: number
   readonly max: number
   readonly step: number
+  /** Shown under the box while the text is valid; an out-of-range message replaces it otherwise. */
   readonly hint?: string
+  /** Called on every edit that leaves a finite number in [min, max]; never with anything else. */
   readonly onCommit: (value: number) => void
 }
 

@@ -1,5 +1,6 @@
 import { Component, type ErrorInfo, type ReactNode } from 'react'
 
+/** Props of {@link PanelBoundary}. */
 export interface PanelBoundaryProps {
   /** The panel's name, as the user knows it ("Network"). */
   readonly name: string

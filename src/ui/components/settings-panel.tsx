@@ -3,6 +3,7 @@ import { useClient, useSettings } from '../state/hooks.ts'
 import { SETTING_BOUNDS, updateSettings } from '../state/settings-store.ts'
 import { NumberField } from './number-field.tsx'
 
+/** Props of {@link SettingsPanel}: sampling numbers go straight to the settings slice; only the relay needs the page. */
 export interface SettingsPanelProps {
   /** Use another relay ('' = the server's); the page reconnects. */
   readonly onRelay: (address: string) => void

@@ -1,4 +1,6 @@
+/** Props of {@link Sparkline}. */
 export interface SparklineProps {
+  /** Oldest first; values above `max` are drawn at the top. */
   readonly values: readonly number[]
   /** What the line is, for screen readers ("Jobs per second over the last minute"). */
   readonly label: string
@@ -6,6 +8,7 @@ export interface SparklineProps {
   readonly max?: number
   /** Drawing units; the SVG scales to its container's width. */
   readonly width?: number
+  /** Drawing units and the rendered height in pixels (only the width stretches). */
   readonly height?: number
 }
 

@@ -31,6 +31,7 @@ export interface AnswerMessage {
   readonly error?: { readonly code: string, readonly message: string }
 }
 
+/** One entry of a conversation, told apart by `role`: a prompt, or the answer that continues it. */
 export type ChatMessage = UserMessage | AnswerMessage
 
 /** A conversation as stored. */

@@ -18,11 +18,17 @@ import { settingsStore, updateSettings } from '../state/settings-store.ts'
 import { createChatActions, type ChatActions } from './chat-actions.ts'
 import { createDonorActions, isDonating, type DonorActions, type Visibility } from './donor-actions.ts'
 
+/**
+ * The model picker's action. It lives in the runtime because a switch needs the current
+ * client, and the source that loaded is remembered: a new client (after a relay change)
+ * starts with it. With no client it does nothing.
+ */
 export interface ModelActions {
   /** Switch to `source`. Never rejects: the outcome lands in the model-load slice. */
   load: (source: ModelSource) => Promise<void>
 }
 
+/** Everything the page does, from {@link createAppRuntime}; components get its parts as props. */
 export interface AppRuntime {
   readonly chat: ChatActions
   readonly donor: DonorActions
@@ -33,19 +39,32 @@ export interface AppRuntime {
   retry: () => Promise<void>
   /** Use another relay ('' = the one the server announces); the client and donor are replaced. */
   setRelay: (address: string) => Promise<void>
+  /** The client in use; undefined before `start`, while the relay changes, and when none could be made (no relay known, bad address). */
   getClient: () => CerberusClient | undefined
+  /** The donor made beside the client, for the same relay; undefined exactly when the client is. */
   getDonor: () => Donor | undefined
 }
 
+/** How the runtime makes its parts: main.tsx passes the browser's (`createCerberusClient` and `createDonor` with the web components). */
 export interface AppRuntimeDeps {
+  /** Called on each connect (start, a relay change, a retry with no client); a throw (e.g. an address that is not a multiaddr) is shown as the client's error. */
   readonly createClient: (opts: { relay: string }) => CerberusClient
+  /** Made with each client, for the same relay; it starts only when the user turns Donate on, or when the donor it replaces was on. */
   readonly createDonor: (opts: { relay: string }) => Donor
   /** The relay the server announces (GET /cerberus.json), or null when it announces none. */
   readonly serverRelay: () => Promise<string | null>
+  /** Read once by `start`; conversations are saved there as they change. */
   readonly history: HistoryStore
+  /** For the donor's "pause when hidden"; default `document`. */
   readonly visibility?: Visibility
 }
 
+/**
+ * Make the runtime; nothing runs until `start`. Each (re)connect stops the streaming answer
+ * and the old client and donor (their errors ignored), asks the settings and then the
+ * server for the relay, and makes a new client and donor; a donor that was on is turned on
+ * again. None of its functions reject: failures land in the stores the page shows.
+ */
 export function createAppRuntime (deps: AppRuntimeDeps): AppRuntime {
   let client: CerberusClient | undefined
   let donor: Donor | undefined

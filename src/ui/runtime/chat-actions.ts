@@ -11,6 +11,12 @@ import { activeConversation, chatStore, patchAnswer, putConversation, removeConv
 import { settingsStore } from '../state/settings-store.ts'
 import { recordAnswerSpeed } from '../state/speed-store.ts'
 
+/**
+ * The chat's buttons, from {@link createChatActions}. At most one answer is made at a time
+ * (send and regenerate are ignored meanwhile). None rejects: a failed answer is kept with
+ * status 'error', and a history that cannot be read or written sets the chat slice's
+ * `storageError` (what was not saved stays in memory until the tab is reloaded).
+ */
 export interface ChatActions {
   /** Read the history into the chat store. Never rejects. */
   load: () => Promise<void>
@@ -23,14 +29,19 @@ export interface ChatActions {
   /** Open a blank conversation (stored once it has a message). */
   newConversation: () => void
   select: (id: string) => void
+  /** Delete conversation `id` here and from the history, first stopping its answer if one streams. */
   remove: (id: string) => Promise<void>
 }
 
+/** What the chat actions need; `newId` and `now` are injectable so tests get stable ids and times. */
 export interface ChatActionsDeps {
   /** The client in use now (it changes when the relay does). */
   readonly getClient: () => CerberusClient | undefined
+  /** Read by `load`; a conversation is saved when messages are added and when its answer ends (not per streamed piece). */
   readonly history: HistoryStore
+  /** Ids of conversations and messages; default `crypto.randomUUID()`. */
   readonly newId?: () => string
+  /** ms since epoch, for message, conversation and speed-sample times; default `Date.now`. */
   readonly now?: () => number
 }
 
@@ -40,6 +51,11 @@ export function currentGenerateSettings (): GenerateSettings {
   return { temperature: s.temperature, topp: s.topp, maxTokens: s.maxTokens }
 }
 
+/**
+ * Make the chat actions over the chat slice and `deps.history`. An answer is generated
+ * with the settings of the moment it was asked for (kept in the message), streams into the
+ * chat slice, and, when the client resolves, adds its speed to the speed slice.
+ */
 export function createChatActions (deps: ChatActionsDeps): ChatActions {
   const newId = deps.newId ?? (() => crypto.randomUUID())
   const now = deps.now ?? Date.now

@@ -6,11 +6,17 @@
 import type { Donor } from '../../app/types.ts'
 import { settingsStore, updateSettings } from '../state/settings-store.ts'
 
+/**
+ * The Donate panel's controls, from {@link createDonorActions}. Budget and "pause when
+ * hidden" are saved in the settings even while there is no donor; switching on then does
+ * nothing.
+ */
 export interface DonorActions {
   /** Switch donating on or off. Never rejects; failures land in the donor's state. */
   setOn: (on: boolean) => Promise<void>
   /** Change the CPU budget (Web Workers); a running donor restarts with it shortly after the last change. */
   setWorkers: (workers: number) => void
+  /** Save the choice and apply it now: pause a running donor if the tab is hidden, or resume one this rule paused. */
   setPauseWhenHidden: (pause: boolean) => void
   /** Remove the visibility listener (tests, and a runtime that replaces its donor). */
   dispose: () => void
@@ -22,9 +28,11 @@ export interface Visibility {
   onChange: (listener: () => void) => () => void
 }
 
+/** What the donor actions need; `visibility` and `restartDelayMs` are injectable for tests. */
 export interface DonorActionsDeps {
   /** The donor in use now (it changes when the relay does). */
   readonly getDonor: () => Donor | undefined
+  /** Default: `document`'s visibilityState and visibilitychange event. */
   readonly visibility?: Visibility
   /**
    * How long the budget must stay unchanged before a running donor restarts with it: a
@@ -47,6 +55,12 @@ export function isDonating (donor: Donor | undefined): boolean {
   return st === 'on' || st === 'paused' || st === 'starting'
 }
 
+/**
+ * Make the donor actions; they listen to the page's visibility from now until `dispose`.
+ * A budget change restarts a donor that is on (or starting, or paused) `restartDelayMs`
+ * (default 600 ms) after the last change. Showing the tab resumes only a donor that hiding
+ * it paused, never one paused otherwise.
+ */
 export function createDonorActions (deps: DonorActionsDeps): DonorActions {
   const visibility = deps.visibility ?? documentVisibility
   const delay = deps.restartDelayMs ?? 600

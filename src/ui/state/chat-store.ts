@@ -6,6 +6,7 @@
 import { createStore } from 'zustand/vanilla'
 import type { AnswerMessage, ChatMessage, Conversation } from '../history/types.ts'
 
+/** The chat slice's state; components read it one field at a time through `useChat`. */
 export interface ChatState {
   /** False until the history has been read. */
   readonly loaded: boolean
@@ -13,6 +14,7 @@ export interface ChatState {
   readonly persistent: boolean
   /** Most recently updated first. */
   readonly conversations: readonly Conversation[]
+  /** The open conversation; null = a blank one, created by the first send. */
   readonly activeId: string | null
   /** Id of the answer being generated, if any. */
   readonly streamingId: string | null
@@ -22,6 +24,7 @@ export interface ChatState {
 
 const initialState: ChatState = { loaded: false, persistent: true, conversations: [], activeId: null, streamingId: null, storageError: null }
 
+/** The chat slice. Written only through the functions of this file (the chat actions call them, and save to the history). */
 export const chatStore = createStore<ChatState>()(() => initialState)
 
 /** Longest title shown in the conversation list. */
@@ -49,6 +52,7 @@ export function setHistory (conversations: readonly Conversation[], persistent: 
   chatStore.setState({ loaded: true, persistent, conversations: sorted, activeId: sorted[0]?.id ?? null })
 }
 
+/** Open conversation `id`; null opens a blank one. The id is not checked: an unknown one shows as a blank conversation. */
 export function setActive (id: string | null): void {
   chatStore.setState({ activeId: id })
 }
@@ -58,6 +62,7 @@ export function putConversation (c: Conversation): void {
   chatStore.setState(s => ({ conversations: sortByUpdate([c, ...s.conversations.filter(x => x.id !== c.id)]) }))
 }
 
+/** Drop conversation `id` from the slice (the chat actions delete it from the history). If it was open, the most recent one left opens, or a blank one. */
 export function removeConversation (id: string): void {
   chatStore.setState(s => {
     const conversations = s.conversations.filter(c => c.id !== id)
@@ -85,10 +90,12 @@ export function patchAnswer (id: string, answerId: string, patch: Partial<Omit<A
   return next
 }
 
+/** Mark answer `answerId` as being generated (null: none). While set, the composer offers Stop and the model cannot be switched. */
 export function setStreaming (answerId: string | null): void {
   chatStore.setState({ streamingId: answerId })
 }
 
+/** Tell the user the history could not be read, saved or deleted (null clears it; so does the next successful save). */
 export function setStorageError (message: string | null): void {
   chatStore.setState({ storageError: message })
 }

@@ -6,9 +6,11 @@
  */
 import { createStore } from 'zustand/vanilla'
 
+/** The user's choices; always valid, because every write goes through {@link sanitizeSettings} (bounds: {@link SETTING_BOUNDS}). */
 export interface Settings {
   /** 0 = greedy (the same prompt gives the same answer). */
   readonly temperature: number
+  /** Top-p (nucleus) sampling: sample only among the most likely tokens covering this share of probability (0 or 1: no cut, as run.c); unused when temperature is 0. */
   readonly topp: number
   /** New tokens per answer (the prompt is not counted). */
   readonly maxTokens: number
@@ -16,6 +18,7 @@ export interface Settings {
   readonly relay: string
   /** Web Workers the donor may use (its CPU budget). */
   readonly donorWorkers: number
+  /** Pause the donor while this tab is hidden, and resume it when the tab is shown again. */
   readonly pauseWhenHidden: boolean
 }
 
@@ -40,6 +43,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({ temperature: 1, topp: 
 /** localStorage key (versioned: a new shape gets a new key). */
 export const SETTINGS_KEY = 'cerberus.settings.v1'
 
+/** The settings slice: the defaults until {@link bindSettingsStorage} loads the saved ones. Write through {@link updateSettings}, so values stay sanitized. */
 export const settingsStore = createStore<Settings>()(() => DEFAULT_SETTINGS)
 
 type NumberKey = keyof typeof SETTING_BOUNDS

@@ -1,14 +1,17 @@
 import { useState, type FormEvent, type KeyboardEvent } from 'react'
 
+/** Props of {@link Composer}: the parent owns sending and stopping, and the text when it passes `draft`. */
 export interface ComposerProps {
   /** An answer is streaming: Send becomes Stop. */
   readonly busy: boolean
   /** Why nothing can be sent now (shown under the box), or null when it can. */
   readonly blockedReason: string | null
+  /** Called with the text as typed (not trimmed); the box is then cleared. Never called while `busy` or blocked. */
   readonly onSend: (text: string) => void
   readonly onStop: () => void
   /** Text to start with (a suggestion picked in the empty state). */
   readonly draft?: string
+  /** Receives every edit (and the clearing after a send); without it the box keeps edits in its own state. */
   readonly onDraftChange?: (text: string) => void
 }
 

@@ -1,6 +1,8 @@
+/** Props of {@link EmptyState}. */
 export interface EmptyStateProps {
   /** The model's name, when known. */
   readonly model?: string
+  /** A suggestion was clicked: the chat puts it in the prompt box (it is not sent). */
   readonly onPick: (prompt: string) => void
 }
 

@@ -2,7 +2,9 @@ import type { AnswerMessage, ChatMessage } from '../../history/types.ts'
 import { ErrorMessage } from '../error-message.tsx'
 import { ReceiptView } from './receipt-view.tsx'
 
+/** Props of {@link MessageThread}: one conversation's messages and what may be done with its last answer. */
 export interface MessageThreadProps {
+  /** Oldest first; each answer is shown as the continuation of the prompt before it. */
   readonly messages: readonly ChatMessage[]
   /** The answer being generated, if any. */
   readonly streamingId: string | null

@@ -1,6 +1,7 @@
 import type { AnswerReceipt } from '../../../app/types.ts'
 import { formatBytes, formatMs, plural, shortPeerId, tokensPerSecond } from '../../format.ts'
 
+/** Props of {@link ReceiptView}: the receipt an answer resolved with (done, or stopped part-way). */
 export interface ReceiptViewProps {
   readonly receipt: AnswerReceipt
 }

@@ -8,6 +8,7 @@ export const PHASES: ReadonlyArray<{ readonly phase: StartPhase, readonly label:
   { phase: 'finding-miners', label: 'Finding miners' }
 ]
 
+/** Props of {@link StartProgress}; the chat shows it on the first run, the model panel during a switch. */
 export interface StartProgressProps {
   /** The phase being worked on now, if any. */
   readonly progress?: PhaseProgress
