@@ -17,32 +17,52 @@ import type { Checkpoint, ModelConfig } from '../model/checkpoint.ts'
 import { groupMatrices, type MatrixRef } from '../model/linear.ts'
 import { quantizeMatrix, type QuantizedMatrix } from '../model/w8a8.ts'
 
-// out (rows, cols) = (A ⊙ g) (rows, inner) · B (inner, cols), float64; each entry a 4-lane
-// dot product over inner in ascending order (deterministic: no FMA in JavaScript)
+// out (rows, cols) = (A ⊙ g) (rows, inner) · B (inner, cols), float64. Each entry is a
+// 2-lane dot product over inner in ascending order (even k, odd k, then the sum), two
+// columns per pass so each row element is loaded once for both: deterministic (no FMA in
+// JavaScript) and ~2× faster than one column at a time in V8.
 export function productMatrix (a: Float32Array, aOff: number, rows: number, inner: number, gain: Float32Array | undefined, gainOff: number, b: Float32Array, bOff: number, cols: number): Float64Array {
   const bt = new Float64Array(cols * inner)
   for (let k = 0; k < inner; k++) for (let j = 0; j < cols; j++) bt[j * inner + k] = b[bOff + k * cols + j]
   const row = new Float64Array(inner)
   const out = new Float64Array(rows * cols)
-  const n4 = inner - (inner % 4)
+  const n2 = inner - (inner % 2)
+  const dot = (o: number): number => {
+    let s0 = 0
+    let s1 = 0
+    for (let k = 0; k < n2; k += 2) {
+      s0 += row[k] * bt[o + k]
+      s1 += row[k + 1] * bt[o + k + 1]
+    }
+    if (n2 < inner) s0 += row[n2] * bt[o + n2]
+    return s0 + s1
+  }
   for (let r = 0; r < rows; r++) {
     for (let k = 0; k < inner; k++) row[k] = a[aOff + r * inner + k] * (gain === undefined ? 1 : gain[gainOff + k])
-    for (let j = 0; j < cols; j++) {
-      const o = j * inner
+    let j = 0
+    for (; j + 1 < cols; j += 2) {
+      const o0 = j * inner
+      const o1 = o0 + inner
       let s0 = 0
       let s1 = 0
-      let s2 = 0
-      let s3 = 0
-      let k = 0
-      for (; k < n4; k += 4) {
-        s0 += row[k] * bt[o + k]
-        s1 += row[k + 1] * bt[o + k + 1]
-        s2 += row[k + 2] * bt[o + k + 2]
-        s3 += row[k + 3] * bt[o + k + 3]
+      let t0 = 0
+      let t1 = 0
+      for (let k = 0; k < n2; k += 2) {
+        const x0 = row[k]
+        const x1 = row[k + 1]
+        s0 += x0 * bt[o0 + k]
+        s1 += x1 * bt[o0 + k + 1]
+        t0 += x0 * bt[o1 + k]
+        t1 += x1 * bt[o1 + k + 1]
       }
-      for (; k < inner; k++) s0 += row[k] * bt[o + k]
-      out[r * cols + j] = (s0 + s1) + (s2 + s3)
+      if (n2 < inner) {
+        s0 += row[n2] * bt[o0 + n2]
+        t0 += row[n2] * bt[o1 + n2]
+      }
+      out[r * cols + j] = s0 + s1
+      out[r * cols + j + 1] = t0 + t1
     }
+    if (j < cols) out[r * cols + j] = dot(j * inner)
   }
   return out
 }
