@@ -264,14 +264,16 @@ async function cmdRelay (args: string[], io: CliIo): Promise<void> {
 }
 
 async function cmdPlan (args: string[], io: CliIo): Promise<void> {
-  const v = parse(args, { ...MODEL_OPTIONS, network: { type: 'string' }, naive: { type: 'boolean' }, json: { type: 'string' } })
-  if (v.help === true) return io.stdout('cerberus plan [--model PATH] [--tokenizer PATH] [--network loopback|lan|wan] [--naive] [--json FILE]\n')
+  const v = parse(args, { ...MODEL_OPTIONS, network: { type: 'string' }, naive: { type: 'boolean' }, rounds: { type: 'string' }, json: { type: 'string' } })
+  if (v.help === true) return io.stdout('cerberus plan [--model PATH] [--tokenizer PATH] [--network loopback|lan|wan] [--rounds auto|fused|unfused] [--naive] [--json FILE]\n')
   const network = v.network === undefined ? 'lan' : parseChoice('network', v.network, ['loopback', 'lan', 'wan'] as const)
+  // auto: show the layout the planner picks for the network (the JSON gives both layouts' cost)
+  const rounds = v.rounds === undefined ? 'auto' : parseChoice('rounds', v.rounds, ['auto', 'fused', 'unfused'] as const)
   const { ckpt } = await loadModel(v.model, v.tokenizer)
   const { NETWORKS } = await import('../core/he/index.ts')
   const { squeezeModel, NAIVE } = await import('../core/squeeze/squeeze.ts')
   const { planToJson } = await import('../core/squeeze/plan-json.ts')
-  const text = JSON.stringify(planToJson(ckpt.config, squeezeModel(ckpt, v.naive === true ? { ...NAIVE, network: NETWORKS[network] } : { network: NETWORKS[network] })), null, 2) + '\n'
+  const text = JSON.stringify(planToJson(ckpt.config, squeezeModel(ckpt, v.naive === true ? { ...NAIVE, network: NETWORKS[network], rounds } : { network: NETWORKS[network], rounds })), null, 2) + '\n'
   if (v.json !== undefined) await writeFile(v.json, text)
   else io.stdout(text)
 }
