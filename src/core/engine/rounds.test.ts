@@ -115,7 +115,7 @@ describe('round trips per token', () => {
 })
 
 describe('batched prefill', () => {
-  const prompt = encode(tok, 'Once upon a time, Lily found a shiny red ball in the garden.')
+  const prompt = encode(tok, 'Once upon a time, Lily found a ball.')
   for (const layout of ['unfused', 'fused'] as const) {
     for (const kind of ['twin', 'he-local'] as const) {
       it(`${layout}, ${kind}: the last prompt position's logits (and the next ones) are bit-identical to feeding one token at a time`, async () => {

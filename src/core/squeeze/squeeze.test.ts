@@ -103,12 +103,16 @@ describe('Cerberus Squeezing', () => {
     expect(auto.rounds.reason).toMatch(/needs the RMSNorm gains folded/)
   })
 
-  it('resolves a job\'s matrix id against the squeeze, in either layout', () => {
+  it('resolves a job\'s matrix id against one squeeze, in either layout (a miner serves both)', () => {
     const fused = squeezeModel(ckpt, { rounds: 'fused' })
+    const plain = squeezeModel(ckpt)
     expect(squeezedMatrix(fused, 'o-up:3:0')).toBe(fused.groups.get('o-up:3')?.matrices[0])
     expect(squeezedMatrix(fused, 'qkv:0:0')?.rows).toBe(128)
-    expect(squeezedMatrix(fused, 'o:3:0')).toBeUndefined() // not in the fused layout
-    expect(squeezedMatrix(squeezeModel(ckpt), 'o:3:0')?.rows).toBe(64)
+    expect(squeezedMatrix(fused, 'o:3:0')?.rows).toBe(64) // from the layout not built
+    expect(squeezedMatrix(plain, 'o:3:0')).toBe(plain.groups.get('o:3')?.matrices[0])
+    expect(squeezedMatrix(plain, 'o-up:3:0')?.q).toEqual(fused.groups.get('o-up:3')?.matrices[0].q)
+    expect(plain.otherLayout?.layout.rounds).toBe('fused')
+    expect(squeezeModel(ckpt, { fold: false }).otherLayout).toBeUndefined()
     expect(squeezedMatrix(fused, 'o-up:3:1')).toBeUndefined()
     expect(squeezedMatrix(fused, 'nonsense')).toBeUndefined()
   })

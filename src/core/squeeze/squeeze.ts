@@ -87,6 +87,12 @@ export interface SqueezedModel {
   readonly layout: ForwardLayout
   /** Fused or unfused, why, and what both cost per token. */
   readonly rounds: RoundsChoice
+  /**
+   * The layout not built into `groups` (absent when it cannot be: gains not folded). It
+   * shares every matrix both layouts use, and the fused products are computed only when
+   * read, so one squeeze lets a miner serve users of either layout (`squeezedMatrix`).
+   */
+  readonly otherLayout?: { readonly layout: ForwardLayout, readonly groups: ReadonlyMap<string, SqueezedGroup> }
   readonly options: Required<Omit<SqueezeOptions, 'fixedNi' | 'cost'>> & { readonly fixedNi?: number }
 }
 
@@ -184,12 +190,15 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
     fused = { groups, layout, predicted: predictRounds(groups, tokenRounds(c, layout), network) }
   }
   const rounds = chooseRounds(roundsMode, network, unfusedPrediction, fused?.predicted)
-  const built = rounds.chosen === 'fused' && fused !== undefined ? fused : { groups: unfused, layout: UNFUSED }
+  const plain = { groups: unfused, layout: UNFUSED }
+  const built = rounds.chosen === 'fused' && fused !== undefined ? fused : plain
+  const other = built === plain ? fused : plain
   return {
     params: quant.params,
     groups: built.groups,
     layout: built.layout,
     rounds,
+    ...(other === undefined ? {} : { otherLayout: { layout: other.layout, groups: other.groups } }),
     options: { fuse, fold, placement: placementMode, network, localMacNs, rounds: roundsMode, ...(opts.fixedNi === undefined ? {} : { fixedNi: opts.fixedNi }) }
   }
 }
@@ -206,9 +215,14 @@ export function groupFor (sq: SqueezedModel, group: RoundGroup, layer: number): 
   return g
 }
 
-/** The matrix a job's id names (see matrix-id.ts), or undefined when this squeeze has none. */
+/**
+ * The matrix a job's id names (see matrix-id.ts), in either layout, or undefined when this
+ * squeeze has none (an unknown id, or another fusion/folding choice: the shape check
+ * against the job's plan catches those).
+ */
 export function squeezedMatrix (sq: SqueezedModel, id: string): QuantizedMatrix | undefined {
   const p = parseMatrixId(id)
   if (p === undefined) return undefined
-  return sq.groups.get(groupKey(p.group, p.layer))?.matrices[p.index]
+  const key = groupKey(p.group, p.layer)
+  return (sq.groups.get(key) ?? sq.otherLayout?.groups.get(key))?.matrices[p.index]
 }
