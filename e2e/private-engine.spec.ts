@@ -16,4 +16,7 @@ test('encrypted generation in Chromium prints exactly the w8a8 tokens', async ({
   expect(m).toMatchObject({ model: 'stories260K', tokens: 24, tokensMatch: true })
   expect(m.bytesUpPerToken).toBeGreaterThan(0)
   expect(m.verifyShare).toBeLessThan(0.05)
+  // the round-fused plan (issue 12): encrypted == its plaintext twin, 2L + 1 round trips
+  expect(m.fused).toMatchObject({ tokensMatch: true, roundTripsPerToken: 11 })
+  expect(m.prefill.logitsMatch).toBe(true)
 })

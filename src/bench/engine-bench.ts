@@ -3,14 +3,56 @@
  * fastest plaintext engine (f32-fast), of w8a8 and of he-local (squeezed plan; user and
  * in-process miner in one thread), measured in the same run; per-token user/miner ms,
  * bytes, time to first token; whether he-local printed exactly w8a8's tokens; and the
- * naive plan's per-token time against the squeezed one.
+ * naive plan's per-token time against the squeezed one. Also (issue 12) the round-fused
+ * plan measured in the same run with its round trips per token, both layouts' predicted
+ * cost on each network profile, and (issue 11) the time to first token of a prompt fed
+ * in one batched pass against one token at a time.
  */
 import { createPrivateGeneration } from '../app/index.ts'
-import { generateAsync, localHe, privateEngine, squeezedW8a8Backend, type AsyncLogitsEngine, type BackendStats } from '../core/engine/index.ts'
+import { generateAsync, heBackend, localHe, privateEngine, squeezedW8a8Backend, type AsyncLogitsEngine, type BackendStats } from '../core/engine/index.ts'
 import type { Seal } from '../core/he/index.ts'
 import { NETWORKS, type NetworkProfile } from '../core/he/index.ts'
 import { createEngine, createRng, createSampler, generate, type Checkpoint, type Tokenizer } from '../core/model/index.ts'
-import { NAIVE, predictToken, squeezeModel, type SqueezeOptions } from '../core/squeeze/index.ts'
+import { NAIVE, predictToken, squeezeModel, type SqueezedModel, type SqueezeOptions } from '../core/squeeze/index.ts'
+
+/** The round-fused plan, he-local, same run. */
+export interface EngineBenchFused {
+  readonly heTokPerS: number
+  readonly msPerToken: number
+  /** he-local printed exactly the fused plan's plaintext twin's tokens. */
+  readonly tokensMatch: boolean
+  readonly roundTripsPerToken: number
+  readonly userMsPerToken: number
+  readonly minerMsPerToken: number
+  readonly bytesPerToken: number
+  /** Squeezing the fused products and preparing every matrix on the miner, once. */
+  readonly prepareMs: number
+  readonly predictedMsPerToken: number
+  /** unfused ms per token / fused ms per token, he-local (in-process: no round trip to save). */
+  readonly speedVsUnfused: number
+}
+
+/** Both layouts' predicted cost per token on one network profile. */
+export interface EngineBenchRoundsPlan {
+  readonly network: string
+  /** What the planner picks there ('auto'). */
+  readonly chosen: 'fused' | 'unfused'
+  readonly unfused: { readonly totalMs: number, readonly roundTrips: number, readonly bytes: number }
+  readonly fused: { readonly totalMs: number, readonly roundTrips: number, readonly bytes: number } | null
+}
+
+/** Time to first token of a prompt: one batched pass against one token at a time (he-local, squeezed plan). */
+export interface EngineBenchPrefill {
+  readonly promptTokens: number
+  readonly batchedMs: number
+  readonly oneByOneMs: number
+  /** batchedMs / oneByOneMs (goal once the HE layer packs batches: ≤ 1/4). */
+  readonly ratio: number
+  readonly roundsBatched: number
+  readonly roundsOneByOne: number
+  /** The last position's logits were bit-identical. */
+  readonly logitsMatch: boolean
+}
 
 /** One model's results. */
 export interface EngineBenchModel {
@@ -42,6 +84,11 @@ export interface EngineBenchModel {
   readonly plan: { readonly encryptedGroups: number, readonly localGroups: number, readonly network: string }
   /** What each squeezing step buys, predicted per token (cumulative, naive first). */
   readonly squeezeSteps: ReadonlyArray<{ readonly step: string, readonly predictedMsPerToken: number, readonly bytesPerToken: number }>
+  /** Dependent round trips per token of the squeezed plan, he-local (4 per layer unfused). */
+  readonly roundTripsPerToken: number
+  readonly fused: EngineBenchFused
+  readonly roundsPlans: readonly EngineBenchRoundsPlan[]
+  readonly prefill: EngineBenchPrefill
 }
 
 /** The report. */
@@ -62,7 +109,7 @@ async function timeTokens (engine: AsyncLogitsEngine, tok: Tokenizer, steps: num
   return { tokens: out, ms: performance.now() - t0, firstMs }
 }
 
-async function heRun (seal: Seal, ckpt: Checkpoint, tok: Tokenizer, opts: SqueezeOptions, steps: number): Promise<{ stats: BackendStats, tokens: number[], ms: number, firstMs: number, prepareMs: number, predicted: number }> {
+async function heRun (seal: Seal, ckpt: Checkpoint, tok: Tokenizer, opts: SqueezeOptions, steps: number): Promise<{ sq: SqueezedModel, stats: BackendStats, tokens: number[], ms: number, firstMs: number, prepareMs: number, predicted: number }> {
   const { network, ...squeeze } = opts
   const { session, miner } = localHe(seal)
   const p0 = performance.now()
@@ -82,11 +129,35 @@ async function heRun (seal: Seal, ckpt: Checkpoint, tok: Tokenizer, opts: Squeez
   await gen.close()
   session.close?.()
   miner.close?.()
-  return { stats: gen.stats, tokens, ms, firstMs, prepareMs, predicted: predictToken(gen.squeezed).totalMs }
+  return { sq: gen.squeezed, stats: gen.stats, tokens, ms, firstMs, prepareMs, predicted: predictToken(gen.squeezed).totalMs }
+}
+
+/** The budget of the prefill measurement per mode: a 32-token prompt, fewer when a token takes long. */
+const PREFILL_BUDGET_MS = 20_000
+const PREFILL_MAX_TOKENS = 32
+
+async function prefillRun (seal: Seal, sq: SqueezedModel, tokens: number): Promise<EngineBenchPrefill> {
+  const vocab = sq.params.config.vocabSize
+  const prompt = Array.from({ length: tokens }, (_, i) => (i === 0 ? 1 : 3 + ((i * 7919) % (vocab - 3))))
+  const run = async (batched: boolean): Promise<{ ms: number, logits: number[], rounds: number }> => {
+    const { session, miner } = localHe(seal)
+    const backend = await heBackend(sq, session, miner)
+    const engine = privateEngine(sq.params, backend)
+    const t0 = performance.now()
+    let logits: Float32Array = new Float32Array(0)
+    if (batched) logits = await (engine.prefill as NonNullable<AsyncLogitsEngine['prefill']>)(prompt, 0)
+    else for (let pos = 0; pos < prompt.length; pos++) logits = await engine.forward(prompt[pos], pos)
+    const ms = performance.now() - t0
+    await backend.close?.()
+    return { ms, logits: Array.from(logits), rounds: backend.stats.rounds }
+  }
+  const b = await run(true)
+  const o = await run(false)
+  return { promptTokens: tokens, batchedMs: b.ms, oneByOneMs: o.ms, ratio: b.ms / o.ms, roundsBatched: b.rounds, roundsOneByOne: o.rounds, logitsMatch: JSON.stringify(b.logits) === JSON.stringify(o.logits) }
 }
 
 /** Benchmark one model. `naiveTokens` (default 2) bounds the slow naive run. */
-export async function benchEngineModel (seal: Seal, name: string, ckpt: Checkpoint, tok: Tokenizer, opts: { tokens: number, naiveTokens?: number, network?: NetworkProfile }): Promise<EngineBenchModel> {
+export async function benchEngineModel (seal: Seal, name: string, ckpt: Checkpoint, tok: Tokenizer, opts: { tokens: number, naiveTokens?: number, network?: NetworkProfile, prefillTokens?: number }): Promise<EngineBenchModel> {
   const steps = opts.tokens
   const network = opts.network ?? NETWORKS.loopback
   // plaintext baselines, same run
@@ -120,6 +191,19 @@ export async function benchEngineModel (seal: Seal, name: string, ckpt: Checkpoi
   })
   let encryptedGroups = 0
   for (const g of sq.groups.values()) if (g.placement === 'encrypted') encryptedGroups++
+  // The round-fused plan, same run: he-local against its plaintext twin.
+  const fusedOpts: SqueezeOptions = { network, rounds: 'fused' }
+  const fused = await heRun(seal, ckpt, tok, fusedOpts, steps)
+  const fusedTwin = await timeTokens(privateEngine(fused.sq.params, squeezedW8a8Backend(fused.sq)), tok, steps)
+  const fs = fused.stats
+  const fn = fused.tokens.length
+  const roundsPlans = (['loopback', 'lan', 'wan'] as const).map(name => {
+    const r = squeezeModel(ckpt, { network: NETWORKS[name], rounds: 'auto' }).rounds
+    const cost = (p: typeof r.predicted.unfused): { totalMs: number, roundTrips: number, bytes: number } => ({ totalMs: p.totalMs, roundTrips: p.roundTrips, bytes: p.bytesUp + p.bytesDown })
+    return { network: name, chosen: r.chosen, unfused: cost(r.predicted.unfused), fused: r.predicted.fused === undefined ? null : cost(r.predicted.fused) }
+  })
+  const prefillTokens = Math.max(4, Math.min(PREFILL_MAX_TOKENS, Math.floor(PREFILL_BUDGET_MS / squeezedMs)))
+  const prefill = await prefillRun(seal, he.sq, opts.prefillTokens ?? prefillTokens)
   const f32TokPerS = f32Tokens / (f32Ms / 1000)
   const heTokPerS = n / (he.ms / 1000)
   return {
@@ -143,7 +227,22 @@ export async function benchEngineModel (seal: Seal, name: string, ckpt: Checkpoi
     squeezedMsPerToken: squeezedMs,
     squeezeSpeedup: naiveMs / squeezedMs,
     plan: { encryptedGroups, localGroups: sq.groups.size - encryptedGroups, network: network.name },
-    squeezeSteps
+    squeezeSteps,
+    roundTripsPerToken: stats.rounds / n,
+    fused: {
+      heTokPerS: fn / (fused.ms / 1000),
+      msPerToken: fused.ms / fn,
+      tokensMatch: JSON.stringify(fused.tokens) === JSON.stringify(fusedTwin.tokens),
+      roundTripsPerToken: fs.rounds / fn,
+      userMsPerToken: fs.userMs / fn,
+      minerMsPerToken: fs.minerMs / fn,
+      bytesPerToken: (fs.bytesUp + fs.bytesDown) / fn,
+      prepareMs: fused.prepareMs,
+      predictedMsPerToken: fused.predicted,
+      speedVsUnfused: squeezedMs / (fused.ms / fn)
+    },
+    roundsPlans,
+    prefill
   }
 }
 
@@ -158,6 +257,12 @@ export function formatEngineBench (r: EngineBenchReport): string {
   for (const m of r.models) {
     lines.push(`| ${m.model} | ${m.tokens} | ${m.f32TokPerS.toFixed(1)} | ${m.w8a8TokPerS.toFixed(1)} | ${m.heTokPerS.toFixed(2)} | ${m.ratio.toFixed(1)}× | ${m.userMsPerToken.toFixed(1)} | ${m.minerMsPerToken.toFixed(1)} | ${(100 * m.verifyShare).toFixed(2)} % | ${(m.bytesUpPerToken / 1024).toFixed(0)} / ${(m.bytesDownPerToken / 1024).toFixed(0)} | ${m.timeToFirstTokenMs.toFixed(0)} | ${m.tokensMatch ? 'yes' : '**NO**'} | ${m.naiveMsPerToken.toFixed(0)} | ${m.squeezedMsPerToken.toFixed(0)} | ${m.squeezeSpeedup.toFixed(2)}× |`)
   }
+  lines.push('', 'Round-fused plan (issue 12), he-local, same run (in-process there is no round trip to save: this is its compute cost):', '', '| model | unfused tok/s | round trips / tok | fused tok/s | round trips / tok | fused ÷ unfused speed | KiB / tok | fused prepare s | tokens = fused twin |', '|---|---|---|---|---|---|---|---|---|')
+  for (const m of r.models) lines.push(`| ${m.model} | ${m.heTokPerS.toFixed(2)} | ${m.roundTripsPerToken.toFixed(1)} | ${m.fused.heTokPerS.toFixed(2)} | ${m.fused.roundTripsPerToken.toFixed(1)} | ${m.fused.speedVsUnfused.toFixed(2)}× | ${(m.fused.bytesPerToken / 1024).toFixed(0)} | ${(m.fused.prepareMs / 1000).toFixed(1)} | ${m.fused.tokensMatch ? 'yes' : '**NO**'} |`)
+  lines.push('', 'Predicted ms per token, unfused vs fused (round trips), and what the planner picks:', '', '| model | network | unfused | fused | picks |', '|---|---|---|---|---|')
+  for (const m of r.models) for (const p of m.roundsPlans) lines.push(`| ${m.model} | ${p.network} | ${p.unfused.totalMs.toFixed(1)} (${p.unfused.roundTrips}) | ${p.fused === null ? '—' : `${p.fused.totalMs.toFixed(1)} (${p.fused.roundTrips})`} | ${p.chosen} |`)
+  lines.push('', 'Time to first token, he-local: the prompt in one batched pass vs one token at a time:', '', '| model | prompt tokens | batched ms | one by one ms | ratio | rounds | logits equal |', '|---|---|---|---|---|---|---|')
+  for (const m of r.models) lines.push(`| ${m.model} | ${m.prefill.promptTokens} | ${m.prefill.batchedMs.toFixed(0)} | ${m.prefill.oneByOneMs.toFixed(0)} | ${m.prefill.ratio.toFixed(2)} | ${m.prefill.roundsBatched} vs ${m.prefill.roundsOneByOne} | ${m.prefill.logitsMatch ? 'yes' : '**NO**'} |`)
   for (const m of r.models) {
     lines.push('', `What each squeezing step buys for ${m.model} (predicted per token, plan for "${m.plan.network}"):`, '', '| step | ms / token | KiB / token |', '|---|---|---|')
     for (const s of m.squeezeSteps) lines.push(`| ${s.step} | ${s.predictedMsPerToken.toFixed(1)} | ${(s.bytesPerToken / 1024).toFixed(0)} |`)

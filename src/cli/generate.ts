@@ -23,8 +23,10 @@ export const GENERATE_USAGE = `generate:
                       (he: every linear layer encrypted and computed by an in-process
                       miner, each result verified; prints exactly what w8a8 prints;
                       mesh: the same, computed by miners on the mesh)
-  --network N         for --engine he/mesh: the network the plan is made for
-                      (default loopback for he, lan for mesh)
+  --network N         for --engine w8a8/he/mesh: the network the plan is made for
+                      (default loopback for w8a8 and he, lan for mesh)
+  --rounds R          for --engine w8a8/he/mesh: auto (default: the planner's choice for
+                      the network) | fused (2 round trips per layer + 1) | unfused (4)
   --miner MULTIADDR   for --engine mesh: a miner to use (printed by "cerberus miner");
                       repeat it to spread jobs over several, with failover, and a miner
                       whose result fails verification dropped
@@ -45,6 +47,7 @@ export async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
     seed: { type: 'string' },
     engine: { type: 'string' },
     network: { type: 'string' },
+    rounds: { type: 'string' },
     miner: { type: 'string', multiple: true },
     relay: { type: 'string' },
     receipt: { type: 'string' }
@@ -55,6 +58,7 @@ export async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
   const steps = v.steps === undefined ? 256 : parseInteger('steps', v.steps, 0, 1 << 30)
   const engineKind = v.engine === undefined ? 'f32' : parseChoice('engine', v.engine, [...ENGINE_KINDS, 'he', 'mesh'] as const)
   const network = v.network === undefined ? (engineKind === 'mesh' ? 'lan' : 'loopback') : parseChoice('network', v.network, ['loopback', 'lan', 'wan'] as const)
+  const rounds = v.rounds === undefined ? 'auto' : parseChoice('rounds', v.rounds, ['auto', 'fused', 'unfused'] as const)
   const miners = v.miner ?? []
   if (engineKind === 'mesh' && miners.length === 0 && v.relay === undefined) throw new UsageError('--engine mesh needs --miner MULTIADDR (start one with "cerberus miner") or --relay MULTIADDR')
   if (engineKind !== 'mesh' && (miners.length > 0 || v.relay !== undefined)) throw new UsageError('--miner and --relay go with --engine mesh')
@@ -75,7 +79,7 @@ export async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
     let receipt: AnswerReceipt
     let gen
     try {
-      gen = await createPrivateGeneration(model, source.components, { network: NETWORKS[network], maxAttempts: source.attempts })
+      gen = await createPrivateGeneration(model, source.components, { network: NETWORKS[network], squeeze: { rounds }, maxAttempts: source.attempts })
       receipt = await gen.generate(v.prompt ?? '', { temperature, topp, seed, steps }, { onToken: t => { emit(t.bytes) } })
     } finally {
       await gen?.close()
@@ -87,7 +91,14 @@ export async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
     if (v.receipt !== undefined) await writeFile(v.receipt, JSON.stringify(receipt, null, 2) + '\n')
   } else {
     const sampler = createSampler({ temperature, topp }, createRng(seed))
-    for (const t of generate(createEngine(engineKind, model.ckpt), model.tokenizer, sampler, { prompt: v.prompt ?? '', steps })) emit(t.bytes)
+    // w8a8 is the encrypted pipeline's plaintext twin: the same plan (layout) as --engine he would run.
+    const engine = engineKind === 'w8a8'
+      ? await (async () => {
+        const [{ squeezedEngine }, { squeezeModel }, { NETWORKS }] = await Promise.all([import('../core/engine/index.ts'), import('../core/squeeze/index.ts'), import('../core/he/index.ts')])
+        return squeezedEngine(squeezeModel(model.ckpt, { network: NETWORKS[network], rounds }))
+      })()
+      : createEngine(engineKind, model.ckpt)
+    for (const t of generate(engine, model.tokenizer, sampler, { prompt: v.prompt ?? '', steps })) emit(t.bytes)
     io.stdout('\n')
   }
   // As run.c: the timer starts after the first token, so the rate counts the rest.

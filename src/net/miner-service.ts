@@ -12,9 +12,8 @@ import type { Libp2p, Stream } from '@libp2p/interface'
 import { planFromData, type MatvecPlan } from '../core/he/index.ts'
 import { paramsKey } from '../core/he/index.ts'
 import { LINEAR_PROTOCOL, type LinearRequest } from '../core/protocol/index.ts'
-import type { SqueezedModel } from '../core/squeeze/index.ts'
-import { parseMatrixId } from '../core/engine/index.ts'
-import { groupKey, type QuantizedMatrix } from '../core/model/index.ts'
+import { squeezedMatrix, type SqueezedModel } from '../core/squeeze/index.ts'
+import type { QuantizedMatrix } from '../core/model/index.ts'
 import { serializeError } from '../core/errors.ts'
 import { readMessage, sendMessage } from './frames.ts'
 
@@ -96,11 +95,8 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
   let paused = false
   const prepared = new Map<string, Promise<unknown>>()
 
-  // "qkv:3:0" → the squeezed matrix
-  const matrix = (id: string): QuantizedMatrix | undefined => {
-    const p = parseMatrixId(id)
-    return p === undefined ? undefined : model.groups.get(groupKey(p.group, p.layer))?.matrices[p.index]
-  }
+  // "qkv:3:0", "o-up:2:0" → the squeezed matrix (either round layout)
+  const matrix = (id: string): QuantizedMatrix | undefined => squeezedMatrix(model, id)
 
   const fail = async (stream: Stream, job: string, code: string, message: string): Promise<void> => {
     stats.failed++

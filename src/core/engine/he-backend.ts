@@ -1,16 +1,32 @@
 /**
  * The encrypted backend: every group placed "encrypted" is computed by a miner on
  * ciphertexts and verified with Freivalds before it is used; "local" groups are computed
- * in the clear. The same backend serves `he-local` (an in-process miner) and, later, the
- * mesh (remote miners): only the {@link MinerLink} differs.
+ * in the clear. The same backend serves `he-local` (an in-process miner) and the mesh
+ * (remote miners): only the {@link MinerLink} differs.
+ *
+ * A round's parts — several groups, several matrices, T vectors each in a batched
+ * prefill — go out at once and the round is one round trip (`stats.rounds`). Today each
+ * vector is its own job (Promise.all, at most {@link HE_BACKEND_LIMITS}.maxInFlightJobs in
+ * flight); a packed batch (T vectors per ciphertext set, issue 11) slots into
+ * `encryptedMatvecs` as one encrypt, one `MinerLink.compute` and one decrypt per matrix.
  */
 import type { MatvecPlan } from '../he/plan.ts'
 import { HeJobError, HeWireError } from '../he/errors.ts'
+import { formatMatrixId } from '../squeeze/matrix-id.ts'
 import { groupFor, type SqueezedGroup, type SqueezedModel } from '../squeeze/squeeze.ts'
 import { cryptoWords, freivaldsCheck, freivaldsKey, VerificationError, type FreivaldsKey } from '../verify/freivalds.ts'
-import { emptyStats, type LinearBackend } from './backend.ts'
-import { formatMatrixId } from './matrix-id.ts'
-import { plainIntMatvec, runQuantizedGroup } from './quantized.ts'
+import { asRound, emptyStats, type LinearBackend } from './backend.ts'
+import { plainIntMatvec, plainIntMatvecs, runQuantizedGroup, type IntMatvec } from './quantized.ts'
+
+/** Bounds of the encrypted backend. */
+export const HE_BACKEND_LIMITS = Object.freeze({
+  /**
+   * Jobs in flight at once (a round's matrices × vectors): below the 24 jobs a miner queues
+   * per session (src/net/miner-service.ts, MINER_QUEUE.maxPerSession), so a long prompt's
+   * batch never meets a busy miner; 16 already hides the round trip behind the compute.
+   */
+  maxInFlightJobs: 16
+})
 
 /** The user's HE side: encryption and decryption (keys stay inside). */
 export interface HeSession {
@@ -69,6 +85,24 @@ export interface HeBackendOptions {
   readonly maxAttempts?: number
   /** Sees each quantized input before it is encrypted (audits and the privacy tests). */
   readonly onQuantizedInput?: (matrixId: string, xq: Int8Array) => void
+  /** Jobs in flight at once (default {@link HE_BACKEND_LIMITS}.maxInFlightJobs). */
+  readonly maxInFlight?: number
+}
+
+// At most `max` calls of `fn` run at once; the others wait in arrival order.
+function limiter (max: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0
+  const waiting: Array<() => void> = []
+  return async (fn) => {
+    while (active >= max) await new Promise<void>(resolve => waiting.push(resolve))
+    active++
+    try {
+      return await fn()
+    } finally {
+      active--
+      waiting.shift()?.()
+    }
+  }
 }
 
 /**
@@ -90,9 +124,9 @@ function culprits (m: { rows: number, cols: number, q: Int8Array }, plan: Matvec
   return wrong.length > 0 ? [...new Set(wrong)] : all
 }
 
-/** Matrix id of matrix i of a group (see matrix-id.ts). */
+/** Matrix id of matrix i of a group (formatted in squeeze/matrix-id.ts, where it is parsed too). */
 export function matrixId (g: SqueezedGroup, i: number): string {
-  return formatMatrixId({ group: g.group, layer: g.layer, index: i })
+  return formatMatrixId(g.group, g.layer, i)
 }
 
 /** The encrypted backend, once every encrypted matrix is prepared on the miner. */
@@ -109,64 +143,81 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
     }
   }
   let jobs = 0
-  return {
+  const limit = limiter(Math.max(1, opts.maxInFlight ?? HE_BACKEND_LIMITS.maxInFlightJobs))
+  // One job: encrypt one vector, compute, decrypt, verify (retrying on rejection). Returns
+  // the integer result and the miner's time.
+  const job = async (grp: SqueezedGroup, i: number, xq: Int8Array, signal: AbortSignal | undefined): Promise<{ y: Int32Array, minerMs: number }> => {
+    const plan = grp.plans[i] as MatvecPlan
+    const id = matrixId(grp, i)
+    const name = `${id}#${++jobs}`
+    opts.onQuantizedInput?.(id, xq)
+    const { ciphertexts, epoch } = await session.encrypt(plan, xq.slice())
+    stats.bytesUp += ciphertexts.reduce((a, c) => a + c.byteLength, 0)
+    const attempts = Math.max(1, opts.maxAttempts ?? 1)
+    let minerMs = 0
+    for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted()
+      const m0 = performance.now()
+      // Jobs are idempotent: the same ciphertexts may go to another miner (sent as
+      // copies when a retry may need them again: a link may transfer its buffers).
+      const { results, minerMs: reported, miner: who, parts } = await miner.compute(id, attempts > 1 ? ciphertexts.map(c => c.slice()) : ciphertexts, name)
+      minerMs += reported ?? performance.now() - m0
+      stats.bytesDown += results.reduce((a, c) => a + c.byteLength, 0)
+      signal?.throwIfAborted()
+      const by = who ?? miner.name
+      let y: Int32Array | undefined
+      let rejection: VerificationError | undefined
+      try {
+        y = await session.decrypt(plan, results, epoch)
+      } catch (err) {
+        // A result that cannot be decoded is the miner's fault as much as a wrong one.
+        if (!(err instanceof HeWireError || err instanceof HeJobError)) throw err
+        rejection = new VerificationError(name, by, 'malformed', err)
+      }
+      const key = keys.get(id)
+      if (y !== undefined && key !== undefined) {
+        const v0 = performance.now()
+        const ok = freivaldsCheck(key, xq, y)
+        stats.verifyMs += performance.now() - v0
+        if (ok) stats.verified++
+        else rejection = new VerificationError(name, by)
+      }
+      if (rejection === undefined) return { y: y as Int32Array, minerMs }
+      stats.rejected++
+      opts.onRejected?.(rejection)
+      for (const liar of culprits(grp.matrices[i], plan, xq, y, by, parts)) miner.reject?.(liar, name)
+      if (attempt >= attempts) throw rejection
+    }
+  }
+  const backend: LinearBackend = {
     name: 'he',
     stats,
-    async run (req, signal) {
+    layout: sq.layout,
+    async run (req, signal) { await backend.runRound(asRound(req), signal) },
+    async runRound (round, signal) {
       signal?.throwIfAborted()
-      const g = groupFor(sq, req.group, req.layer)
       const t0 = performance.now()
       let minerMs = 0
-      await runQuantizedGroup(g, req, async (grp, i, xq) => {
-        if (grp.placement === 'local') return plainIntMatvec(grp.matrices[i], xq)
-        const plan = grp.plans[i] as MatvecPlan
-        const id = matrixId(grp, i)
-        const job = `${id}#${++jobs}`
-        opts.onQuantizedInput?.(id, xq)
-        const { ciphertexts, epoch } = await session.encrypt(plan, xq.slice())
-        stats.bytesUp += ciphertexts.reduce((a, c) => a + c.byteLength, 0)
-        const attempts = Math.max(1, opts.maxAttempts ?? 1)
-        for (let attempt = 1; ; attempt++) {
-          signal?.throwIfAborted()
-          const m0 = performance.now()
-          // Jobs are idempotent: the same ciphertexts may go to another miner (sent as
-          // copies when a retry may need them again: a link may transfer its buffers).
-          const { results, minerMs: reported, miner: who, parts } = await miner.compute(id, attempts > 1 ? ciphertexts.map(c => c.slice()) : ciphertexts, job)
-          minerMs += reported ?? performance.now() - m0
-          stats.bytesDown += results.reduce((a, c) => a + c.byteLength, 0)
-          signal?.throwIfAborted()
-          const by = who ?? miner.name
-          let y: Int32Array | undefined
-          let rejection: VerificationError | undefined
-          try {
-            y = await session.decrypt(plan, results, epoch)
-          } catch (err) {
-            // A result that cannot be decoded is the miner's fault as much as a wrong one.
-            if (!(err instanceof HeWireError || err instanceof HeJobError)) throw err
-            rejection = new VerificationError(job, by, 'malformed', err)
-          }
-          const key = keys.get(id)
-          if (y !== undefined && key !== undefined) {
-            const v0 = performance.now()
-            const ok = freivaldsCheck(key, xq, y)
-            stats.verifyMs += performance.now() - v0
-            if (ok) stats.verified++
-            else rejection = new VerificationError(job, by)
-          }
-          if (rejection === undefined) return y as Int32Array
-          stats.rejected++
-          opts.onRejected?.(rejection)
-          for (const liar of culprits(grp.matrices[i], plan, xq, y, by, parts)) miner.reject?.(liar, job)
-          if (attempt >= attempts) throw rejection
-        }
-      })
+      // Every vector of an encrypted matrix is one job, all of the round's jobs at once.
+      const encryptedMatvecs: IntMatvec = async (grp, i, xqs) => {
+        if (grp.placement === 'local') return plainIntMatvecs(grp, i, xqs)
+        const done = await Promise.all(xqs.map(async xq => await limit(async () => await job(grp, i, xq, signal))))
+        for (const d of done) minerMs += d.minerMs
+        return done.map(d => d.y)
+      }
+      const groups = round.map(req => groupFor(sq, req.group, req.layer))
+      await Promise.all(round.map(async (req, k) => { await runQuantizedGroup(groups[k], req, encryptedMatvecs) }))
       stats.minerMs += minerMs
-      stats.userMs += performance.now() - t0 - minerMs
-      stats.groups++
+      // In-process the jobs run one after another, so this is the user's time; over a
+      // network it also holds the waiting that the miners' reported time does not cover.
+      stats.userMs += Math.max(0, performance.now() - t0 - minerMs)
+      for (const req of round) stats.groups += req.batch
+      if (groups.some(g => g.placement === 'encrypted')) stats.rounds++
     },
     close () {
       session.close?.()
       miner.close?.()
     }
   }
+  return backend
 }

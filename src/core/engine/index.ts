@@ -13,10 +13,10 @@
  * }
  * ```
  */
-export { emptyStats, fromSync, runForwardAsync, type BackendStats, type LinearBackend } from './backend.ts'
+export { emptyStats, fromSync, runForwardAsync, runRoundsAsync, type BackendStats, type LinearBackend } from './backend.ts'
 export { privateEngine, generateAsync, type AsyncLogitsEngine, type AsyncGenerateOptions, type GenerationProgress } from './engine.ts'
-export { squeezedW8a8Backend } from './plain-backend.ts'
-export { heBackend, matrixId, type HeSession, type JobResult, type MinerLink, type HeBackendOptions } from './he-backend.ts'
+export { squeezedW8a8Backend, squeezedW8a8Sync, squeezedEngine } from './plain-backend.ts'
+export { heBackend, matrixId, HE_BACKEND_LIMITS, type HeSession, type JobResult, type MinerLink, type HeBackendOptions } from './he-backend.ts'
 export { localHe } from './he-local.ts'
-export { formatMatrixId, parseMatrixId, type MatrixIdParts } from './matrix-id.ts'
-export { runQuantizedGroup, plainIntMatvec } from './quantized.ts'
+export { runQuantizedGroup, runQuantizedGroupSync, plainIntMatvec, plainIntMatvecs } from './quantized.ts'
+export { formatMatrixId, parseMatrixId, type MatrixIdParts } from '../squeeze/matrix-id.ts'

@@ -5,15 +5,21 @@
  * The held-out text is sampled from the float32 model itself (fixed seeds, temperature 1,
  * top-p 0.9), so the float32 perplexity is measured on its own samples and is optimistic;
  * the comparison between the two engines on the same text is what matters.
+ *
+ * Variants: today's W8A8 plan (gains folded, and not), and the round-fused plan (issue 12:
+ * two round trips per layer; products of two matrices requantized per output channel,
+ * each job input quantized on its own), run by the plaintext twin of the encrypted backend.
  */
 import type { Checkpoint } from './checkpoint.ts'
-import { backendEngine, f32Engine } from './engines.ts'
+import { f32Engine, w8a8Engine } from './engines.ts'
 import { generate, type LogitsEngine } from './generate.ts'
 import { createRng } from './rng.ts'
 import { argmax, createSampler } from './sampler.ts'
 import type { Tokenizer } from './tokenizer.ts'
 import { BOS } from './tokenizer.ts'
-import { quantizeModel, w8a8Backend } from './w8a8.ts'
+import { quantizeModel } from './w8a8.ts'
+import { squeezeModel } from '../squeeze/squeeze.ts'
+import { squeezedEngine } from '../engine/plain-backend.ts'
 
 /** Options of {@link evalQuant}. */
 export interface EvalQuantOptions {
@@ -68,7 +74,7 @@ function greedy (engine: LogitsEngine, tokenizer: Tokenizer, steps: number): num
   return [...generate(engine, tokenizer, sampler, { prompt: '', steps })].map(t => t.token)
 }
 
-/** Teacher-forced comparison of W8A8 (folded and unfolded RMSNorm gains) against float32. */
+/** Teacher-forced comparison of W8A8 (folded and unfolded RMSNorm gains, round-fused) against float32. */
 export function evalQuant (ckpt: Checkpoint, tokenizer: Tokenizer, opts: EvalQuantOptions = {}): QuantReport {
   const nSeq = opts.sequences ?? 16
   const steps = Math.min(opts.steps ?? 256, ckpt.config.seqLen)
@@ -80,17 +86,21 @@ export function evalQuant (ckpt: Checkpoint, tokenizer: Tokenizer, opts: EvalQua
     const toks = [BOS, ...[...generate(f32Engine(ckpt), tokenizer, sampler, { prompt: '', steps })].map(t => t.token)]
     texts.push(toks)
   }
+  const folded = quantizeModel(ckpt, { foldNorms: true })
+  const unfolded = quantizeModel(ckpt, { foldNorms: false })
+  const fusedPlan = squeezeModel(ckpt, { rounds: 'fused' })
   const variants = [
-    { name: 'w8a8', description: 'int8 weights (per output channel), int8 activations (per token), RMSNorm gains folded', fold: true },
-    { name: 'w8a8-unfolded', description: 'int8 weights (per output channel), int8 activations (per token), RMSNorm gains kept separate', fold: false }
-  ].map(v => ({ ...v, model: quantizeModel(ckpt, { foldNorms: v.fold }), agree: 0, kl: 0, nll: 0 }))
+    { name: 'w8a8', description: 'int8 weights (per output channel), int8 activations (per token), RMSNorm gains folded', engine: (): LogitsEngine => w8a8Engine(folded) },
+    { name: 'w8a8-unfolded', description: 'int8 weights (per output channel), int8 activations (per token), RMSNorm gains kept separate', engine: (): LogitsEngine => w8a8Engine(unfolded) },
+    { name: 'w8a8-fused', description: 'round-fused plan (2 round trips per layer): fused products requantized to int8 per output channel, each job input int8 on its own', engine: (): LogitsEngine => squeezedEngine(fusedPlan) }
+  ].map(v => ({ ...v, agree: 0, kl: 0, nll: 0 }))
   let positions = 0
   let f32Nll = 0
   const lpRef = new Float64Array(vocab)
   const lpQ = new Float64Array(vocab)
   texts.forEach((toks, si) => {
     const ref = f32Engine(ckpt)
-    const quant = variants.map(v => backendEngine(v.model.params, w8a8Backend(v.model)))
+    const quant = variants.map(v => v.engine())
     for (let pos = 0; pos + 1 < toks.length; pos++) {
       const next = toks[pos + 1]
       const lr = ref.forward(toks[pos], pos)
@@ -117,7 +127,7 @@ export function evalQuant (ckpt: Checkpoint, tokenizer: Tokenizer, opts: EvalQua
     sequences: nSeq,
     f32Perplexity: f32Ppl,
     variants: variants.map(v => {
-      const g = greedy(backendEngine(v.model.params, w8a8Backend(v.model)), tokenizer, 256)
+      const g = greedy(v.engine(), tokenizer, 256)
       let prefix = 0
       while (prefix < refGreedy.length && g[prefix] === refGreedy[prefix]) prefix++
       const same = refGreedy.filter((t, i) => g[i] === t).length

@@ -1,7 +1,8 @@
 /**
  * The model core: llama2.c checkpoints and tokenizers, the forward pass, run.c's sampler,
- * and the W8A8 quantized twin of the encrypted pipeline. Pure TypeScript: no DOM, no
- * Node, no network.
+ * and the W8A8 quantized twin of the encrypted pipeline. The forward pass yields rounds
+ * (batched, unfused or round-fused); `forwardProgram` is its one-token, unfused form.
+ * Pure TypeScript: no DOM, no Node, no network.
  *
  * @example
  * ```ts
@@ -19,7 +20,7 @@ export { parseTokenizer, encode, decodePiece, BOS, EOS, UNK, type Tokenizer } fr
 export { createRng, randomU32, randomF32, type RngState } from './rng.ts'
 export { createSampler, sample, argmax, softmaxF32, type Sampler, type SamplerOptions } from './sampler.ts'
 export { generate, resolveSteps, type GenerateOptions, type GeneratedToken, type LogitsEngine } from './generate.ts'
-export { forwardProgram, runForward, createRunState, rmsnorm, type LinearGroup, type LinearRequest, type LinearBackendSync, type RunState, type TransformerParams } from './forward.ts'
+export { forwardProgram, forwardRounds, runForward, runRounds, createRunState, rmsnorm, UNFUSED, type LinearGroup, type FusedGroup, type RoundGroup, type LinearRequest, type BatchRequest, type LinearRound, type ForwardLayout, type LinearBackendSync, type RoundBackendSync, type RunState, type TransformerParams } from './forward.ts'
 export { groupMatrices, linearGroups, matvecF32, f32Backend, type MatrixRef } from './linear.ts'
 export { quantizeModel, quantizeMatrix, quantizeActivation, matvecInt8, dequantize, roundHalfAway, groupKey, w8a8Backend, INT8_MAX, type QuantizedMatrix, type W8A8Model, type QuantizeOptions } from './w8a8.ts'
 export { createEngine, backendEngine, exactEngine, f32Engine, w8a8Engine, ENGINE_KINDS, type EngineKind } from './engines.ts'

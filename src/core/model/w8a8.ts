@@ -11,7 +11,7 @@
  * become ones. The classifier is quantized too (it follows the final RMSNorm).
  */
 import type { Checkpoint, CheckpointWeights, ModelConfig } from './checkpoint.ts'
-import type { LinearBackendSync, LinearGroup, LinearRequest, TransformerParams } from './forward.ts'
+import type { LinearBackendSync, LinearGroup, LinearRequest, RoundGroup, TransformerParams } from './forward.ts'
 import { groupMatrices, linearGroups } from './linear.ts'
 
 /** The int8 range used: symmetric [-127, 127], so negation never overflows. */
@@ -48,7 +48,8 @@ export function roundHalfAway (v: number): number {
 }
 
 // q (rows, cols) = round(W (rows, cols) ⊙ g (cols,) / scale (rows,)), scale = max|row| / 127
-export function quantizeMatrix (w: Float32Array, offset: number, rows: number, cols: number, gain?: Float32Array, gainOff = 0): QuantizedMatrix {
+// (W in float64 for the round-fused plan's products, which are requantized from float64)
+export function quantizeMatrix (w: Float32Array | Float64Array, offset: number, rows: number, cols: number, gain?: Float32Array, gainOff = 0): QuantizedMatrix {
   const q = new Int8Array(rows * cols)
   const scale = new Float64Array(rows)
   const row = new Float64Array(cols)
@@ -100,8 +101,8 @@ export function dequantize (acc: Int32Array, scale: Float64Array, xScale: number
   for (let r = 0; r < acc.length; r++) y[r] = acc[r] * (scale[r] * xScale)
 }
 
-/** The key of a linear group in {@link W8A8Model.groups}. */
-export function groupKey (group: LinearGroup, layer: number): string {
+/** The key of a linear group in {@link W8A8Model.groups} (and of a squeezed group). */
+export function groupKey (group: RoundGroup, layer: number): string {
   return `${group}:${layer}`
 }
 

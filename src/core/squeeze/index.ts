@@ -10,3 +10,4 @@
  */
 export * from './squeeze.ts'
 export { planToJson } from './plan-json.ts'
+export { formatMatrixId, parseMatrixId, MAX_MATRIX_ID_LENGTH, type MatrixIdParts } from './matrix-id.ts'

@@ -10,16 +10,26 @@
  *   user already holds its weights and that is cheaper (the classifier tied to the token
  *   embedding: its weights are the embedding table the user needs for the lookup anyway);
  * - **packing**: per matrix, the HE plan (ring, t, split) that minimises predicted latency
- *   for the network profile.
+ *   for the network profile;
+ * - **round fusion** (issue 12): a layer's output projection and the next matrix's
+ *   projection of the residual come back from one job, 2 round trips per layer instead of
+ *   4 for ~2× the miner's work (fused.ts, rounds.ts); chosen per network from the cost
+ *   model, or forced.
  * The result says, per group, where it runs, why, and what it is predicted to cost.
  */
 import type { Checkpoint } from '../model/checkpoint.ts'
-import type { LinearGroup, TransformerParams } from '../model/forward.ts'
+import { UNFUSED, type ForwardLayout, type RoundGroup, type TransformerParams } from '../model/forward.ts'
 import { linearGroups } from '../model/linear.ts'
 import { groupKey, quantizeModel, type QuantizedMatrix } from '../model/w8a8.ts'
 import { makePlan, type MatvecPlan } from '../he/plan.ts'
 import { DEFAULT_COST_MODEL, NETWORKS, planMatvec, predictPlan, type CostModel, type NetworkProfile, type PlanPrediction } from '../he/planner.ts'
 import { RING_PRESETS } from '../he/params.ts'
+import { SqueezeOptionsError } from './errors.ts'
+import { fusedProducts, quantizedProduct, stackMatrices } from './fused.ts'
+import { parseMatrixId } from './matrix-id.ts'
+import { chooseRounds, predictRounds, tokenRounds, type GroupPrediction, type RoundsChoice, type RoundsMode, type TokenPrediction } from './rounds.ts'
+
+export type { GroupPrediction, RoundsChoice, RoundsMode, TokenPrediction } from './rounds.ts'
 
 /** Where a group runs. */
 export type Placement = 'encrypted' | 'local'
@@ -39,24 +49,20 @@ export interface SqueezeOptions {
   readonly fixedNi?: number
   /** ns per int8 multiply-accumulate of the user's local plaintext matvec (default 3, measured in Node here). */
   readonly localMacNs?: number
+  /**
+   * Round fusion: 'auto' (default: the layout predicted faster on `network`), 'unfused'
+   * (4 round trips per layer) or 'fused' (2 per layer + 1; needs folded gains). Miners
+   * serve both layouts from one squeeze (`squeezedMatrix`).
+   */
+  readonly rounds?: RoundsMode
 }
 
 /** The naive plan the squeeze is measured against: no fusion, no folding, everything encrypted, one fixed packing. */
 export const NAIVE: SqueezeOptions = Object.freeze({ fuse: false, fold: false, placement: 'encrypt-all', fixedNi: 32 })
 
-/** Predicted cost of a group per token. */
-export interface GroupPrediction {
-  readonly userMs: number
-  readonly minerMs: number
-  readonly bytesUp: number
-  readonly bytesDown: number
-  /** user + miner + transfer + round trip (local groups: just the user's matvec). */
-  readonly totalMs: number
-}
-
 /** One linear group, compiled. */
 export interface SqueezedGroup {
-  readonly group: LinearGroup
+  readonly group: RoundGroup
   readonly layer: number
   /** The matrices computed: one fused matrix, or one per output when not fused. */
   readonly matrices: readonly QuantizedMatrix[]
@@ -72,26 +78,22 @@ export interface SqueezedGroup {
   readonly alternative: GroupPrediction
 }
 
-/** A squeezed model: the forward pass's parameters and every linear group. */
+/** A squeezed model: the forward pass's parameters and every linear group its layout uses. */
 export interface SqueezedModel {
   readonly params: TransformerParams
+  /** The groups of `layout`, in round order, by {@link groupKey}. */
   readonly groups: ReadonlyMap<string, SqueezedGroup>
+  /** How the forward pass groups its linear layers into rounds. */
+  readonly layout: ForwardLayout
+  /** Fused or unfused, why, and what both cost per token. */
+  readonly rounds: RoundsChoice
+  /**
+   * The layout not built into `groups` (absent when it cannot be: gains not folded). It
+   * shares every matrix both layouts use, and the fused products are computed only when
+   * read, so one squeeze lets a miner serve users of either layout (`squeezedMatrix`).
+   */
+  readonly otherLayout?: { readonly layout: ForwardLayout, readonly groups: ReadonlyMap<string, SqueezedGroup> }
   readonly options: Required<Omit<SqueezeOptions, 'fixedNi' | 'cost'>> & { readonly fixedNi?: number }
-}
-
-function fuseMatrices (mats: readonly QuantizedMatrix[]): QuantizedMatrix {
-  if (mats.length === 1) return mats[0]
-  const cols = mats[0].cols
-  const rows = mats.reduce((a, m) => a + m.rows, 0)
-  const q = new Int8Array(rows * cols)
-  const scale = new Float64Array(rows)
-  let r = 0
-  for (const m of mats) {
-    q.set(m.q, r * cols)
-    scale.set(m.scale, r)
-    r += m.rows
-  }
-  return { rows, cols, q, scale }
 }
 
 function sum (ps: PlanPrediction[], network: NetworkProfile): GroupPrediction {
@@ -106,6 +108,7 @@ function sum (ps: PlanPrediction[], network: NetworkProfile): GroupPrediction {
 /**
  * Compile a checkpoint into a squeezed model.
  * @throws {HeParamsError} when a matrix cannot be encrypted with the available parameters.
+ * @throws {SqueezeOptionsError} when round fusion is forced without folded gains.
  */
 export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): SqueezedModel {
   const fuse = opts.fuse ?? true
@@ -114,19 +117,32 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
   const network = opts.network ?? NETWORKS.lan
   const cost = opts.cost ?? DEFAULT_COST_MODEL
   const localMacNs = opts.localMacNs ?? 3
+  const roundsMode = opts.rounds ?? 'auto'
+  if (roundsMode === 'fused' && !fold) throw new SqueezeOptionsError('round fusion needs the RMSNorm gains folded into the matrices: drop fold: false, or use rounds: \'unfused\'')
+  const c = ckpt.config
   const quant = quantizeModel(ckpt, { foldNorms: fold })
-  const groups = new Map<string, SqueezedGroup>()
-  for (const { group, layer } of linearGroups(ckpt.config)) {
-    const separate = quant.groups.get(groupKey(group, layer)) ?? []
-    const matrices = fuse ? [fuseMatrices(separate)] : separate
+  // Plans depend only on the shape: plan each shape once.
+  const plans = new Map<string, MatvecPlan>()
+  const planFor = (m: QuantizedMatrix): MatvecPlan => {
+    const key = `${m.rows}x${m.cols}`
+    let p = plans.get(key)
+    if (p === undefined) {
+      p = opts.fixedNi !== undefined
+        ? makePlan(m.rows, m.cols, RING_PRESETS.n2048, Math.min(opts.fixedNi, m.cols))
+        : planMatvec(m.rows, m.cols, { network, cost }).plan
+      plans.set(key, p)
+    }
+    return p
+  }
+  // One group from its matrices in request-output order (stacked when fusing).
+  const compile = (group: RoundGroup, layer: number, separate: readonly QuantizedMatrix[]): SqueezedGroup => {
+    const matrices = fuse ? [stackMatrices(separate)] : [...separate]
     const outputRows = fuse ? [separate.map(m => m.rows)] : separate.map(m => [m.rows])
-    const plans = matrices.map(m => (opts.fixedNi !== undefined
-      ? makePlan(m.rows, m.cols, RING_PRESETS.n2048, Math.min(opts.fixedNi, m.cols))
-      : planMatvec(m.rows, m.cols, { network, cost }).plan))
-    const encrypted = sum(plans.map(p => predictPlan(p, network, cost)), network)
+    const matPlans = matrices.map(planFor)
+    const encrypted = sum(matPlans.map(p => predictPlan(p, network, cost)), network)
     const localMs = (matrices.reduce((a, m) => a + m.rows * m.cols, 0) * localMacNs) / 1e6
     const local: GroupPrediction = { userMs: localMs, minerMs: 0, bytesUp: 0, bytesDown: 0, totalMs: localMs }
-    const userHoldsWeights = group === 'cls' && ckpt.config.sharedClassifier
+    const userHoldsWeights = group === 'cls' && c.sharedClassifier
     let placement: Placement = 'encrypted'
     let reason: string
     if (placementMode === 'encrypt-all') {
@@ -139,45 +155,74 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
     } else {
       reason = `encrypted is predicted faster (${encrypted.totalMs.toFixed(1)} ms vs ${localMs.toFixed(2)} ms locally)`
     }
-    groups.set(groupKey(group, layer), {
+    return {
       group,
       layer,
       matrices,
       outputRows,
       placement,
       reason,
-      plans: placement === 'encrypted' ? plans : matrices.map(() => undefined),
+      plans: placement === 'encrypted' ? matPlans : matrices.map(() => undefined),
       predicted: placement === 'encrypted' ? encrypted : local,
       alternative: placement === 'encrypted' ? local : encrypted
-    })
+    }
   }
+  const separate = (group: RoundGroup, layer: number): readonly QuantizedMatrix[] => quant.groups.get(groupKey(group, layer)) ?? []
+  const unfused = new Map<string, SqueezedGroup>()
+  for (const { group, layer } of linearGroups(c)) unfused.set(groupKey(group, layer), compile(group, layer, separate(group, layer)))
+  const unfusedPrediction = predictRounds(unfused, tokenRounds(c, UNFUSED), network)
+  let fused: { groups: Map<string, SqueezedGroup>, layout: ForwardLayout, predicted: TokenPrediction } | undefined
+  if (fold) {
+    // The fused layout: the shared groups as compiled above, plus the product groups.
+    const layout: ForwardLayout = { rounds: 'fused', classifierInLastRound: unfused.get(groupKey('cls', -1))?.placement === 'encrypted' }
+    const groups = new Map<string, SqueezedGroup>()
+    const product = (group: 'o-up' | 'down-qkv' | 'cls-down', layer: number, first: QuantizedMatrix[]): SqueezedGroup =>
+      compile(group, layer, [...first, ...fusedProducts(c, group, layer).map(p => quantizedProduct(ckpt, p))])
+    for (const round of tokenRounds(c, layout)) {
+      for (const { group, layer } of round) {
+        const key = groupKey(group, layer)
+        if (group === 'o-up') groups.set(key, product(group, layer, [...separate('o', layer)]))
+        else if (group === 'down-qkv') groups.set(key, product(group, layer, [...separate('down', layer)]))
+        else if (group === 'cls-down') groups.set(key, product(group, layer, []))
+        else groups.set(key, unfused.get(key) as SqueezedGroup)
+      }
+    }
+    fused = { groups, layout, predicted: predictRounds(groups, tokenRounds(c, layout), network) }
+  }
+  const rounds = chooseRounds(roundsMode, network, unfusedPrediction, fused?.predicted)
+  const plain = { groups: unfused, layout: UNFUSED }
+  const built = rounds.chosen === 'fused' && fused !== undefined ? fused : plain
+  const other = built === plain ? fused : plain
   return {
     params: quant.params,
-    groups,
-    options: { fuse, fold, placement: placementMode, network, localMacNs, ...(opts.fixedNi === undefined ? {} : { fixedNi: opts.fixedNi }) }
+    groups: built.groups,
+    layout: built.layout,
+    rounds,
+    ...(other === undefined ? {} : { otherLayout: { layout: other.layout, groups: other.groups } }),
+    options: { fuse, fold, placement: placementMode, network, localMacNs, rounds: roundsMode, ...(opts.fixedNi === undefined ? {} : { fixedNi: opts.fixedNi }) }
   }
 }
 
-/** Predicted cost of one token (every group once). */
-export function predictToken (sq: SqueezedModel): GroupPrediction {
-  let userMs = 0
-  let minerMs = 0
-  let bytesUp = 0
-  let bytesDown = 0
-  let totalMs = 0
-  for (const g of sq.groups.values()) {
-    userMs += g.predicted.userMs
-    minerMs += g.predicted.minerMs
-    bytesUp += g.predicted.bytesUp
-    bytesDown += g.predicted.bytesDown
-    totalMs += g.predicted.totalMs
-  }
-  return { userMs, minerMs, bytesUp, bytesDown, totalMs }
+/** Predicted cost of one token of the built layout (every round once). */
+export function predictToken (sq: SqueezedModel): TokenPrediction {
+  return predictRounds(sq.groups, tokenRounds(sq.params.config, sq.layout), sq.options.network)
 }
 
 /** The compiled group a forward-pass request refers to. */
-export function groupFor (sq: SqueezedModel, group: LinearGroup, layer: number): SqueezedGroup {
+export function groupFor (sq: SqueezedModel, group: RoundGroup, layer: number): SqueezedGroup {
   const g = sq.groups.get(groupKey(group, layer))
   if (g === undefined) throw new RangeError(`no linear group ${group} in layer ${layer}`)
   return g
+}
+
+/**
+ * The matrix a job's id names (see matrix-id.ts), in either layout, or undefined when this
+ * squeeze has none (an unknown id, or another fusion/folding choice: the shape check
+ * against the job's plan catches those).
+ */
+export function squeezedMatrix (sq: SqueezedModel, id: string): QuantizedMatrix | undefined {
+  const p = parseMatrixId(id)
+  if (p === undefined) return undefined
+  const key = groupKey(p.group, p.layer)
+  return (sq.groups.get(key) ?? sq.otherLayout?.groups.get(key))?.matrices[p.index]
 }
