@@ -1,5 +1,5 @@
 /**
- * Protocol messages over libp2p streams: one length-prefixed frame each way, with
+ * Protocol messages over libp2p streams: length-prefixed frames each way, with
  * back-pressure (wait for drain) and a bound on what is buffered.
  */
 import type { Stream } from '@libp2p/interface'
@@ -19,26 +19,46 @@ export async function sendMessage (stream: Stream, m: LinearMessage, signal?: Ab
 }
 
 /**
- * Read exactly one message from the stream (the first complete frame). Call it before
- * sending anything the other side answers: a libp2p 3 stream's iterator misses an end that
- * came before the iterator existed, so it must exist first. When `signal` aborts, the
- * stream is aborted too, so a peer that never answers cannot hold the reader.
- * @throws {ProtocolError} for a malformed frame, or a stream that ends before one.
+ * Writes messages to one stream one after the other (frames must not interleave), without
+ * making the caller wait for the previous write; `drained` resolves when all are sent.
  */
-export async function readMessage (stream: Stream, signal?: AbortSignal): Promise<LinearMessage> {
-  const decoder = new FrameDecoder()
-  const onAbort = (): void => { stream.abort(signal?.reason instanceof Error ? signal.reason : new Error('aborted')) }
-  if (signal?.aborted === true) onAbort()
-  signal?.addEventListener('abort', onAbort, { once: true })
-  try {
-    for await (const chunk of stream) {
-      signal?.throwIfAborted()
-      const bodies = decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())
-      if (bodies.length > 0) return decodeMessage(bodies[0])
+export interface MessageWriter {
+  write: (m: LinearMessage, observe?: (frame: Uint8Array) => void) => Promise<void>
+}
+
+/** A {@link MessageWriter} for `stream`; a failed write aborts the stream. */
+export function messageWriter (stream: Stream): MessageWriter {
+  let tail: Promise<void> = Promise.resolve()
+  return {
+    write (m, observe) {
+      const next = tail.then(async () => { await sendMessage(stream, m, undefined, observe) })
+      tail = next.catch((err: unknown) => { stream.abort(err instanceof Error ? err : new Error(String(err))) })
+      return next
     }
-  } finally {
-    signal?.removeEventListener('abort', onAbort)
   }
-  signal?.throwIfAborted()
-  throw new ProtocolError('the stream ended before a complete message')
+}
+
+/** What {@link readMessages} sees: a decoded message, or a frame that could not be decoded. */
+export type ReadItem = { readonly ok: true, readonly message: LinearMessage } | { readonly ok: false, readonly error: ProtocolError }
+
+/**
+ * Every message on `stream`, as it arrives, until the stream ends. Start it before
+ * sending anything the other side answers: a libp2p 3 stream's iterator misses an end that
+ * came before the iterator existed. A body that does not decode is yielded as an error (the
+ * caller decides); a broken frame header ends the iteration with a ProtocolError.
+ * `onChunk` sees the bytes held for an incomplete frame after each chunk (for timeouts).
+ */
+export async function * readMessages (stream: Stream, onChunk?: (pending: number) => void): AsyncGenerator<ReadItem> {
+  const decoder = new FrameDecoder()
+  for await (const chunk of stream) {
+    const bodies = decoder.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())
+    onChunk?.(decoder.pending)
+    for (const body of bodies) {
+      try {
+        yield { ok: true, message: decodeMessage(body) }
+      } catch (err) {
+        yield { ok: false, error: err instanceof ProtocolError ? err : new ProtocolError((err as Error).message) }
+      }
+    }
+  }
 }

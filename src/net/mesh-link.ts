@@ -1,16 +1,16 @@
 /**
  * The user's link to one remote miner over libp2p: a {@link MinerLink} whose jobs are
- * `/cerberus/linear/1.0.0` requests on fresh streams. The miner already holds the model's
- * public weights, so `prepare` only records the plan; `compute` sends the ciphertexts and
- * returns the miner's — still unverified — result ciphertexts.
+ * `/cerberus/linear/2.0.0` requests pipelined on one long-lived stream (job-stream.ts). The
+ * miner already holds the model's public weights, so `prepare` only records the plan;
+ * `compute` sends the ciphertexts and returns the miner's — still unverified — result
+ * ciphertexts. A stream that dies is reopened and its jobs are sent again.
  */
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { CerberusError } from '../core/errors.ts'
 import { planToData, type MatvecPlan } from '../core/he/index.ts'
-import { LINEAR_PROTOCOL } from '../core/protocol/index.ts'
 import type { MinerLink } from '../core/engine/index.ts'
-import { readMessage, sendMessage } from './frames.ts'
+import { openJobStream, StreamClosedError, type JobStream } from './job-stream.ts'
 
 /** A remote miner failed a job (it answered an error, timed out, or went away). */
 export class MinerJobError extends CerberusError {
@@ -26,11 +26,14 @@ export class MinerJobError extends CerberusError {
 }
 
 /**
- * Jobs one user has open on one miner at once; more wait their turn here. A generation has
- * one or two in flight per miner; a burst of 20 fresh streams on one connection made libp2p
- * reset some of them during protocol negotiation (measured here), so bursts are queued.
+ * Jobs one user has open on one miner at once; more wait their turn here. A round of the
+ * encrypted backend has at most 16 in flight (HE_BACKEND_LIMITS), and a miner queues 24
+ * per session (MINER_QUEUE): 16 keeps a round in one round trip without meeting MINER_BUSY.
  */
-export const MAX_JOBS_IN_FLIGHT_PER_MINER = 8
+export const MAX_JOBS_IN_FLIGHT_PER_MINER = 16
+
+/** Sends of one job over fresh streams when its stream dies under it (the first and one more). */
+const SENDS_PER_JOB = 2
 
 /** Options of {@link meshMinerLink}. */
 export interface MeshLinkOptions {
@@ -43,13 +46,13 @@ export interface MeshLinkOptions {
 }
 
 /** A MinerLink to the miner at `target` (a PeerId or a multiaddr) through `node`. */
-export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: MeshLinkOptions): MinerLink {
+export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: MeshLinkOptions): MinerLink & { readonly streamsOpened: number } {
   const plans = new Map<string, MatvecPlan>()
   const name = 'toString' in target ? target.toString() : String(target)
-  // One connection attempt at a time: concurrent jobs to a miner not yet connected (split
-  // parts, a burst after a reconnect) would otherwise race their own dials, and libp2p may
-  // close the duplicate connections under their streams.
-  let connecting: Promise<unknown> | undefined
+  let stream: JobStream | undefined
+  let opening: Promise<JobStream> | undefined
+  let streamsOpened = 0
+  let seq = 0
   let inFlight = 0
   const waiting: Array<() => void> = []
   const acquire = async (): Promise<void> => {
@@ -61,12 +64,52 @@ export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: M
     if (next !== undefined) next() // the slot passes on
     else inFlight--
   }
-  const connect = async (signal: AbortSignal): Promise<void> => {
-    connecting ??= node.dial(target, { signal }).finally(() => { connecting = undefined })
-    await connecting
+  /** The open stream, opening one (once, for every job waiting on it) when there is none. */
+  const current = async (signal: AbortSignal): Promise<JobStream> => {
+    if (stream?.usable === true) return stream
+    opening ??= openJobStream(node, target, signal).then(s => { stream = s; streamsOpened++; return s }).finally(() => { opening = undefined })
+    return await opening
   }
+
+  async function computeOne (matrixId: string, inputs: Uint8Array[], jobId: string, blocks?: readonly [number, number]): Promise<{ results: Uint8Array[], minerMs: number, bytesSent: number }> {
+    const plan = plans.get(matrixId)
+    if (plan === undefined) throw new MinerJobError('UNKNOWN_MATRIX', `matrix ${matrixId} has no plan`, jobId, name)
+    const signal = AbortSignal.timeout(opts.timeoutMs ?? 60_000)
+    const t0 = performance.now()
+    // A wire id unique on this link (the same job may come back here after failing elsewhere).
+    const wireJob = `${jobId}@${++seq}`
+    let sent = 0
+    const fail = (code: string, message: string, cause?: unknown): MinerJobError => {
+      const e = cause instanceof MinerJobError ? cause : new MinerJobError(code, message, jobId, name, cause)
+      e.bytesSent += sent
+      return e
+    }
+    for (let send = 1; ; send++) {
+      let s: JobStream
+      try {
+        s = await current(signal)
+      } catch (err) {
+        throw fail(signal.aborted ? 'MINER_TIMEOUT' : 'MINER_UNREACHABLE', `cannot reach miner ${name}: ${(err as Error).message}`, err)
+      }
+      try {
+        const reply = await s.request({ type: 'request', session: opts.session, job: wireJob, matrix: matrixId, plan: planToData(plan), ...(blocks === undefined ? {} : { blocks }), ciphertexts: inputs }, signal, frame => { sent += frame.byteLength; opts.onSend?.(frame) })
+        if (reply.type === 'error') throw fail(reply.code, `miner ${name} failed job ${jobId}: ${reply.message}`)
+        const want = blocks === undefined ? plan.split.blocks : blocks[1] - blocks[0]
+        if (reply.ciphertexts.length !== want) throw fail('BAD_REPLY', `miner ${name} answered job ${jobId} with ${reply.ciphertexts.length} results, expected ${want}`)
+        return { results: reply.ciphertexts, minerMs: performance.now() - t0, bytesSent: sent }
+      } catch (err) {
+        if (err instanceof MinerJobError) throw err
+        // the stream died under the job: open another and send it again (nothing is lost)
+        if (err instanceof StreamClosedError && send < SENDS_PER_JOB && !signal.aborted) continue
+        if (signal.aborted) throw fail('MINER_TIMEOUT', `job ${jobId} on miner ${name} got no answer in time`, err)
+        throw fail((err as CerberusError).code === 'BAD_REPLY' ? 'BAD_REPLY' : 'MINER_FAILED', `job ${jobId} on miner ${name} failed: ${(err as Error).message}`, err)
+      }
+    }
+  }
+
   return {
     name,
+    get streamsOpened () { return streamsOpened },
     async prepare (matrixId, plan) {
       plans.set(matrixId, plan)
     },
@@ -77,39 +120,10 @@ export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: M
       } finally {
         release()
       }
-    }
-  }
-
-  async function computeOne (matrixId: string, inputs: Uint8Array[], jobId: string, blocks?: readonly [number, number]): Promise<{ results: Uint8Array[], minerMs: number, bytesSent: number }> {
-    const plan = plans.get(matrixId)
-    if (plan === undefined) throw new MinerJobError('UNKNOWN_MATRIX', `matrix ${matrixId} has no plan`, jobId, name)
-    const signal = AbortSignal.timeout(opts.timeoutMs ?? 60_000)
-    const t0 = performance.now()
-    let stream
-    try {
-      await connect(signal)
-      stream = await node.dialProtocol(target, LINEAR_PROTOCOL, { signal })
-    } catch (err) {
-      throw new MinerJobError('MINER_UNREACHABLE', `cannot reach miner ${name}: ${(err as Error).message}`, jobId, name, err)
-    }
-    let sent = 0
-    try {
-      // read first: a miner may answer at once (MINER_BUSY) and close before our send drains
-      const replying = readMessage(stream, signal)
-      replying.catch(() => {}) // awaited below; this only keeps an early failure from going unhandled
-      await sendMessage(stream, { type: 'request', session: opts.session, job: jobId, matrix: matrixId, plan: planToData(plan), ...(blocks === undefined ? {} : { blocks }), ciphertexts: inputs }, signal, frame => { sent += frame.byteLength; opts.onSend?.(frame) })
-      const reply = await replying
-      await stream.close().catch(() => {})
-      if (reply.type === 'error') throw new MinerJobError(reply.code, `miner ${name} failed job ${jobId}: ${reply.message}`, jobId, name)
-      const want = blocks === undefined ? plan.split.blocks : blocks[1] - blocks[0]
-      if (reply.type === 'result' && reply.job === jobId && reply.ciphertexts.length !== want) throw new MinerJobError('BAD_REPLY', `miner ${name} answered job ${jobId} with ${reply.ciphertexts.length} results, expected ${want}`, jobId, name)
-      if (reply.type !== 'result' || reply.job !== jobId) throw new MinerJobError('BAD_REPLY', `miner ${name} answered job ${jobId} with something else`, jobId, name)
-      return { results: reply.ciphertexts, minerMs: performance.now() - t0, bytesSent: sent }
-    } catch (err) {
-      stream.abort(err as Error)
-      const e = err instanceof MinerJobError ? err : new MinerJobError(signal.aborted ? 'MINER_TIMEOUT' : 'MINER_FAILED', `job ${jobId} on miner ${name} failed: ${(err as Error).message}`, jobId, name, err)
-      e.bytesSent += sent
-      throw e
+    },
+    close () {
+      stream?.close()
+      stream = undefined
     }
   }
 }

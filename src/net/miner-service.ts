@@ -1,21 +1,23 @@
 /**
- * The miner service: answers `/cerberus/linear/1.0.0` jobs for one model.
+ * The miner service: answers `/cerberus/linear/2.0.0` jobs for one model.
  *
  * The miner loads the model's public weights itself and squeezes them the way users do
  * (fusion and folding are deterministic), so a request names a matrix ("qkv:3:0") and a
  * plan, and carries only ciphertexts. Matrices are encoded for a plan on first use and
- * cached. Jobs are queued per session and served round-robin (one session cannot starve
- * the others); the queue is bounded (a full queue answers MINER_BUSY at once — the
- * back-pressure users see); a job whose user has gone before it starts is dropped.
+ * cached. A user keeps one long-lived stream and pipelines requests on it; each is
+ * answered on that stream by its job id, as soon as it is done. Jobs are queued per
+ * session and served round-robin (one session cannot starve the others); the queue is
+ * bounded (a full queue answers MINER_BUSY at once — the back-pressure users see); jobs of
+ * a stream that is gone before they start are dropped.
  */
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { planFromData, type MatvecPlan } from '../core/he/index.ts'
 import { paramsKey } from '../core/he/index.ts'
-import { LINEAR_PROTOCOL, type LinearRequest } from '../core/protocol/index.ts'
+import { LINEAR_PROTOCOL, type LinearMessage, type LinearRequest } from '../core/protocol/index.ts'
 import { squeezedMatrix, type SqueezedModel } from '../core/squeeze/index.ts'
 import type { QuantizedMatrix } from '../core/model/index.ts'
 import { serializeError } from '../core/errors.ts'
-import { readMessage, sendMessage } from './frames.ts'
+import { messageWriter, readMessages, type MessageWriter } from './frames.ts'
 
 /** What computes the encrypted products (a miner worker pool, or an in-thread miner). */
 export interface MinerCompute {
@@ -30,12 +32,18 @@ export const MINER_QUEUE = Object.freeze({
   maxQueued: 64,
   /** Jobs waiting per session: one token's worth of layers in flight. */
   maxPerSession: 24,
-  /** How long a request may take to arrive once its stream opened. */
-  readTimeoutMs: 30_000
+  /** How long a frame that has begun may take to arrive in full (a peer dribbling bytes holds a buffer). */
+  readTimeoutMs: 30_000,
+  /** A stream with nothing pending and no frame for this long is closed (the user reopens one when she needs it). */
+  idleTimeoutMs: 10 * 60_000,
+  /** Streams at once: one per user and a few reopened ones; each holds at most one bounded frame. */
+  maxStreams: 128
 })
 
 /** Counters of a running service. */
 export interface MinerServiceStats {
+  /** Streams users opened (one per user–miner pair while it lives). */
+  streams: number
   jobs: number
   failed: number
   busy: number
@@ -58,9 +66,23 @@ export interface MinerService {
   stop: () => Promise<void>
 }
 
+/** One user stream: its writer, its jobs not yet answered, and whether the user closed her half. */
+interface Conn {
+  readonly stream: Stream
+  readonly writer: MessageWriter
+  pending: number
+  ended: boolean
+}
+
+/** Whether the user can still receive an answer on `conn` (her tab is not gone). */
+function alive (conn: Conn): boolean {
+  const s = conn.stream
+  return s.status !== 'aborted' && s.status !== 'reset' && s.writeStatus !== 'closed' && s.writeStatus !== 'closing'
+}
+
 interface Job {
   readonly request: LinearRequest
-  readonly stream: Stream
+  readonly conn: Conn
   readonly plan: MatvecPlan
   readonly matrixId: string
 }
@@ -88,7 +110,7 @@ function tamperWith (mode: 'flip' | 'zero' | 'stale', results: Uint8Array[], pre
 /** Serve `model`'s matrices on `node`. */
 export async function startMinerService (node: Libp2p, model: SqueezedModel, compute: MinerCompute, opts: MinerServiceOptions = {}): Promise<MinerService> {
   const lastResults = new Map<string, Uint8Array[]>()
-  const stats: MinerServiceStats = { jobs: 0, failed: 0, busy: 0, dropped: 0, bytesIn: 0, bytesOut: 0, computeMs: 0 }
+  const stats: MinerServiceStats = { streams: 0, jobs: 0, failed: 0, busy: 0, dropped: 0, bytesIn: 0, bytesOut: 0, computeMs: 0 }
   const queues = new Map<string, Job[]>() // per session, in arrival order
   let queued = 0
   let running = false
@@ -98,18 +120,22 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
   // "qkv:3:0", "o-up:2:0" → the squeezed matrix (either round layout)
   const matrix = (id: string): QuantizedMatrix | undefined => squeezedMatrix(model, id)
 
-  const fail = async (stream: Stream, job: string, code: string, message: string): Promise<void> => {
+  /** Send `m` on `conn`; once the user has closed her half and nothing is pending, close ours. */
+  const answer = (conn: Conn, m: LinearMessage, settles: boolean): void => {
+    void conn.writer.write(m).catch(() => {}).finally(() => {
+      if (settles) conn.pending--
+      if (conn.ended && conn.pending === 0) void conn.stream.close().catch(() => {})
+    })
+  }
+
+  /** Answer `job` with a typed error on its stream (the stream goes on). */
+  const fail = (conn: Conn, job: string, code: string, message: string, settles = false): void => {
     stats.failed++
-    try {
-      await sendMessage(stream, { type: 'error', job, code, message })
-      await stream.close()
-    } catch {
-      stream.abort(new Error(message))
-    }
+    answer(conn, { type: 'error', job, code, message }, settles)
   }
 
   async function serve (j: Job): Promise<void> {
-    if (j.stream.status === 'aborted' || j.stream.status === 'reset' || j.stream.writeStatus === 'closed') { stats.dropped++; return } // the user is gone
+    if (!alive(j.conn)) { stats.dropped++; j.conn.pending--; return } // the user is gone
     const blocks = j.request.blocks ?? [0, j.plan.split.blocks] as const
     const key = `${j.matrixId}|${paramsKey(j.plan.params)}|${j.plan.split.nI}|${blocks[0]}-${blocks[1]}`
     try {
@@ -130,11 +156,11 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
       }
       stats.jobs++
       stats.bytesOut += results.reduce((a, r) => a + r.byteLength, 0)
-      await sendMessage(j.stream, { type: 'result', job: j.request.job, ciphertexts: results })
-      await j.stream.close()
+      // Not awaited: the next job computes while this result goes out (the writer keeps order).
+      answer(j.conn, { type: 'result', job: j.request.job, ciphertexts: results }, true)
     } catch (err) {
       const e = serializeError(err)
-      await fail(j.stream, j.request.job, e.code, e.message)
+      fail(j.conn, j.request.job, e.code, e.message, true)
     }
   }
 
@@ -157,38 +183,70 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
     }
   }
 
-  await node.handle(LINEAR_PROTOCOL, async (stream) => {
-    let request: LinearRequest
-    try {
-      const m = await readMessage(stream, AbortSignal.timeout(MINER_QUEUE.readTimeoutMs))
-      if (m.type !== 'request') { await fail(stream, '', 'BAD_REQUEST', `expected a request, got a ${m.type}`); return }
-      request = m
-    } catch (err) {
-      const e = serializeError(err)
-      await fail(stream, '', e.code, e.message)
-      return
-    }
+  /** Take one request from a stream: validate it against the model, then queue it or refuse it. */
+  const admit = (conn: Conn, m: LinearMessage): void => {
+    if (m.type !== 'request') { fail(conn, m.job, 'BAD_REQUEST', `expected a request, got a ${m.type}`); return }
+    const request = m
     stats.bytesIn += request.ciphertexts.reduce((a, c) => a + c.byteLength, 0)
-    const m = matrix(request.matrix)
-    if (m === undefined) { await fail(stream, request.job, 'UNKNOWN_MATRIX', `this miner has no matrix "${request.matrix}"`); return }
+    const w = matrix(request.matrix)
+    if (w === undefined) { fail(conn, request.job, 'UNKNOWN_MATRIX', `this miner has no matrix "${request.matrix}"`); return }
     const plan = planFromData(request.plan) // validated by the decoder already
-    if (m.rows !== plan.dOut || m.cols !== plan.dIn) { await fail(stream, request.job, 'BAD_REQUEST', `the plan is for ${plan.dOut}×${plan.dIn}, matrix "${request.matrix}" is ${m.rows}×${m.cols}`); return }
+    if (w.rows !== plan.dOut || w.cols !== plan.dIn) { fail(conn, request.job, 'BAD_REQUEST', `the plan is for ${plan.dOut}×${plan.dIn}, matrix "${request.matrix}" is ${w.rows}×${w.cols}`); return }
     const q = queues.get(request.session) ?? []
     if (paused) {
       stats.busy++
-      await fail(stream, request.job, 'MINER_BUSY', 'this miner is paused; try another miner')
+      fail(conn, request.job, 'MINER_BUSY', 'this miner is paused; try another miner')
       return
     }
     if (queued >= MINER_QUEUE.maxQueued || q.length >= MINER_QUEUE.maxPerSession) {
       stats.busy++
-      await fail(stream, request.job, 'MINER_BUSY', `the miner's queue is full (${queued} jobs); try another miner or later`)
+      fail(conn, request.job, 'MINER_BUSY', `the miner's queue is full (${queued} jobs); try another miner or later`)
       return
     }
-    q.push({ request, stream, plan, matrixId: request.matrix })
+    q.push({ request, conn, plan, matrixId: request.matrix })
+    conn.pending++
     queues.set(request.session, q)
     queued++
     void pump()
-  }, { maxInboundStreams: MINER_QUEUE.maxQueued + 8 })
+  }
+
+  /** Serve one user stream until it ends, is idle too long, or breaks the framing. */
+  const serveStream = async (stream: Stream): Promise<void> => {
+    stats.streams++
+    const conn: Conn = { stream, writer: messageWriter(stream), pending: 0, ended: false }
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const arm = (partial: number): void => {
+      clearTimeout(timer)
+      const ms = partial > 0 ? MINER_QUEUE.readTimeoutMs : MINER_QUEUE.idleTimeoutMs
+      timer = setTimeout(() => {
+        if (partial === 0 && conn.pending > 0) { arm(0); return } // waiting for our answers is not idling
+        stream.abort(new Error(partial > 0 ? 'a frame took too long to arrive' : 'the stream was idle too long'))
+      }, ms)
+    }
+    arm(0)
+    try {
+      for await (const item of readMessages(stream, arm)) {
+        if (item.ok) { admit(conn, item.message); continue }
+        // A body that does not decode: say so and end the stream (a byte stream cannot be
+        // trusted to resynchronise); the jobs already taken are still answered.
+        conn.ended = true
+        fail(conn, '', item.error.code, item.error.message)
+        return
+      }
+      conn.ended = true // the user closed her half: answer what is queued, then close ours
+      if (conn.pending === 0) await stream.close().catch(() => {})
+    } catch (err) {
+      // a broken frame header, a reset or a timeout: nothing more can be read from this stream
+      conn.ended = true
+      const e = serializeError(err)
+      if (e.code === 'PROTOCOL') fail(conn, '', e.code, e.message)
+      else stream.abort(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  await node.handle(LINEAR_PROTOCOL, (stream) => { void serveStream(stream) }, { maxInboundStreams: MINER_QUEUE.maxStreams })
 
   return {
     stats,

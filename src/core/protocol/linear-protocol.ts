@@ -1,6 +1,13 @@
 /**
- * The job protocol `/cerberus/linear/1.0.0`: one typed schema for encrypted linear jobs
+ * The job protocol `/cerberus/linear/2.0.0`: one typed schema for encrypted linear jobs
  * between a user and a miner, as length-prefixed binary frames.
+ *
+ * Streams are long-lived (2.0.0; 1.0.0 opened one stream per job): a user keeps one
+ * stream per miner and pipelines her requests on it; the miner answers each request with
+ * one result or error frame carrying the request's `job` id, in any order. No dial, stream
+ * opening or protocol negotiation is left on the per-token path. A frame that cannot be
+ * decoded ends the stream (after an error frame with an empty job id): a byte stream
+ * cannot be resynchronised.
  *
  * Every size is bounded by a named constant, and `decodeMessage` validates everything —
  * version, type, string lengths and encoding, counts, sizes, the plan, that nothing is
@@ -23,7 +30,7 @@ import { CerberusError } from '../errors.ts'
 import { planFromData, type PlanData } from '../he/plan.ts'
 
 /** The libp2p protocol id. */
-export const LINEAR_PROTOCOL = '/cerberus/linear/1.0.0'
+export const LINEAR_PROTOCOL = '/cerberus/linear/2.0.0'
 /** Body format version. */
 export const LINEAR_PROTOCOL_VERSION = 1
 /**
