@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { gv, writeGguf } from '../../test/gguf-writer.ts'
+import { gv, writeGguf, type GgufSpec } from '../../test/gguf-writer.ts'
 import { GgufFormatError } from './errors.ts'
 import { GGUF_LIMITS, isGguf, parseGguf, type GgufValue } from './gguf.ts'
 
@@ -78,7 +78,7 @@ describe('parseGguf', () => {
 })
 
 // Offsets into a file written by writeGguf with one u32 key "k" and no tensors.
-function withHeader (patch: (dv: DataView, bytes: Uint8Array) => void, spec = { metadata: [['k', gv.u32(1)]] as Array<[string, GgufValue]>, tensors: [] }): Uint8Array {
+function withHeader (patch: (dv: DataView, bytes: Uint8Array) => void, spec: GgufSpec = { metadata: [['k', gv.u32(1)]], tensors: [] }): Uint8Array {
   const bytes = writeGguf(spec)
   patch(new DataView(bytes.buffer), bytes)
   return bytes
