@@ -4,7 +4,7 @@
  * the bytes come from is the platform's: model-source.web.ts (fetch, picked files) and
  * src/node/model-files.ts (files on disk).
  */
-import { parseCheckpoint, parseTokenizer, type Checkpoint, type Tokenizer } from '../core/model/index.ts'
+import { loadModelBytes, type Checkpoint, type ModelFormat, type Tokenizer } from '../core/model/index.ts'
 import type { ModelSource } from './types.ts'
 
 /** A loaded model. */
@@ -15,6 +15,8 @@ export interface LoadedModel {
   readonly bytes: number
   readonly ckpt: Checkpoint
   readonly tokenizer: Tokenizer
+  /** The file's format (a GGUF file carries its tokenizer and chat template). */
+  readonly format: ModelFormat
 }
 
 /** Bytes done / total (total 0 when unknown). */
@@ -30,10 +32,12 @@ export async function sha256Hex (bytes: Uint8Array): Promise<string> {
 }
 
 /**
- * Parse a model and its tokenizer and name it.
- * @throws {ModelFormatError} / {TokenizerFormatError} (from the parsers) for files that are not what they claim.
+ * Parse a model — a GGUF file alone (it brings its own tokenizer and chat template), or a
+ * llama2.c checkpoint with its tokenizer file — and name it.
+ * @throws {ModelLoadError}, {GgufFormatError}, {ModelFormatError}, {TokenizerFormatError}
+ *   (from the loader and parsers) for files that are not what they claim.
  */
-export async function parseModel (name: string, model: Uint8Array, tokenizer: Uint8Array): Promise<LoadedModel> {
-  const ckpt = parseCheckpoint(model)
-  return { name, sha256: await sha256Hex(model), bytes: model.byteLength, ckpt, tokenizer: parseTokenizer(tokenizer, ckpt.config.vocabSize) }
+export async function parseModel (name: string, model: Uint8Array, tokenizer?: Uint8Array): Promise<LoadedModel> {
+  const { ckpt, tokenizer: tok, format } = loadModelBytes(model, tokenizer)
+  return { name, sha256: await sha256Hex(model), bytes: model.byteLength, ckpt, tokenizer: tok, format }
 }

@@ -1,6 +1,7 @@
 /**
- * Getting a model and tokenizer into the page: the default (served next to the app), two
- * URLs, or two picked files — with byte progress; parsed and named by model-source.ts.
+ * Getting a model into the page: the default (served next to the app), URLs, or picked
+ * files — a GGUF file alone, or a llama2.c checkpoint and its tokenizer — with byte
+ * progress; parsed and named by model-source.ts.
  */
 import { CerberusError } from '../core/errors.ts'
 import { parseModel, type ByteProgress, type LoadedModel } from './model-source.ts'
@@ -59,19 +60,19 @@ function baseName (s: string): string {
 export async function loadModelSource (source: ModelSource, opts: { base: string, onProgress?: ByteProgress, signal?: AbortSignal }): Promise<LoadedModel> {
   const progress = opts.onProgress ?? (() => {})
   let model: Uint8Array
-  let tok: Uint8Array
+  let tok: Uint8Array | undefined
   let name: string
   if (source.kind === 'files') {
     model = await blobBytes(source.model, progress)
-    tok = await blobBytes(source.tokenizer, () => {})
+    tok = source.tokenizer === undefined ? undefined : await blobBytes(source.tokenizer, () => {})
     name = source.model instanceof File ? source.model.name : 'model.bin'
   } else {
     const base = opts.base.endsWith('/') ? opts.base : `${opts.base}/`
     const urls = source.kind === 'default'
       ? { model: new URL(DEFAULT_MODEL.model, new URL(base, location.href)).href, tokenizer: new URL(DEFAULT_MODEL.tokenizer, new URL(base, location.href)).href }
-      : { model: new URL(source.model, location.href).href, tokenizer: new URL(source.tokenizer, location.href).href }
+      : { model: new URL(source.model, location.href).href, tokenizer: source.tokenizer === undefined ? undefined : new URL(source.tokenizer, location.href).href }
     model = await fetchBytes(urls.model, progress, opts.signal)
-    tok = await fetchBytes(urls.tokenizer, () => {}, opts.signal)
+    tok = urls.tokenizer === undefined ? undefined : await fetchBytes(urls.tokenizer, () => {}, opts.signal)
     name = baseName(urls.model)
   }
   return await parseModel(name, model, tok)

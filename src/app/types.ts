@@ -6,12 +6,14 @@
  */
 import type { StoreApi } from 'zustand/vanilla'
 
-
-/** Where the model comes from. */
+/**
+ * Where the model comes from. A GGUF file brings its own tokenizer (and chat template); a
+ * llama2.c checkpoint needs its tokenizer file.
+ */
 export type ModelSource =
   | { readonly kind: 'default' }
-  | { readonly kind: 'url', readonly model: string, readonly tokenizer: string }
-  | { readonly kind: 'files', readonly model: Blob, readonly tokenizer: Blob }
+  | { readonly kind: 'url', readonly model: string, readonly tokenizer?: string }
+  | { readonly kind: 'files', readonly model: Blob, readonly tokenizer?: Blob }
 
 /** First-run work, in order; each reported with a fraction done. */
 export type StartPhase = 'loading-model' | 'generating-keys' | 'connecting' | 'finding-miners'

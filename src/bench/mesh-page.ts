@@ -52,7 +52,7 @@ export async function runAppPage (q: URLSearchParams, out: HTMLElement): Promise
     if (q.get('bench') === 'donor') window.cerberusDonor = { ...(window.cerberusDonor as DonorState), status: 'error', error: { code: e.code ?? e.name, message: e.message } }
     else window.cerberusClient = { error: msg }
   }
-  const model: ModelSource = q.get('model') === null ? { kind: 'default' } : { kind: 'url', model: q.get('model') as string, tokenizer: q.get('tokenizer') ?? '' }
+  const model: ModelSource = q.get('model') === null ? { kind: 'default' } : { kind: 'url', model: q.get('model') as string, ...(q.get('tokenizer') === null ? {} : { tokenizer: q.get('tokenizer') as string }) }
   try {
     if (q.get('bench') === 'helocal') {
       window.cerberusClient = await runHeLocal(model, Number(q.get('steps') ?? '24'), q.get('prompt') ?? '')

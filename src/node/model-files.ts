@@ -13,6 +13,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseModel, type LoadedModel } from '../app/index.ts'
 import { CerberusError } from '../core/errors.ts'
+import { detectModelFormat } from '../core/model/index.ts'
 
 /** File names of the default model inside its directory. */
 export const DEFAULT_MODEL_FILES = { checkpoint: 'stories260K.bin', tokenizer: 'tok512.bin' } as const
@@ -54,14 +55,16 @@ export async function readModelFile (path: string, what: string): Promise<Uint8A
 }
 
 /**
- * Read and parse a model and its tokenizer (default: the default model's files), named by
- * its file and the SHA-256 of its bytes, as every role holds it.
+ * Read and parse a model (a GGUF file alone, or a llama2.c checkpoint and its tokenizer;
+ * default: the default model's files), named by its file and the SHA-256 of its bytes, as
+ * every role holds it.
  * @throws {ModelFileError} for a file that cannot be read; the parsers' typed errors for one that is not a model.
  */
 export async function loadModelFiles (modelPath?: string, tokenizerPath?: string): Promise<LoadedModel> {
   const dir = defaultModelDir()
   const mp = modelPath ?? join(dir, DEFAULT_MODEL_FILES.checkpoint)
   const model = await readModelFile(mp, 'model')
-  const tokenizer = await readModelFile(tokenizerPath ?? join(dir, DEFAULT_MODEL_FILES.tokenizer), 'tokenizer')
+  // A GGUF file brings its own tokenizer: the default tokenizer file is for the default model.
+  const tokenizer = tokenizerPath === undefined && detectModelFormat(model) === 'gguf' ? undefined : await readModelFile(tokenizerPath ?? join(dir, DEFAULT_MODEL_FILES.tokenizer), 'tokenizer')
   return await parseModel(basename(mp, extname(mp)), model, tokenizer)
 }

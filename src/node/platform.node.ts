@@ -37,9 +37,8 @@ export function nodeClientComponents (opts: NodePlatformOptions = {}): ClientCom
         onProgress?.(m.bytes, m.bytes)
         return m
       }
-      const [model, tokenizer] = source.kind === 'url'
-        ? await Promise.all([fetchBytes(source.model), fetchBytes(source.tokenizer)])
-        : await Promise.all([source.model.arrayBuffer(), source.tokenizer.arrayBuffer()]).then(b => b.map(x => new Uint8Array(x)))
+      const model = source.kind === 'url' ? await fetchBytes(source.model) : new Uint8Array(await source.model.arrayBuffer())
+      const tokenizer = source.tokenizer === undefined ? undefined : source.kind === 'url' ? await fetchBytes(source.tokenizer) : new Uint8Array(await source.tokenizer.arrayBuffer())
       onProgress?.(model.byteLength, model.byteLength)
       return await parseModel(source.kind === 'url' ? source.model.split('/').pop() ?? 'model' : 'model', model, tokenizer)
     }

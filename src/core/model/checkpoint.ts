@@ -33,6 +33,16 @@ export interface ModelConfig {
   readonly headSize: number
   /** nKvHeads · headSize: width of k and v. */
   readonly kvDim: number
+  /**
+   * RoPE base frequency θ. Absent means 10000 (llama2.c, Llama 2); GGUF models may set
+   * another (`llama.rope.freq_base`; SmolLM2 uses 100000).
+   */
+  readonly ropeTheta?: number
+}
+
+/** The RoPE base a config asks for (10000 when it does not say). */
+export function ropeTheta (c: ModelConfig): number {
+  return c.ropeTheta ?? 10000
 }
 
 /** The float32 tensors of a checkpoint, as views of one buffer. Shapes are [out][in]. */
@@ -82,6 +92,9 @@ const MAX_HIDDEN = 1 << 18
 const MAX_LAYERS = 1 << 10
 const MAX_VOCAB = 1 << 20
 const MAX_SEQ_LEN = 1 << 20
+
+/** The header bounds above, for other model formats to apply the same limits. */
+export const MODEL_LIMITS = Object.freeze({ maxDim: MAX_DIM, maxHidden: MAX_HIDDEN, maxLayers: MAX_LAYERS, maxVocab: MAX_VOCAB, maxSeqLen: MAX_SEQ_LEN })
 
 function checkRange (name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {

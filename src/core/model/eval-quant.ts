@@ -16,7 +16,6 @@ import { generate, type LogitsEngine } from './generate.ts'
 import { createRng } from './rng.ts'
 import { argmax, createSampler } from './sampler.ts'
 import type { Tokenizer } from './tokenizer.ts'
-import { BOS } from './tokenizer.ts'
 import { quantizeModel } from './w8a8.ts'
 import { squeezeModel } from '../squeeze/squeeze.ts'
 import { squeezedEngine } from '../engine/plain-backend.ts'
@@ -83,7 +82,7 @@ export function evalQuant (ckpt: Checkpoint, tokenizer: Tokenizer, opts: EvalQua
   const texts: number[][] = []
   for (let seed = 1; seed <= nSeq; seed++) {
     const sampler = createSampler({ temperature: 1, topp: 0.9 }, createRng(seed))
-    const toks = [BOS, ...[...generate(f32Engine(ckpt), tokenizer, sampler, { prompt: '', steps })].map(t => t.token)]
+    const toks = [tokenizer.bosId, ...[...generate(f32Engine(ckpt), tokenizer, sampler, { prompt: '', steps })].map(t => t.token)]
     texts.push(toks)
   }
   const folded = quantizeModel(ckpt, { foldNorms: true })

@@ -18,7 +18,11 @@ export { cosf, expf, sinf } from './libm-f32.ts'
 /** Round to float32. */
 export const f32 = Math.fround
 
-/** C's powf(10000, e) for RoPE exponents e = i/head_size. */
+/**
+ * C's powf(base, e) for RoPE exponents e = i/head_size. Checked against glibc for base
+ * 10000 (run.c's); other bases (GGUF models' `rope.freq_base`) are not, which only
+ * matters for the bit-exact engine, and no C reference exists for those models.
+ */
 export function powf (base: number, e: number): number {
   return Math.fround(Math.pow(base, e))
 }

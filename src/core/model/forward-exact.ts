@@ -4,7 +4,7 @@
  * the trusted reference the fast engines are tested against; it is ~10× slower than
  * {@link ./forward.ts} and no benchmark compares against it.
  */
-import type { Checkpoint } from './checkpoint.ts'
+import { ropeTheta, type Checkpoint } from './checkpoint.ts'
 import { cosf, expf, f32, powf, sinf } from './float32.ts'
 import { softmaxF32 } from './sampler.ts'
 
@@ -69,6 +69,7 @@ export function forwardExact (ckpt: Checkpoint, s: ExactState, token: number, po
   const { config: p, weights: w } = ckpt
   const { dim, kvDim, hiddenDim, headSize, seqLen } = p
   const kvMul = p.nHeads / p.nKvHeads
+  const theta = ropeTheta(p)
   s.x.set(w.tokenEmbedding.subarray(token * dim, (token + 1) * dim))
   for (let l = 0; l < p.nLayers; l++) {
     rmsnorm(s.xb, s.x, w.rmsAtt, l * dim, dim)
@@ -80,7 +81,7 @@ export function forwardExact (ckpt: Checkpoint, s: ExactState, token: number, po
     // RoPE: rotate adjacent pairs of q (all heads) and k (kv heads).
     for (let i = 0; i < dim; i += 2) {
       const headDim = i % headSize
-      const freq = f32(1 / powf(10000, f32(headDim / headSize)))
+      const freq = f32(1 / powf(theta, f32(headDim / headSize)))
       const val = f32(pos * freq)
       const fcr = cosf(val)
       const fci = sinf(val)

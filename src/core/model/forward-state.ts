@@ -7,7 +7,7 @@
  * Numerics: float32 storage with float64 temporaries (fast, not bit-exact to run.c; the
  * exact reference is forward-exact.ts).
  */
-import type { ModelConfig } from './checkpoint.ts'
+import { ropeTheta, type ModelConfig } from './checkpoint.ts'
 
 /** Activations and the KV cache of one sequence. */
 export interface RunState {
@@ -32,7 +32,8 @@ export interface RunState {
 /** Fresh, zeroed run state for a model. Memory: 2·layers·seqLen·kvDim floats of KV cache. */
 export function createRunState (c: ModelConfig): RunState {
   const invFreq = new Float64Array(c.headSize / 2)
-  for (let i = 0; i < invFreq.length; i++) invFreq[i] = 1 / Math.pow(10000, (2 * i) / c.headSize)
+  const theta = ropeTheta(c)
+  for (let i = 0; i < invFreq.length; i++) invFreq[i] = 1 / Math.pow(theta, (2 * i) / c.headSize)
   return {
     x: new Float32Array(c.dim),
     xb: new Float32Array(c.dim),

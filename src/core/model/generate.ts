@@ -2,7 +2,7 @@
  * The generation loop of run.c (`generate`), independent of how logits are computed.
  */
 import { GenerationOptionsError } from './errors.ts'
-import { BOS, decodePiece, encode, type Tokenizer } from './tokenizer.ts'
+import type { Tokenizer } from './tokenizer.ts'
 import { sample, type Sampler } from './sampler.ts'
 
 /** Anything that turns (token, position) into next-token logits, keeping its own KV cache. */
@@ -29,6 +29,11 @@ export interface GeneratedToken {
 export interface GenerateOptions {
   readonly prompt: string
   /**
+   * The prompt's tokens, when the caller has encoded them (e.g. a rendered chat template
+   * with special tokens); `prompt` is then ignored. Must not be empty.
+   */
+  readonly promptTokens?: readonly number[]
+  /**
    * Total positions to run, prompt included (run.c's -n). 0 or more than the model's
    * context means the whole context, as in run.c.
    */
@@ -46,7 +51,8 @@ export function resolveSteps (steps: number, seqLen: number): number {
 /**
  * The state machine of run.c's generation loop, independent of how (and whether
  * synchronously) logits are computed: feed the prompt's tokens, then sample; stop after
- * `steps` positions or when BOS is sampled.
+ * `steps` positions or when a stop token is sampled (run.c: BOS; GGUF models also their
+ * EOS and end-of-turn tokens — `tokenizer.stopIds`).
  */
 export interface GenerationCursor {
   /** True when no more forward passes are needed. */
@@ -59,14 +65,31 @@ export interface GenerationCursor {
   readonly steps: number
   /** Number of prompt tokens (BOS included). */
   readonly promptLength: number
-  /** Consume the logits for (token, pos): the emitted token, or undefined when generation stopped on BOS. */
+  /** Consume the logits for (token, pos): the emitted token, or undefined when generation stopped on a stop token. */
   advance: (logits: Float32Array) => GeneratedToken | undefined
+}
+
+/**
+ * The prompt's tokens: given, or encoded with the tokenizer's own BOS rule. A prompt that
+ * encodes to nothing (empty text, a tokenizer that adds no BOS) starts from BOS, since a
+ * forward pass needs a token.
+ */
+function promptTokensOf (tokenizer: Tokenizer, opts: GenerateOptions): readonly number[] {
+  if (opts.promptTokens !== undefined) {
+    if (opts.promptTokens.length === 0) throw new GenerationOptionsError('promptTokens must hold at least one token')
+    for (const t of opts.promptTokens) {
+      if (!Number.isInteger(t) || t < 0 || t >= tokenizer.vocabSize) throw new GenerationOptionsError(`prompt token ${t} is outside the vocabulary [0, ${tokenizer.vocabSize})`)
+    }
+    return opts.promptTokens
+  }
+  const tokens = tokenizer.encode(opts.prompt)
+  return tokens.length > 0 ? tokens : [tokenizer.bosId]
 }
 
 /** Start a generation: encode the prompt and resolve the step count (run.c's rules). */
 export function startGeneration (tokenizer: Tokenizer, sampler: Sampler, opts: GenerateOptions, seqLen: number): GenerationCursor {
   const steps = resolveSteps(opts.steps, seqLen)
-  const promptTokens = encode(tokenizer, opts.prompt)
+  const promptTokens = promptTokensOf(tokenizer, opts)
   let token = promptTokens[0]
   let pos = 0
   let stopped = false
@@ -80,11 +103,13 @@ export function startGeneration (tokenizer: Tokenizer, sampler: Sampler, opts: G
       const fromPrompt = pos < promptTokens.length - 1
       const next = fromPrompt ? promptTokens[pos + 1] : sample(sampler, logits)
       pos++
-      if (next === BOS) {
+      // run.c also stops on a BOS inside the prompt; a chat prompt holds earlier turns'
+      // end tokens, so only sampled tokens stop here.
+      if (!fromPrompt && tokenizer.stopIds.has(next)) {
         stopped = true
         return undefined
       }
-      const out = { token: next, pos, bytes: decodePiece(tokenizer, token, next), fromPrompt }
+      const out = { token: next, pos, bytes: tokenizer.decode(token, next), fromPrompt }
       token = next
       return out
     }
@@ -93,7 +118,7 @@ export function startGeneration (tokenizer: Tokenizer, sampler: Sampler, opts: G
 
 /**
  * Generate as run.c does: feed the prompt's tokens (starting with BOS), then sample;
- * stop after `steps` positions or when BOS is sampled. Yields each printed token; the
+ * stop after `steps` positions or when a stop token (run.c: BOS) is sampled. Yields each printed token; the
  * concatenated `bytes` plus a final newline is exactly run.c's standard output.
  */
 export function * generate (engine: LogitsEngine, tokenizer: Tokenizer, sampler: Sampler, opts: GenerateOptions): Generator<GeneratedToken> {

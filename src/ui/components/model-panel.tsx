@@ -7,7 +7,7 @@ import { ErrorMessage } from './error-message.tsx'
 
 /** Props of {@link ModelPanel}; the outcome of a switch is read from the model-load slice. */
 export interface ModelPanelProps {
-  /** Called with a complete source only: the default, both files, or both URLs (trimmed, non-empty). */
+  /** Called with a complete source only: the default, or a model file / URL (trimmed, non-empty) with its tokenizer when it is a llama2.c checkpoint. */
   readonly onLoad: (source: ModelSource) => void
   /** False while an answer streams (the model cannot change under it). */
   readonly canLoad: boolean
@@ -15,7 +15,7 @@ export interface ModelPanelProps {
 
 type Choice = ModelSource['kind']
 
-/** The model in use, and how to switch: the default, two files, or two URLs. */
+/** The model in use, and how to switch: the default, files, or URLs. */
 export function ModelPanel ({ onLoad, canLoad }: ModelPanelProps) {
   const model = useClient(s => s.model)
   const progress = useClient(s => s.progress)
@@ -29,8 +29,8 @@ export function ModelPanel ({ onLoad, canLoad }: ModelPanelProps) {
   const source: ModelSource | null = choice === 'default'
     ? { kind: 'default' }
     : choice === 'files'
-      ? (files.model !== null && files.tokenizer !== null ? { kind: 'files', model: files.model, tokenizer: files.tokenizer } : null)
-      : (urls.model.trim() !== '' && urls.tokenizer.trim() !== '' ? { kind: 'url', model: urls.model.trim(), tokenizer: urls.tokenizer.trim() } : null)
+      ? (files.model !== null ? { kind: 'files', model: files.model, ...(files.tokenizer === null ? {} : { tokenizer: files.tokenizer }) } : null)
+      : (urls.model.trim() !== '' ? { kind: 'url', model: urls.model.trim(), ...(urls.tokenizer.trim() === '' ? {} : { tokenizer: urls.tokenizer.trim() }) } : null)
 
   const submit = (e: FormEvent): void => {
     e.preventDefault()
@@ -48,7 +48,7 @@ export function ModelPanel ({ onLoad, canLoad }: ModelPanelProps) {
       <form onSubmit={submit}>
         <fieldset disabled={busy || !canLoad}>
           <legend>Load another model</legend>
-          <p className='hint'>A llama2.c checkpoint (legacy float32 export) and its tokenizer. Miners serve a model only if they have the same file, so a model of your own needs a miner started with it.</p>
+          <p className='hint'>A GGUF file (Llama architecture; it carries its tokenizer and chat template), or a llama2.c checkpoint (legacy float32 export) and its tokenizer. Miners serve a model only if they have the same file, so a model of your own needs a miner started with it.</p>
           <div className='choices' role='radiogroup' aria-label='Model source'>
             {([['files', 'Files on this computer'], ['url', 'Web addresses'], ['default', 'The default model']] as const).map(([value, label]) => (
               <label key={value} className='choice'>
@@ -60,10 +60,10 @@ export function ModelPanel ({ onLoad, canLoad }: ModelPanelProps) {
             <div className='row'>
               <div className='field grow'>
                 <label htmlFor='model-file'>Model file</label>
-                <input id='model-file' type='file' accept='.bin,application/octet-stream' onChange={(e) => { setFiles(f => ({ ...f, model: e.target.files?.[0] ?? null })) }} />
+                <input id='model-file' type='file' accept='.bin,.gguf,application/octet-stream' onChange={(e) => { setFiles(f => ({ ...f, model: e.target.files?.[0] ?? null })) }} />
               </div>
               <div className='field grow'>
-                <label htmlFor='tokenizer-file'>Tokenizer file</label>
+                <label htmlFor='tokenizer-file'>Tokenizer file (llama2.c only)</label>
                 <input id='tokenizer-file' type='file' accept='.bin,application/octet-stream' onChange={(e) => { setFiles(f => ({ ...f, tokenizer: e.target.files?.[0] ?? null })) }} />
               </div>
             </div>
@@ -75,7 +75,7 @@ export function ModelPanel ({ onLoad, canLoad }: ModelPanelProps) {
                 <input id='model-url' type='url' value={urls.model} placeholder='https://…/stories15M.bin' onChange={(e) => { setUrls(u => ({ ...u, model: e.target.value })) }} />
               </div>
               <div className='field grow'>
-                <label htmlFor='tokenizer-url'>Tokenizer URL</label>
+                <label htmlFor='tokenizer-url'>Tokenizer URL (llama2.c only)</label>
                 <input id='tokenizer-url' type='url' value={urls.tokenizer} placeholder='https://…/tokenizer.bin' onChange={(e) => { setUrls(u => ({ ...u, tokenizer: e.target.value })) }} />
               </div>
             </div>
