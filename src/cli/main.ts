@@ -35,8 +35,9 @@ Commands:
   help          this text ("cerberus <command> --help" for one command)
 
 Model options (generate, eval-quant, plan, miner):
-  --model PATH        llama2.c checkpoint (default: <model dir>/${DEFAULT_MODEL_FILES.checkpoint})
-  --tokenizer PATH    llama2.c tokenizer  (default: <model dir>/${DEFAULT_MODEL_FILES.tokenizer})
+  --model PATH        a GGUF file (Llama architecture; it brings its own tokenizer) or a
+                      llama2.c checkpoint (default: <model dir>/${DEFAULT_MODEL_FILES.checkpoint})
+  --tokenizer PATH    the llama2.c checkpoint's tokenizer (default: <model dir>/${DEFAULT_MODEL_FILES.tokenizer})
                       model dir: $CERBERUS_MODEL_DIR, else ../shared/models/stories260K,
                       else ~/.cache/cerberus/models/stories260K (npm run fetch-model)
 
