@@ -1,14 +1,15 @@
 // Lint rules, and the layering of ../shared/docs/STYLE.md enforced rather than hoped for:
 // - src/core is pure TypeScript: no React, DOM, libp2p, Node built-ins or I/O;
 // - only src/core/he may import node-seal (the HE library is quarantined there);
-// - src/core imports nothing from the layers above it (net, workers, node, cli, ui).
+// - src/core imports nothing from the layers above it (net, workers, gpu, node, cli, ui);
+// - onnxruntime is loaded in src/gpu only (src/core/gpu builds graphs, it runs none).
 import js from '@eslint/js'
 import importX, { createNodeResolver } from 'eslint-plugin-import-x'
 import reactHooks from 'eslint-plugin-react-hooks'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
-const UPPER_LAYERS = ['./src/ui', './src/net', './src/workers', './src/node', './src/cli']
+const UPPER_LAYERS = ['./src/ui', './src/net', './src/workers', './src/gpu', './src/node', './src/cli']
 
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', 'coverage', 'test-results', 'playwright-report', 'bench-results', '.scratch'] },
@@ -44,7 +45,8 @@ export default tseslint.config(
           { group: ['react', 'react-dom', 'react/*', 'react-dom/*', 'zustand', 'zustand/*'], message: 'src/core knows nothing of React or UI state.' },
           { group: ['libp2p', '@libp2p/*', '@chainsafe/*', '@multiformats/*'], message: 'src/core knows nothing of the network; put this in src/net.' },
           { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads'], message: 'src/core is platform-neutral; put Node code in src/node.' },
-          { group: ['node-seal', 'node-seal/*'], message: 'Only src/core/he may import node-seal.' }
+          { group: ['node-seal', 'node-seal/*'], message: 'Only src/core/he may import node-seal.' },
+          { group: ['onnxruntime-web', 'onnxruntime-web/*', 'onnxruntime-node'], message: 'src/core/gpu builds graphs; run them from src/gpu.' }
         ]
       }],
       'no-restricted-globals': ['error',
