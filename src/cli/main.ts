@@ -312,7 +312,13 @@ async function cmdBenchArgs (args: string[], io: CliIo): Promise<void> {
     }
     return
   }
-  if (what !== 'he') throw new UsageError(`unknown benchmark "${what}" (available: he, engine, mesh, relay)`)
+  if (what === 'gpu') {
+    const v = parse(rest, { runtime: { type: 'string' }, shapes: { type: 'string' }, reps: { type: 'string' }, 'hardware-gpu': { type: 'boolean' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } })
+    const { BENCH_GPU_USAGE, BenchGpuUsageError, cmdBenchGpu } = await import('../gpu/bench-node.ts')
+    if (v.help === true) return io.stdout(BENCH_GPU_USAGE)
+    return await cmdBenchGpu(v, io).catch((err: unknown) => { throw err instanceof BenchGpuUsageError ? new UsageError(err.message) : err })
+  }
+  if (what !== 'he') throw new UsageError(`unknown benchmark "${what}" (available: he, engine, mesh, relay, gpu)`)
   const v = parse(rest, {
     runtime: { type: 'string' },
     network: { type: 'string' },

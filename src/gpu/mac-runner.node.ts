@@ -74,7 +74,8 @@ export async function probeNodeWebGpu (): Promise<NodeWebGpuProbe> {
     await s.release()
     return { ok: true, adapter: adapterName('webgpu') }
   } catch (err) {
-    const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]
-    return { ok: false, reason: `WebGPU not available in onnxruntime-node: ${msg.replace(/^.*\] /, '')}` }
+    const msg = err instanceof Error ? err.message : String(err)
+    const why = /Failed to get a WebGPU adapter[^\n]*/.exec(msg)?.[0] ?? msg.split('\n')[0]
+    return { ok: false, reason: `WebGPU not available in onnxruntime-node: ${why} (Dawn needs libvulkan.so.1 and a Vulkan driver)` }
   }
 }
