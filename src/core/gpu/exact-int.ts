@@ -102,7 +102,7 @@ export interface ExactOps {
    * Replace the intervals of `a` by tighter ones that follow from a correlation interval
    * arithmetic cannot see; `why` is the proof, kept next to the call.
    */
-  assume: (a: IntTensor, bound: Interval, why: string) => IntTensor
+  assume: (a: IntTensor, bound: Interval | readonly Interval[], why: string) => IntTensor
 }
 
 /** Bounded ops that add their nodes to `g`, multiplying by constant matrices with `linearOp`. */
@@ -268,7 +268,9 @@ export function exactOps (g: OnnxGraph, linearOp: LinearOp): ExactOps {
     },
     assume (a, bound, why) {
       if (why === '') throw new GpuGraphError('an assumed bound needs its reason')
-      return { t: a.t, cols: [check('assumed bound', bound)] }
+      const cols = typeof bound[0] === 'bigint' ? [bound as Interval] : bound as readonly Interval[]
+      if (cols.length !== 1 && cols.length !== last(a.t.shape)) throw new GpuGraphError(`${cols.length} assumed column bounds for a last axis of ${last(a.t.shape)}`)
+      return { t: a.t, cols: cols.map(c => check('assumed bound', c)) }
     }
   }
   return ops
