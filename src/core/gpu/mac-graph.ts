@@ -27,7 +27,7 @@
  * overflow for residues < q.
  */
 import { GpuGraphError } from './errors.ts'
-import { exactOps, type ExactOps, type IntTensor, type LinearOp } from './exact-int.ts'
+import { exactOps, MAX_NODE_BUFFERS, type ExactOps, type IntTensor, type LinearOp } from './exact-int.ts'
 import { checkResidues, LIMB_BASE, limbCount, primeBits, wordsToLimbs } from './limbs.ts'
 import { digitsToWords, reduceMod, wordsToDigits, type LimbVector } from './mod-reduce.ts'
 import { createOnnxGraph } from './onnx-graph.ts'
@@ -99,8 +99,21 @@ function inputLimbs (ops: ExactOps, s: MacShape, m: number): IntTensor[] {
   const x = ops.input('x', [s.chunks, 2, s.polyDegree, 2], [-(2n ** 31n), 2n ** 31n - 1n])
   const digits = wordsToDigits(ops, ops.reshape(x, [s.chunks * 2 * s.polyDegree, 2]), primeBits(s.q), m)
   const limbs = ops.reshape(digits, [s.chunks, 2, s.polyDegree, m, 1])
-  // One Gather per chunk (a Split into many outputs would bind more storage buffers than WebGPU allows).
-  return Array.from({ length: s.chunks }, (_, c) => (s.chunks === 1 ? limbs : ops.gather(limbs, 0, [c])))
+  // Split off at most 6 chunks and the rest per node: a Split binds one buffer per output,
+  // and WebGPU allows 8 per node (MAX_NODE_BUFFERS).
+  const pieces: IntTensor[] = []
+  let rest = limbs
+  for (let left = s.chunks; left > 0;) {
+    if (left === 1) { pieces.push(rest); break }
+    const take = Math.min(left, MAX_NODE_BUFFERS - 1)
+    const sizes = take === left ? new Array<number>(take).fill(1) : [...new Array<number>(take - 1).fill(1), left - take + 1]
+    const parts = ops.split(rest, 0, sizes)
+    if (take === left) { pieces.push(...parts); break }
+    pieces.push(...parts.slice(0, -1))
+    rest = parts[parts.length - 1]
+    left -= take - 1
+  }
+  return pieces
 }
 
 /**
