@@ -8,6 +8,7 @@
  * machine's GPU instead (no --disable-gpu, Vulkan on), for a machine that has one.
  */
 import { writeFile } from 'node:fs/promises'
+import { CerberusError } from '../core/errors.ts'
 import { formatGpuBench, GPU_BENCH_SHAPES, runGpuBench, type GpuBenchBackend, type GpuBenchReport } from '../bench/gpu-bench.ts'
 import { createGpuMac, probeNodeWebGpu } from './mac-runner.node.ts'
 
@@ -33,8 +34,12 @@ export interface BenchGpuValues {
   readonly 'hardware-gpu'?: boolean
 }
 
-/** A usage mistake (the CLI prints it with the usage). */
-export class BenchGpuUsageError extends Error {}
+/** A usage mistake in `bench gpu`'s options (the CLI reports it as a usage error). */
+export class BenchGpuUsageError extends CerberusError {
+  constructor (message: string) {
+    super('BENCH_GPU_USAGE', message)
+  }
+}
 
 function parseShapes (raw: string): Array<[number, number]> {
   return raw.split(',').map(s => {
