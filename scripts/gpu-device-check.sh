@@ -61,7 +61,7 @@ main () {
   say "node"
   NODE=""
   for n in node_modules/.bin/node "$(command -v node 2>/dev/null)"; do
-    [ -n "$n" ] && [ -x "$n" ] && [ "$("$n" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -ge 24 ] && { NODE=$n; break; }
+    [ -n "$n" ] && [ -x "$n" ] && [ "$(timeout 20 "$n" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -ge 24 ] && { NODE=$n; break; }
   done
   if [ -z "$NODE" ] && [ -f "$PACK/node.tar.xz" ]; then
     mkdir -p /tmp/cerberus-gpu && t 120 tar -C /tmp/cerberus-gpu -xJf "$PACK/node.tar.xz" && NODE=/tmp/cerberus-gpu/node/bin/node
