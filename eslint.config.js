@@ -1,6 +1,7 @@
 // Lint rules, and the layering of ../shared/docs/STYLE.md enforced rather than hoped for:
 //
-//   core  ←  workers, net  ←  app  ←  ui, widget        (each layer imports only those left of it)
+//   core  ←  gpu  ←  workers;  core  ←  net;  workers, net  ←  app  ←  ui, widget
+//   (each layer imports only those below it)
 //   bench, cli, node, signaling-server, scripts sit above (they assemble and run things)
 //
 // - src/core is pure TypeScript: no React, DOM, libp2p, Node built-ins or I/O; only
@@ -20,6 +21,7 @@ import tseslint from 'typescript-eslint'
 
 const L = {
   core: './src/core',
+  gpu: './src/gpu',
   workers: './src/workers',
   net: './src/net',
   app: './src/app',
@@ -37,21 +39,22 @@ const L = {
 const zone = (target, from, message) => ({ target, from, message })
 
 const ZONES = [
-  zone(L.core, [L.workers, L.net, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/core must not depend on the layers above it.'),
+  zone(L.core, [L.gpu, L.workers, L.net, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/core must not depend on the layers above it.'),
+  zone(L.gpu, [L.workers, L.net, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/gpu runs the core\'s graphs on onnxruntime; it depends on src/core only.'),
   zone(L.workers, [L.net, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/workers depends on src/core only (not on net, app or above).'),
-  zone(L.net, [L.workers, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/net depends on src/core only (not on workers, app or above).'),
+  zone(L.net, [L.workers, L.gpu, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/net depends on src/core only (not on workers, app or above).'),
   zone(L.app, [L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/app assembles core, net and workers; it must not depend on the UI, the tools above it, or test fixtures.'),
-  zone(L.ui, [L.net, L.workers, `${L.core}/he`, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/ui talks to the app layer (src/app); it must not reach net, workers or the HE library.'),
-  zone(L.widget, [L.net, `${L.core}/he`, L.ui, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/widget talks to the app layer (src/app); it must not reach net or the HE library.'),
+  zone(L.ui, [L.net, L.workers, L.gpu, `${L.core}/he`, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/ui talks to the app layer (src/app); it must not reach net, workers or the HE library.'),
+  zone(L.widget, [L.net, L.gpu, `${L.core}/he`, L.ui, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/widget talks to the app layer (src/app); it must not reach net or the HE library.'),
   zone(L.node, [L.ui, L.widget, L.bench, L.cli, L.scripts, L.test], 'src/node holds Node helpers below the CLI and the benchmarks.'),
-  zone(L.relay, [L.workers, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.scripts, L.test], 'the relay depends on src/core and src/net only.')
+  zone(L.relay, [L.workers, L.gpu, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.scripts, L.test], 'the relay depends on src/core and src/net only.')
 ]
 
 /**
  * Upper layers reach a lower layer's sub-folder only through its index.ts: for files of
  * `layer`, importing anything else inside another layer's sub-folder is refused.
  */
-const LAYERS_WITH_FOLDERS = ['core', 'net', 'workers', 'app']
+const LAYERS_WITH_FOLDERS = ['core', 'net', 'workers', 'gpu', 'app']
 const throughIndex = (layer) => ({
   files: [layer === 'relay' ? 'signaling-server/**/*.ts' : layer === 'scripts' ? 'scripts/**/*.ts' : layer === 'e2e' ? 'e2e/**/*.ts' : `src/${layer}/**/*.{ts,tsx}`],
   ignores: ['**/*.test.ts'],
@@ -91,7 +94,7 @@ export default tseslint.config(
     rules: { 'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }] }
   },
   // Upper layers use a folder's public surface, not its insides.
-  ...['net', 'workers', 'app', 'ui', 'widget', 'bench', 'cli', 'node', 'relay', 'scripts'].map(throughIndex),
+  ...['gpu', 'net', 'workers', 'app', 'ui', 'widget', 'bench', 'cli', 'node', 'relay', 'scripts'].map(throughIndex),
   {
     files: ['src/core/**/*.ts'],
     ignores: ['src/core/**/*.test.ts'],
@@ -102,7 +105,8 @@ export default tseslint.config(
           { group: ['react', 'react-dom', 'react/*', 'react-dom/*', 'zustand', 'zustand/*'], message: 'src/core knows nothing of React or UI state.' },
           { group: ['libp2p', '@libp2p/*', '@chainsafe/*', '@multiformats/*'], message: 'src/core knows nothing of the network; put this in src/net.' },
           { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads'], message: 'src/core is platform-neutral; put Node code in src/node.' },
-          { group: ['node-seal', 'node-seal/*'], message: 'Only src/core/he may import node-seal.' }
+          { group: ['node-seal', 'node-seal/*'], message: 'Only src/core/he may import node-seal.' },
+          { group: ['onnxruntime-web', 'onnxruntime-web/*', 'onnxruntime-node'], message: 'src/core/gpu builds graphs; run them from src/gpu.' }
         ]
       }],
       'no-restricted-globals': ['error',

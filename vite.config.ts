@@ -35,10 +35,11 @@ export default defineConfig({
   // node-seal finds its .wasm with `new URL('seal_throws.wasm', import.meta.url)`:
   // pre-bundling would move the JS away from the .wasm.
   // libp2p is pre-bundled at start-up (bench.html imports it lazily, and a late discovery
-  // makes Vite reload the page).
+  // makes Vite reload the page); so is onnx-proto (CommonJS, imported by the GPU worker).
+  // onnxruntime-web is ESM already and finds its .wasm through a `?url` import (src/gpu).
   optimizeDeps: {
-    exclude: ['node-seal'],
-    include: ['libp2p', '@libp2p/websockets', '@libp2p/noise', '@libp2p/yamux', '@libp2p/identify', '@libp2p/ping', '@multiformats/multiaddr']
+    exclude: ['node-seal', 'onnxruntime-web'],
+    include: ['libp2p', '@libp2p/websockets', '@libp2p/noise', '@libp2p/yamux', '@libp2p/identify', '@libp2p/ping', '@multiformats/multiaddr', 'onnx-proto']
   },
   build: {
     rollupOptions: {

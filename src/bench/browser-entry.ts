@@ -2,14 +2,16 @@
  * bench.html: run the benchmark the query string names and publish its report —
  * `he`/`engine` in a benchmark worker (window.cerberusBench); `client`, `donor` and
  * `helocal` on this page with the app layer (mesh-page.ts: window.cerberusClient,
- * window.cerberusDonor). The CLI and the e2e tests read them through Playwright.
+ * window.cerberusDonor); `gpu` in its own worker (gpu-page.ts). The CLI and the e2e
+ * tests read them through Playwright.
  */
 import type { BenchReply, BenchRequest } from './bench.worker.ts'
 import { formatEngineBench, type EngineBenchReport } from './engine-bench.ts'
+import type { GpuBenchReport } from './gpu-bench.ts'
 import { formatHeBench, type HeBenchReport } from './he-bench.ts'
 
 declare global {
-  interface Window { cerberusBench?: { report?: HeBenchReport | EngineBenchReport, error?: string } }
+  interface Window { cerberusBench?: { report?: HeBenchReport | EngineBenchReport | GpuBenchReport, error?: string } }
 }
 
 function runInWorker (q: URLSearchParams, out: HTMLElement): void {
@@ -38,7 +40,9 @@ function runInWorker (q: URLSearchParams, out: HTMLElement): void {
 
 const q = new URLSearchParams(location.search)
 const out = document.getElementById('report') as HTMLElement
-if (q.get('bench') === 'donor' || q.get('bench') === 'client' || q.get('bench') === 'helocal') {
+if (q.get('bench') === 'gpu') {
+  void import('./gpu-page.ts').then(({ runGpuPage }) => { runGpuPage(q, out) })
+} else if (q.get('bench') === 'donor' || q.get('bench') === 'client' || q.get('bench') === 'helocal') {
   void import('./mesh-page.ts').then(async ({ runAppPage }) => { await runAppPage(q, out) })
 } else {
   runInWorker(q, out)

@@ -6,6 +6,7 @@ import { chromium, type Browser } from '@playwright/test'
 import { createServer } from 'vite'
 import type { HeBenchReport } from './he-bench.ts'
 import type { EngineBenchReport } from './engine-bench.ts'
+import type { GpuBenchReport } from './gpu-bench.ts'
 import { PROJECT_ROOT } from '../node/model-files.ts'
 import { CerberusError } from '../core/errors.ts'
 
@@ -27,8 +28,8 @@ export interface BenchBrowser {
   close: () => Promise<void>
 }
 
-/** Start the dev server and Chromium (close both with `close`). */
-export async function openBenchBrowser (): Promise<BenchBrowser> {
+/** Start the dev server and Chromium (close both with `close`); `args` replaces {@link CHROMIUM_ARGS}. */
+export async function openBenchBrowser (args: readonly string[] = CHROMIUM_ARGS): Promise<BenchBrowser> {
   const server = await createServer({ root: PROJECT_ROOT, configFile: `${PROJECT_ROOT}/vite.config.ts`, server: { port: 0, host: '127.0.0.1', strictPort: false }, logLevel: 'error' })
   await server.listen()
   const address = server.httpServer?.address()
@@ -36,7 +37,7 @@ export async function openBenchBrowser (): Promise<BenchBrowser> {
     await server.close()
     throw new BrowserBenchError('the dev server has no address')
   }
-  const browser = await chromium.launch({ executablePath: process.env.CERBERUS_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS }).catch(async (err: Error) => {
+  const browser = await chromium.launch({ executablePath: process.env.CERBERUS_CHROMIUM ?? '/usr/bin/chromium', args: [...args] }).catch(async (err: Error) => {
     await server.close()
     throw new BrowserBenchError(`cannot start Chromium (${err.message.split('\n')[0]}); install it (apt-get install -y chromium) or set CERBERUS_CHROMIUM`)
   })
@@ -51,8 +52,8 @@ export async function openBenchBrowser (): Promise<BenchBrowser> {
 }
 
 /** Run a benchmark in Chromium; `query` is bench.html's query string. */
-export async function runBrowserBench (query: URLSearchParams, opts: { timeoutMs?: number, onProgress?: (line: string) => void } = {}): Promise<HeBenchReport | EngineBenchReport> {
-  const { origin, browser, close } = await openBenchBrowser()
+export async function runBrowserBench (query: URLSearchParams, opts: { timeoutMs?: number, onProgress?: (line: string) => void, args?: readonly string[] } = {}): Promise<HeBenchReport | EngineBenchReport | GpuBenchReport> {
+  const { origin, browser, close } = await openBenchBrowser(opts.args)
   try {
     const page = await browser.newPage()
     let seen = ''
@@ -66,7 +67,7 @@ export async function runBrowserBench (query: URLSearchParams, opts: { timeoutMs
     await page.goto(`${origin}/bench.html?${query.toString()}`)
     const handle = await page.waitForFunction(() => window.cerberusBench, undefined, { timeout: opts.timeoutMs ?? 600_000 })
     clearInterval(poll)
-    const result = await handle.jsonValue() as { report?: HeBenchReport | EngineBenchReport, error?: string }
+    const result = await handle.jsonValue() as { report?: HeBenchReport | EngineBenchReport | GpuBenchReport, error?: string }
     if (result.report === undefined) throw new BrowserBenchError(`the benchmark failed in Chromium: ${result.error ?? 'no report'}`)
     return result.report
   } finally {

@@ -9,11 +9,18 @@ import { BENCH_MESH_USAGE } from './bench-mesh.ts'
 import { BENCH_RELAY_USAGE } from './bench-relay.ts'
 import { loadCliModel, parse, type CliIo } from './options.ts'
 
+/** `bench gpu` in the overall help (its module loads onnxruntime, so it is imported on use). */
+const BENCH_GPU_USAGE_LINE = `bench gpu [--runtime node|chromium] [--shapes OUTxIN,...] [--reps N] [--hardware-gpu] [--json FILE]
+                     the miner's multiply-accumulate: the WebAssembly kernel against onnxruntime
+                     (WebGPU, CPU/wasm EP) in the same run, exact yes/no; on a software adapter
+                     it proves correctness only
+`
+
 /** Help of every benchmark. */
-export const BENCH_USAGE = [BENCH_HE_USAGE, BENCH_ENGINE_USAGE, BENCH_MESH_USAGE, BENCH_RELAY_USAGE].join('\n')
+export const BENCH_USAGE = [BENCH_HE_USAGE, BENCH_ENGINE_USAGE, BENCH_MESH_USAGE, BENCH_RELAY_USAGE, BENCH_GPU_USAGE_LINE].join('\n')
 
 /** The benchmarks by name. */
-const BENCHES = ['he', 'engine', 'mesh', 'relay'] as const
+const BENCHES = ['he', 'engine', 'mesh', 'relay', 'gpu'] as const
 
 /** Run `bench`. */
 export async function cmdBench (args: string[], io: CliIo): Promise<void> {
@@ -36,6 +43,12 @@ export async function cmdBench (args: string[], io: CliIo): Promise<void> {
     case 'mesh': {
       const { cmdBenchMesh } = await import('./bench-mesh.ts')
       return await cmdBenchMesh(rest, io)
+    }
+    case 'gpu': {
+      const v = parse(rest, { runtime: { type: 'string' }, shapes: { type: 'string' }, reps: { type: 'string' }, 'hardware-gpu': { type: 'boolean' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } })
+      const { BENCH_GPU_USAGE, BenchGpuUsageError, cmdBenchGpu } = await import('../bench/gpu-bench.node.ts')
+      if (v.help === true) return io.stdout(BENCH_GPU_USAGE)
+      return await cmdBenchGpu(v, io).catch((err: unknown) => { throw err instanceof BenchGpuUsageError ? new UsageError(err.message) : err })
     }
     case 'he': {
       const v = parse(rest, { runtime: { type: 'string' }, network: { type: 'string' }, shapes: { type: 'string' }, reps: { type: 'string' }, json: { type: 'string' }, calibrate: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } })

@@ -130,7 +130,8 @@ describe('cerberus bench he', () => {
   })
 
   it('refuses bad bench arguments', async () => {
-    expect((await cli('bench', 'gpu')).err).toMatch(/unknown benchmark "gpu"/)
+    expect((await cli('bench', 'tpu')).err).toMatch(/unknown benchmark "tpu"/)
+    expect((await cli('bench', 'gpu', '--runtime', 'deno')).err).toMatch(/--runtime must be node or chromium/)
     expect((await cli('bench', 'he', '--shapes', '64by64')).err).toMatch(/--shapes takes OUTxIN pairs/)
     expect((await cli('bench', 'he', '--runtime', 'deno')).err).toMatch(/--runtime must be one of node, chromium/)
   })

@@ -32,6 +32,7 @@ Commands:
   bench engine  benchmark private generation (stories260K and a 768-dim 12-layer model)
   bench mesh    benchmark private generation over the mesh (WebRTC, WebSockets) in Chromium
   bench relay   the relay under load (reservations by hundreds of loopback peers)
+  bench gpu     the miner's multiply-accumulate on onnxruntime (WebGPU) against the kernel
   help          this text ("cerberus <command> --help" for one command)
 
 Model options (generate, eval-quant, plan, miner):
