@@ -1,7 +1,7 @@
 // Lint rules, and the layering of ../shared/docs/STYLE.md enforced rather than hoped for:
 //
 //   core  ←  workers, net  ←  app  ←  ui, widget        (each layer imports only those left of it)
-//   bench, cli, node, signaling-server, scripts sit above (they assemble and run things)
+//   bench, cli, node, gateway, signaling-server, scripts sit above (they assemble and run things)
 //
 // - src/core is pure TypeScript: no React, DOM, libp2p, Node built-ins or I/O; only
 //   src/core/he imports node-seal (the HE library is quarantined there);
@@ -27,6 +27,7 @@ const L = {
   widget: './src/widget',
   bench: './src/bench',
   cli: './src/cli',
+  gateway: './src/gateway',
   node: './src/node',
   test: './src/test',
   relay: './signaling-server',
@@ -37,14 +38,15 @@ const L = {
 const zone = (target, from, message) => ({ target, from, message })
 
 const ZONES = [
-  zone(L.core, [L.workers, L.net, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/core must not depend on the layers above it.'),
-  zone(L.workers, [L.net, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/workers depends on src/core only (not on net, app or above).'),
-  zone(L.net, [L.workers, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/net depends on src/core only (not on workers, app or above).'),
-  zone(L.app, [L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/app assembles core, net and workers; it must not depend on the UI, the tools above it, or test fixtures.'),
-  zone(L.ui, [L.net, L.workers, `${L.core}/he`, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/ui talks to the app layer (src/app); it must not reach net, workers or the HE library.'),
-  zone(L.widget, [L.net, `${L.core}/he`, L.ui, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/widget talks to the app layer (src/app); it must not reach net or the HE library.'),
-  zone(L.node, [L.ui, L.widget, L.bench, L.cli, L.scripts, L.test], 'src/node holds Node helpers below the CLI and the benchmarks.'),
-  zone(L.relay, [L.workers, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.scripts, L.test], 'the relay depends on src/core and src/net only.')
+  zone(L.core, [L.workers, L.net, L.app, L.ui, L.widget, L.bench, L.cli, L.gateway, L.node, L.relay, L.scripts, L.test], 'src/core must not depend on the layers above it.'),
+  zone(L.workers, [L.net, L.app, L.ui, L.widget, L.bench, L.cli, L.gateway, L.node, L.relay, L.scripts, L.test], 'src/workers depends on src/core only (not on net, app or above).'),
+  zone(L.net, [L.workers, L.app, L.ui, L.widget, L.bench, L.cli, L.gateway, L.node, L.relay, L.scripts, L.test], 'src/net depends on src/core only (not on workers, app or above).'),
+  zone(L.app, [L.ui, L.widget, L.bench, L.cli, L.gateway, L.node, L.relay, L.scripts, L.test], 'src/app assembles core, net and workers; it must not depend on the UI, the tools above it, or test fixtures.'),
+  zone(L.ui, [L.net, L.workers, `${L.core}/he`, L.widget, L.bench, L.cli, L.gateway, L.node, L.relay, L.scripts, L.test], 'src/ui talks to the app layer (src/app); it must not reach net, workers or the HE library.'),
+  zone(L.widget, [L.net, `${L.core}/he`, L.ui, L.bench, L.cli, L.gateway, L.node, L.relay, L.scripts, L.test], 'src/widget talks to the app layer (src/app); it must not reach net or the HE library.'),
+  zone(L.node, [L.ui, L.widget, L.bench, L.cli, L.gateway, L.scripts, L.test], 'src/node holds Node helpers below the CLI and the benchmarks.'),
+  zone(L.gateway, [L.workers, L.net, L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/gateway serves the app layer over HTTP; its pipeline is injected (src/cli/serve.ts assembles it).'),
+  zone(L.relay, [L.workers, L.app, L.ui, L.widget, L.bench, L.cli, L.gateway, L.node, L.scripts, L.test], 'the relay depends on src/core and src/net only.')
 ]
 
 /**
@@ -91,7 +93,7 @@ export default tseslint.config(
     rules: { 'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }] }
   },
   // Upper layers use a folder's public surface, not its insides.
-  ...['net', 'workers', 'app', 'ui', 'widget', 'bench', 'cli', 'node', 'relay', 'scripts'].map(throughIndex),
+  ...['net', 'workers', 'app', 'ui', 'widget', 'bench', 'cli', 'gateway', 'node', 'relay', 'scripts'].map(throughIndex),
   {
     files: ['src/core/**/*.ts'],
     ignores: ['src/core/**/*.test.ts'],
