@@ -5,9 +5,17 @@
  * exactly what `cerberus generate --engine w8a8` prints; each error status comes from a
  * real request.
  */
+import { request } from 'node:http'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
 import { startRelay, type Relay } from '../../signaling-server/relay.ts'
+import { startMinerNode } from '../app/index.ts'
+import { squeezeModel } from '../core/squeeze/index.ts'
+import { createPeer } from '../net/peer.ts'
+import { inThreadPort } from '../workers/he-port.in-thread.ts'
+import { createMinerPool } from '../workers/index.ts'
 import { encode } from '../core/model/index.ts'
 import type { AnswerInfo } from '../gateway/index.ts'
 import { loadModelFiles } from '../node/model-files.ts'
@@ -23,6 +31,8 @@ const answers: AnswerInfo[] = []
 const waiters: Array<(a: AnswerInfo) => void> = []
 const others: Serving[] = []
 let relay: Relay | undefined
+/** `serve --relay` to `relay`, started with no miner on the mesh. */
+let relayServing: Serving | undefined
 let openai: OpenAI
 
 /** The next answer the embedded gateway reports (its pipeline finished or stopped). */
@@ -184,6 +194,21 @@ describe('cerberus serve --embedded, through the openai client', () => {
     expect(bad.status).toBe(400)
     expect(await bad.json()).toMatchObject({ error: { code: 'invalid_json' } })
     expect(await status(openai.completions.create({ model: 'stories260K', prompt: `${PROMPT} `.repeat(200) }))).toMatchObject({ status: 413, param: 'prompt', code: 'context_length_exceeded' })
+    const huge = await fetch(`${embedded.gateway.baseUrl}/completions`, { method: 'POST', body: JSON.stringify({ model: 'stories260K', prompt: 'x'.repeat(2 << 20) }) })
+    expect(huge.status).toBe(413)
+    expect(await huge.json()).toMatchObject({ error: { code: 'request_too_large' } })
+    // on loopback, a Host that is not a loopback name is refused (DNS rebinding)
+    const rebound = await new Promise<{ status?: number, body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: embedded.gateway.port, path: '/v1/models', headers: { Host: 'attacker.example:8080' } }, res => {
+        let body = ''
+        res.on('data', (d: Buffer) => { body += d.toString() })
+        res.on('end', () => { resolve({ status: res.statusCode, body }) })
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(rebound.status).toBe(403)
+    expect(JSON.parse(rebound.body)).toMatchObject({ error: { code: 'forbidden_host' } })
   })
 
   it('429 when its queue is full (one answering, one waiting); the waiting one is served after', async () => {
@@ -197,11 +222,17 @@ describe('cerberus serve --embedded, through the openai client', () => {
     expect(await status(openai.completions.create({ model: 'stories260K', prompt: PROMPT, max_tokens: 2 }))).toMatchObject({ status: 429, code: 'queue_full' })
     first.abort()
     await firstEnded
-    expect((await waiting).choices[0].text).toBe(expected.slice(0, (await waiting).choices[0].text.length))
+    expect((await waiting).choices[0].text).toBe(await w8a8Continuation(PROMPT, 2))
   })
 })
 
 describe('cerberus serve, other modes', () => {
+  beforeAll(async () => {
+    relay = await startRelay({ port: 0, healthPort: 0 })
+    relayServing = await startServe({ ...BASE, mode: 'relay', relay: relay.multiaddrs[0], network: 'lan' }, quiet)
+    others.push(relayServing)
+  })
+
   it('--local with a token: 401 without it; with it, the same greedy text, labelled local', async () => {
     const s = await startServe({ ...BASE, mode: 'local', token: 's3cret' }, quiet)
     others.push(s)
@@ -212,13 +243,44 @@ describe('cerberus serve, other modes', () => {
   })
 
   it('--relay to a relay with no miners: 503; with --fallback-local, a local answer', async () => {
-    relay = await startRelay({ port: 0, healthPort: 0 })
-    const s = await startServe({ ...BASE, mode: 'relay', relay: relay.multiaddrs[0], network: 'lan' }, quiet)
-    others.push(s)
-    expect(await status(clientFor(s).completions.create({ model: 'stories260K', prompt: PROMPT, max_tokens: 2 }))).toMatchObject({ status: 503, code: 'no_miners', type: 'server_error' })
+    if (relay === undefined || relayServing === undefined) throw new Error('beforeAll starts them')
+    expect(await status(clientFor(relayServing).completions.create({ model: 'stories260K', prompt: PROMPT, max_tokens: 2 }))).toMatchObject({ status: 503, code: 'no_miners', type: 'server_error' })
     const f = await startServe({ ...BASE, mode: 'relay', relay: relay.multiaddrs[0], network: 'lan', fallbackLocal: true }, quiet)
     others.push(f)
     const whole = await clientFor(f).completions.create({ model: 'stories260K', prompt: PROMPT, max_tokens: 4, temperature: 0 })
     expect((whole as unknown as { cerberus: unknown }).cerberus).toMatchObject({ mode: 'local', local: true })
+  })
+
+  it('--relay with a miner on the mesh: a private answer computed by it, the w8a8 text (and generate --relay prints it too)', async () => {
+    if (relay === undefined || relayServing === undefined) throw new Error('beforeAll starts them')
+    const model = await loadModelFiles()
+    const privateKey = await generateKeyPair('Ed25519')
+    const peer = await createPeer({ listenPort: 0, privateKey })
+    const pool = createMinerPool({ spawn: inThreadPort, size: 1 })
+    const miner = await startMinerNode({
+      model: { name: model.name, sha256: model.sha256, squeezed: squeezeModel(model.ckpt) },
+      privateKey,
+      relays: [multiaddr(relay.multiaddrs[0])],
+      capacity: 1,
+      addrs: () => peer.getMultiaddrs().map(String),
+      announceIntervalMs: 300
+    }, { peer, compute: pool })
+    try {
+      const s = relayServing // it answered 503 before the miner came
+      const t0 = Date.now()
+      while ((s.links?.ready ?? 0) === 0 && Date.now() - t0 < 20_000) await new Promise(resolve => setTimeout(resolve, 100))
+      const whole = await clientFor(s).completions.create({ model: 'stories260K', prompt: PROMPT, max_tokens: 4, temperature: 0 })
+      const four = await w8a8Continuation(PROMPT, 4)
+      expect(whole.choices[0].text).toBe(four)
+      expect((whole as unknown as { cerberus: unknown }).cerberus).toMatchObject({ mode: 'private', rejected: 0, miners: [{ peerId: miner.peerId }] })
+      const out: Buffer[] = []
+      const code = await main(['generate', '--engine', 'mesh', '--relay', relay.multiaddrs[0], '--temperature', '0', '--steps', '8', '--prompt', PROMPT], { stdout: b => { out.push(Buffer.from(b)) }, stderr: () => {} })
+      expect(code).toBe(0)
+      expect(Buffer.concat(out).toString()).toBe(`${PROMPT}${four}\n`)
+    } finally {
+      await miner.stop()
+      await peer.stop()
+      pool.close()
+    }
   })
 })
