@@ -2,7 +2,7 @@
 //
 //   core  ←  gpu  ←  workers;  core  ←  net;  workers, net  ←  app  ←  ui, widget
 //   (each layer imports only those below it)
-//   bench, cli, node, signaling-server, scripts sit above (they assemble and run things)
+//   bench, cli, node, gateway, signaling-server, scripts sit above (they assemble and run things)
 //
 // - src/core is pure TypeScript: no React, DOM, libp2p, Node built-ins or I/O; only
 //   src/core/he imports node-seal (the HE library is quarantined there);
@@ -29,6 +29,7 @@ const L = {
   widget: './src/widget',
   bench: './src/bench',
   cli: './src/cli',
+  gateway: './src/gateway',
   node: './src/node',
   test: './src/test',
   relay: './signaling-server',
@@ -39,15 +40,16 @@ const L = {
 const zone = (target, from, message) => ({ target, from, message })
 
 const ZONES = [
-  zone(L.core, [L.gpu, L.workers, L.net, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/core must not depend on the layers above it.'),
-  zone(L.gpu, [L.workers, L.net, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/gpu runs the core\'s graphs on onnxruntime; it depends on src/core only.'),
-  zone(L.workers, [L.net, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/workers depends on src/core only (not on net, app or above).'),
-  zone(L.net, [L.workers, L.gpu, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/net depends on src/core only (not on workers, app or above).'),
-  zone(L.app, [L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/app assembles core, net and workers; it must not depend on the UI, the tools above it, or test fixtures.'),
-  zone(L.ui, [L.net, L.workers, L.gpu, `${L.core}/he`, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/ui talks to the app layer (src/app); it must not reach net, workers or the HE library.'),
-  zone(L.widget, [L.net, L.gpu, `${L.core}/he`, L.ui, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/widget talks to the app layer (src/app); it must not reach net or the HE library.'),
-  zone(L.node, [L.ui, L.widget, L.bench, L.cli, L.scripts, L.test], 'src/node holds Node helpers below the CLI and the benchmarks.'),
-  zone(L.relay, [L.workers, L.gpu, L.app, L.ui, L.widget, L.bench, L.cli, L.node, L.scripts, L.test], 'the relay depends on src/core and src/net only.')
+  zone(L.core, [L.gpu, L.workers, L.net, L.app, L.ui, L.widget, L.bench, L.cli, L.gateway, L.node, L.relay, L.scripts, L.test], 'src/core must not depend on the layers above it.'),
+  zone(L.gpu, [L.workers, L.net, L.app, L.ui, L.widget, L.bench, L.cli, L.gateway, L.node, L.relay, L.scripts, L.test], 'src/gpu runs the core\'s graphs on onnxruntime; it depends on src/core only.'),
+  zone(L.workers, [L.net, L.app, L.ui, L.widget, L.bench, L.cli, L.gateway, L.node, L.relay, L.scripts, L.test], 'src/workers depends on src/core only (not on net, app or above).'),
+  zone(L.net, [L.workers, L.gpu, L.app, L.ui, L.widget, L.bench, L.cli, L.gateway, L.node, L.relay, L.scripts, L.test], 'src/net depends on src/core only (not on workers, app or above).'),
+  zone(L.app, [L.ui, L.widget, L.bench, L.cli, L.gateway, L.node, L.relay, L.scripts, L.test], 'src/app assembles core, net and workers; it must not depend on the UI, the tools above it, or test fixtures.'),
+  zone(L.ui, [L.net, L.workers, L.gpu, `${L.core}/he`, L.widget, L.bench, L.cli, L.gateway, L.node, L.relay, L.scripts, L.test], 'src/ui talks to the app layer (src/app); it must not reach net, workers or the HE library.'),
+  zone(L.widget, [L.net, L.gpu, `${L.core}/he`, L.ui, L.bench, L.cli, L.gateway, L.node, L.relay, L.scripts, L.test], 'src/widget talks to the app layer (src/app); it must not reach net or the HE library.'),
+  zone(L.node, [L.ui, L.widget, L.bench, L.cli, L.gateway, L.scripts, L.test], 'src/node holds Node helpers below the CLI and the benchmarks.'),
+  zone(L.gateway, [L.workers, L.gpu, L.net, L.ui, L.widget, L.bench, L.cli, L.node, L.relay, L.scripts, L.test], 'src/gateway serves the app layer over HTTP; its pipeline is injected (src/cli/serve.ts assembles it).'),
+  zone(L.relay, [L.workers, L.gpu, L.app, L.ui, L.widget, L.bench, L.cli, L.gateway, L.node, L.scripts, L.test], 'the relay depends on src/core and src/net only.')
 ]
 
 /**
@@ -94,7 +96,7 @@ export default tseslint.config(
     rules: { 'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }] }
   },
   // Upper layers use a folder's public surface, not its insides.
-  ...['gpu', 'net', 'workers', 'app', 'ui', 'widget', 'bench', 'cli', 'node', 'relay', 'scripts'].map(throughIndex),
+  ...['gpu', 'net', 'workers', 'app', 'ui', 'widget', 'bench', 'cli', 'gateway', 'node', 'relay', 'scripts'].map(throughIndex),
   {
     files: ['src/core/**/*.ts'],
     ignores: ['src/core/**/*.test.ts'],

@@ -37,6 +37,9 @@ const PROBES: Array<[string, string, string, string]> = [
   ['ui imports the HE library', 'src/ui/probe.ts', "import '../core/he/index.ts'\n", 'import-x/no-restricted-paths'],
   ['widget imports net', 'src/widget/probe.ts', "import '../net/peer.ts'\n", 'import-x/no-restricted-paths'],
   ['node helpers import the benchmarks', 'src/node/probe.ts', "import '../bench/he-bench.ts'\n", 'import-x/no-restricted-paths'],
+  ['app imports the gateway', 'src/app/probe.ts', "import '../gateway/index.ts'\n", 'import-x/no-restricted-paths'],
+  ['the gateway imports net', 'src/gateway/probe.ts', "import '../net/peer.ts'\n", 'import-x/no-restricted-paths'],
+  ['the gateway imports the CLI', 'src/gateway/probe.ts', "import '../cli/args.ts'\n", 'import-x/no-restricted-paths'],
   ['the relay imports the app', 'signaling-server/probe.ts', "import '../src/app/index.ts'\n", 'import-x/no-restricted-paths'],
   ['an upper layer reaches inside a core folder', 'src/app/probe.ts', "import '../core/he/plan.ts'\n", 'import-x/no-internal-modules'],
   ['an upper layer reaches inside a net folder', 'src/app/probe.ts', "import '../net/discovery/topic.ts'\n", 'import-x/no-internal-modules'],
@@ -56,5 +59,7 @@ describe('the layering rules fire', () => {
     expect(await rulesFor('src/net/probe.ts', "import '../core/protocol/index.ts'\nimport './peer.ts'\n")).toEqual([])
     expect(await rulesFor('src/core/he/probe.ts', "import SEAL from 'node-seal'\nexport const s = SEAL\n")).toEqual([])
     expect(await rulesFor('src/app/probe.test.ts', "import '../test/fixtures.ts'\n")).toEqual([])
+    expect(await rulesFor('src/gateway/probe.ts', "import '../app/index.ts'\nimport '../core/errors.ts'\n")).toEqual([])
+    expect(await rulesFor('src/cli/probe.ts', "import '../gateway/index.ts'\n")).toEqual([])
   })
 })

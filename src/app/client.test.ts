@@ -134,4 +134,21 @@ describe('the client (app layer, no browser)', () => {
     expect(w8a8Text(24).startsWith(partial)).toBe(true)
     expect(cut.miners.every(m => m.peerId !== liar.node.peerId)).toBe(true)
   })
+
+  it('local mode: with no miner at all, answers from the loaded model alone — the w8a8 text, nothing sent', async () => {
+    for (const m of miners.splice(0)) await stopMiner(m).catch(() => {})
+    const sent: Uint8Array[] = []
+    const client = createCerberusClient({ relay: relay.multiaddrs[0], onSend: f => { sent.push(f) } }, components)
+    clients.push(client)
+    void client.start({ kind: 'default' }).catch(() => {})
+    const t0 = Date.now()
+    while (client.getState().model === undefined && Date.now() - t0 < 20_000) await new Promise(resolve => setTimeout(resolve, 50))
+    expect(client.getState().minersReady).toBe(0)
+    let text = ''
+    const receipt = await client.generate('', { temperature: 0, topp: 0.9, maxTokens: 24 }, { mode: 'local', onText: t => { text += t } })
+    // the client's local engine runs the private pipeline's plan (lan); its twin is the w8a8 engine's text here too
+    expect(text).toBe(w8a8Text(24))
+    expect(receipt).toMatchObject({ tokens: 24, local: true, bytesUp: 0, verified: 0, miners: [] })
+    expect(sent).toEqual([])
+  })
 })

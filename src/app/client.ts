@@ -18,8 +18,10 @@ import { CerberusError } from '../core/errors.ts'
 import { NETWORKS } from '../core/he/index.ts'
 import type { CerberusPeer } from '../net/peer.ts'
 import { createHeUserClient, type HePortFactory, type HeUserClient } from '../workers/index.ts'
+import { modelChatTemplate } from './chat.ts'
 import { joinMesh, type MeshMember } from './mesh-member.ts'
 import { createMinerLinks, type MinerLinks } from './miner-links.ts'
+import { createLocalGeneration, type LocalGeneration } from './local-generation.ts'
 import type { LoadedModel, ModelLoader } from './model-source.ts'
 import { createPeerViews, publicError, type PeerViews } from './peer-views.ts'
 import { createPrivateGeneration, type PrivateGeneration } from './private-generation.ts'
@@ -40,6 +42,11 @@ export interface ClientComponents {
   readonly spawnHeWorker: HePortFactory
   /** Fetch and parse a model, reporting bytes. */
   readonly loadModel: ModelLoader
+  /**
+   * Local mode's engine for a model (pages: a Web Worker, local-generation.web.ts). Default:
+   * in this thread ({@link createLocalGeneration}), which tools and tests use.
+   */
+  readonly localGeneration?: (model: LoadedModel) => LocalGeneration
 }
 
 /** Options of {@link createCerberusClient}. */
@@ -76,7 +83,18 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
   let links: MinerLinks | undefined
   let gen: PrivateGeneration | undefined
   let loaded: LoadedModel | undefined
+  // Local mode's engine, made on first use for the loaded model.
+  let local: { model: LoadedModel, gen: LocalGeneration } | undefined
   let busy = false
+
+  const localFor = (model: LoadedModel): LocalGeneration => {
+    if (local?.model !== model) {
+      void local?.gen.close()
+      // The same plan as the private pipeline's (lan), so a local answer is the private one's text.
+      local = { model, gen: components.localGeneration?.(model) ?? createLocalGeneration(model, { network: NETWORKS.lan }) }
+    }
+    return local.gen
+  }
 
   const refresh = (): void => {
     if (views === undefined) return
@@ -175,8 +193,22 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
         throw err
       }
     },
-    async generate (prompt, settings, gopts) {
+    async generate (text, requested, gopts) {
       if (busy) throw new ClientBusyError('an answer is already being generated')
+      // A chat model (its tokenizer brings a template) answers the prompt as a user's turn.
+      const template = loaded === undefined ? undefined : modelChatTemplate(loaded.tokenizer)
+      const prompt = template === undefined ? text : template([{ role: 'user', content: text }])
+      const settings = template === undefined ? requested : { ...requested, specialTokens: true }
+      if (gopts.mode === 'local') {
+        // Needs only the model: no keys, relay or miners (it is the way to answer without them).
+        if (loaded === undefined) throw new ClientBusyError('the model is not loaded yet')
+        busy = true
+        try {
+          return await localFor(loaded).generate(prompt, settings, { signal: gopts.signal, onText: gopts.onText })
+        } finally {
+          busy = false
+        }
+      }
       if (gen === undefined) throw new ClientBusyError('start the client first')
       busy = true
       try {
@@ -198,6 +230,8 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
       links = undefined
       await gen?.close()
       gen = undefined
+      await local?.gen.close()
+      local = undefined
       user?.close()
       user = undefined
       await member?.peer.stop()

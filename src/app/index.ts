@@ -6,6 +6,8 @@
  * - {@link createPrivateGeneration}: the user's pipeline (plan → HE session → miners →
  *   verified encrypted backend → tokens and receipts), used by the client, the CLI, the
  *   benchmarks and the gateway;
+ * - {@link createLocalGeneration}: local mode — the same plan's plaintext twin on this
+ *   device, nothing sent (pages run it in a Web Worker: local-generation.web.ts);
  * - {@link startMinerNode}: a miner (service + mesh), used by the donor tab and
  *   `cerberus miner`;
  * - {@link joinMesh}, {@link createMinerLinks}, {@link createPeerViews}: a peer on the
@@ -29,5 +31,8 @@ export { localMinerLink } from './local-miner.ts'
 export { startMinerNode, type MinerNode, type MinerNodeComponents, type MinerNodeOptions } from './miner-node.ts'
 export { parseModel, sha256Hex, type ByteProgress, type LoadedModel, type ModelLoader } from './model-source.ts'
 export { connectionKind, createPeerViews, publicError, PING_INTERVAL_MS, type PeerViews } from './peer-views.ts'
-export { createPrivateGeneration, GenerationBusyError, type GenerationCallbacks, type GenerationModel, type GenerationSettings, type PrivateGeneration, type PrivateGenerationComponents, type PrivateGenerationOptions } from './private-generation.ts'
+export { modelChatTemplate, type ChatTemplateFn } from './chat.ts'
+export { answerSteps, promptTokens, type AnswerRun, type GenerationCallbacks, type GenerationModel, type GenerationSettings } from './answer-loop.ts'
+export { createPrivateGeneration, GenerationBusyError, type PrivateGeneration, type PrivateGenerationComponents, type PrivateGenerationOptions } from './private-generation.ts'
+export { createLocalGeneration, localReceipt, LOCAL_MODE_LABEL, LOCAL_YIELD_MS, type LocalGeneration, type LocalGenerationOptions } from './local-generation.ts'
 export type * from './types.ts'

@@ -19,6 +19,12 @@ export interface WebPlatformOptions {
   readonly modelBase?: string
   /** Starts an HE worker (default: a module Web Worker of this origin; the widget brings its own). */
   readonly spawnHeWorker?: HePortFactory
+  /**
+   * Local mode's engine (the page passes `workerLocalGeneration` from
+   * local-generation.web.ts, a Web Worker; it is not the default so that bundles which never
+   * generate locally — the widget — do not carry the worker).
+   */
+  readonly localGeneration?: ClientComponents['localGeneration']
 }
 
 /** A user's components in a browser tab. */
@@ -26,7 +32,8 @@ export function webClientComponents (opts: WebPlatformOptions = {}): ClientCompo
   return {
     createPeer: async (privateKey) => await createWebPeer({ iceServers: opts.iceServers, privateKey }),
     spawnHeWorker: opts.spawnHeWorker ?? spawnWebHeWorker,
-    loadModel: async (source, onProgress) => await loadModelSource(source, { base: opts.modelBase ?? '/models/default/', onProgress })
+    loadModel: async (source, onProgress) => await loadModelSource(source, { base: opts.modelBase ?? '/models/default/', onProgress }),
+    ...(opts.localGeneration === undefined ? {} : { localGeneration: opts.localGeneration })
   }
 }
 

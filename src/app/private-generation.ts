@@ -18,14 +18,15 @@
  * await gen.close()
  * ```
  */
-import { generateAsync, heBackend, privateEngine, type BackendStats, type HeSession, type JobResult, type LinearBackend, type MinerLink } from '../core/engine/index.ts'
-import type { GeneratedToken } from '../core/model/index.ts'
+import { heBackend, privateEngine, type BackendStats, type HeSession, type JobResult, type LinearBackend, type MinerLink } from '../core/engine/index.ts'
 import { NETWORKS, type NetworkProfile } from '../core/he/index.ts'
 import type { MatvecPlan } from '../core/he/index.ts'
-import { createRng, createSampler, encode, type Checkpoint, type Tokenizer } from '../core/model/index.ts'
 import { squeezeModel, type SqueezedModel, type SqueezeOptions } from '../core/squeeze/index.ts'
 import { CerberusError } from '../core/errors.ts'
 import type { AnswerReceipt } from './types.ts'
+import { runAnswer, type GenerationCallbacks, type GenerationModel, type GenerationSettings } from './answer-loop.ts'
+
+export type { GenerationCallbacks, GenerationModel, GenerationSettings } from './answer-loop.ts'
 
 /** A second answer was asked for while one is being generated. */
 export class GenerationBusyError extends CerberusError {
@@ -55,35 +56,6 @@ export interface PrivateGenerationOptions {
   readonly maxAttempts?: number
   /** Privacy audits: every int8 vector before it is encrypted. */
   readonly onQuantizedInput?: (matrixId: string, xq: Int8Array) => void
-}
-
-/** How one answer is sampled and how long it may be. */
-export interface GenerationSettings {
-  /** 0 = greedy. */
-  readonly temperature: number
-  readonly topp: number
-  /** run.c's RNG seed; default time-based. 0 means 1 (run.c replaces 0 by the clock before). */
-  readonly seed?: bigint | number
-  /** New tokens after the prompt (capped by the context). Ignored when `steps` is given. */
-  readonly maxTokens?: number
-  /** run.c's -n: positions to run, prompt included (0 = the whole context). */
-  readonly steps?: number
-}
-
-/** Callbacks and cancellation of one answer. */
-export interface GenerationCallbacks {
-  /** Aborting stops between linear layers; the answer resolves with a receipt marked `stopped`. */
-  readonly signal?: AbortSignal
-  /** The answer's text as it grows, as UTF-8-safe deltas (the prompt is not echoed). */
-  readonly onText?: (delta: string) => void
-  /** Every token, prompt tokens included, with the bytes run.c prints for it. */
-  readonly onToken?: (t: GeneratedToken) => void
-}
-
-/** A model with its tokenizer, ready to squeeze. */
-export interface GenerationModel {
-  readonly ckpt: Checkpoint
-  readonly tokenizer: Tokenizer
 }
 
 /** A running private generation. */
@@ -148,40 +120,22 @@ export async function createPrivateGeneration (model: GenerationModel, component
       const before = { ...st }
       const sentBefore = bytesSent
       const jobsBefore = new Map(jobsBy)
-      const t0 = performance.now()
-      let tokens = 0
-      let stopped = false
+      let run
       try {
-        const seqLen = model.ckpt.config.seqLen
-        const steps = settings.steps ?? Math.min(seqLen, encode(model.tokenizer, prompt).length - 1 + Math.max(1, settings.maxTokens ?? seqLen))
-        const seed = settings.seed ?? (Date.now() >>> 0)
-        const sampler = createSampler({ temperature: settings.temperature, topp: settings.topp }, createRng(BigInt(seed) === 0n ? 1 : seed))
-        const decoder = new TextDecoder()
-        for await (const t of generateAsync(privateEngine(squeezed.params, backend), model.tokenizer, sampler, { prompt, steps, signal: cb.signal })) {
-          cb.onToken?.(t)
-          if (t.fromPrompt) continue
-          tokens++
-          const text = decoder.decode(t.bytes, { stream: true })
-          if (text !== '') cb.onText?.(text)
-        }
-        const tail = decoder.decode()
-        if (tail !== '') cb.onText?.(tail)
-      } catch (err) {
-        if (cb.signal?.aborted !== true) throw err
-        stopped = true // stopped by the user: the receipt still says what was done
+        run = await runAnswer(privateEngine(squeezed.params, backend), model, prompt, settings, cb)
       } finally {
         busy = false
       }
       const miners = [...jobsBy].map(([peerId, n]) => ({ peerId, jobs: n - (jobsBefore.get(peerId) ?? 0) })).filter(m => m.jobs > 0)
       return {
-        tokens,
-        ms: performance.now() - t0,
+        tokens: run.tokens,
+        ms: run.ms,
         bytesUp: bytesSent - sentBefore,
         bytesDown: st.bytesDown - before.bytesDown,
         verified: st.verified - before.verified,
         rejected: st.rejected - before.rejected,
         miners,
-        ...(stopped ? { stopped } : {})
+        ...(run.stopped ? { stopped: true } : {})
       }
     },
     async close () {

@@ -69,7 +69,19 @@ export interface AnswerReceipt {
   readonly miners: ReadonlyArray<{ readonly peerId: string, readonly jobs: number }>
   /** True when the answer was stopped (aborted) before its end: the counts cover what was done. */
   readonly stopped?: boolean
+  /**
+   * True when the answer was generated on this device in plaintext (local mode): nothing
+   * left the device, so there was nothing to encrypt or verify (bytes and counts are 0).
+   */
+  readonly local?: boolean
 }
+
+/**
+ * Where an answer is computed: `private` — encrypted, every linear layer on miners (the
+ * default); `local` — on this device in plaintext, nothing leaves it (for when no miner
+ * serves the model, or the user prefers it).
+ */
+export type GenerationMode = 'private' | 'local'
 
 /** Sampling settings of one answer. */
 export interface GenerateSettings {
@@ -109,8 +121,10 @@ export interface CerberusClient {
    * through `onText` as deltas (UTF-8 safe); resolves with the receipt. Aborting `signal`
    * stops between linear layers and resolves with a receipt marked `stopped` (the text so
    * far stays). Rejects on errors (no miners left, the relay and every miner gone, ...).
+   * `mode: 'local'` answers on this device in plaintext instead (it needs only the loaded
+   * model; the receipt has `local: true` and nothing was sent).
    */
-  generate: (prompt: string, settings: GenerateSettings, opts: { signal?: AbortSignal, onText: (text: string) => void }) => Promise<AnswerReceipt>
+  generate: (prompt: string, settings: GenerateSettings, opts: { signal?: AbortSignal, onText: (text: string) => void, mode?: GenerationMode }) => Promise<AnswerReceipt>
   stop: () => Promise<void>
 }
 

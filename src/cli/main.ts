@@ -15,6 +15,7 @@ import { cmdMiner, MINER_USAGE } from './miner.ts'
 import type { CliIo } from './options.ts'
 import { cmdPlan, PLAN_USAGE } from './plan.ts'
 import { cmdRelay, RELAY_USAGE } from './relay.ts'
+import { cmdServe, SERVE_USAGE } from './serve.ts'
 
 export type { CliIo } from './options.ts'
 
@@ -24,6 +25,9 @@ Commands:
   generate      generate text: run.c's output with a plaintext engine, or privately
                 (--engine he: an in-process miner; --engine mesh: miners on the mesh)
   eval-quant    measure what W8A8 quantization costs against float32
+  serve         an OpenAI-compatible API on 127.0.0.1:8080 (/v1/chat/completions,
+                /v1/completions, /v1/models) over private generation: an embedded
+                miner (default), the mesh (--relay), or local plaintext (--local)
   plan          print the squeezed encrypted plan of a model as JSON
   relay         run the signaling relay (--port 9090, --health-port, --key-file)
   miner         run a headless miner on WebSockets (--port 9100, --workers 2,
@@ -35,7 +39,7 @@ Commands:
   bench gpu     the miner's multiply-accumulate on onnxruntime (WebGPU) against the kernel
   help          this text ("cerberus <command> --help" for one command)
 
-Model options (generate, eval-quant, plan, miner):
+Model options (generate, serve, eval-quant, plan, miner):
   --model PATH        a GGUF file (Llama architecture; it brings its own tokenizer) or a
                       llama2.c checkpoint (default: <model dir>/${DEFAULT_MODEL_FILES.checkpoint})
   --tokenizer PATH    the llama2.c checkpoint's tokenizer (default: <model dir>/${DEFAULT_MODEL_FILES.tokenizer})
@@ -43,6 +47,7 @@ Model options (generate, eval-quant, plan, miner):
                       else ~/.cache/cerberus/models/stories260K (npm run fetch-model)
 
 ${GENERATE_USAGE}
+${SERVE_USAGE}
 ${EVAL_QUANT_USAGE}
 ${PLAN_USAGE}
 ${RELAY_USAGE}
@@ -52,6 +57,7 @@ ${BENCH_USAGE}`
 /** The commands by name. */
 const COMMANDS: Readonly<Record<string, (args: string[], io: CliIo) => Promise<void>>> = {
   generate: cmdGenerate,
+  serve: cmdServe,
   'eval-quant': cmdEvalQuant,
   plan: cmdPlan,
   relay: cmdRelay,

@@ -2,8 +2,9 @@
  * The CLI user's components for private generation: an in-process miner (`--engine he`),
  * or miners on the mesh — at given addresses (`--miner`), or found through a relay
  * (`--relay`, their signed announcements for this model) — behind one scheduler.
+ * `generate --relay` and `serve --relay` share {@link relayMiners}.
  */
-import type { PrivateGenerationComponents } from '../app/index.ts'
+import type { DropReason, MinerLinks, PrivateGenerationComponents } from '../app/index.ts'
 import { UsageError } from './args.ts'
 import type { CliIo } from './options.ts'
 
@@ -26,6 +27,43 @@ function multiaddrOf (multiaddr: (s: string) => import('@multiformats/multiaddr'
   }
 }
 
+/** The miners of one model on the mesh, followed through a relay: the user's scheduler over them, and how to leave. */
+export interface RelayMiners {
+  readonly links: MinerLinks
+  close: () => Promise<void>
+}
+
+/**
+ * Join the mesh through `relay` (a fresh identity, announced as a user) and follow the
+ * miners announcing the model: miners found later join the scheduler as they appear.
+ * It does not wait for any (`generate` waits; `serve` answers 503 until one is there).
+ * @throws {UsageError} for a relay address that is not a multiaddr ending in /p2p/<id>.
+ */
+export async function relayMiners (opts: { relay: string, modelSha256: string, session: string, onDrop: (miner: string, why: DropReason) => void }): Promise<RelayMiners> {
+  const { multiaddr } = await import('@multiformats/multiaddr')
+  const relay = multiaddrOf(multiaddr, 'relay', opts.relay)
+  if (!relay.getComponents().some(c => c.name === 'p2p')) throw new UsageError(`--relay must end in /p2p/<the relay's peer id> (printed by "cerberus relay"), got "${opts.relay}"`)
+  const { generateKeyPair } = await import('@libp2p/crypto/keys')
+  const { createPeer } = await import('../net/peer.ts')
+  const { joinMesh, createMinerLinks } = await import('../app/index.ts')
+  const privateKey = await generateKeyPair('Ed25519')
+  const peer = await createPeer({ privateKey })
+  const member = joinMesh(peer, { privateKey, relays: [relay] })
+  member.announce(() => ({ role: 'user' as const, addrs: [], presets: [], capacity: 0, load: 0 }))
+  const seen = new Set<string>()
+  // onChange runs inside createMinerLinks too, before its result is assigned.
+  const ref: { links?: MinerLinks } = {}
+  const links = createMinerLinks(member, {
+    session: opts.session,
+    modelSha256: opts.modelSha256,
+    onChange: () => {
+      for (const [m, why] of ref.links?.dropped ?? []) if (!seen.has(m)) { seen.add(m); opts.onDrop(m, why) }
+    }
+  })
+  ref.links = links
+  return { links, close: async () => { links.stop(); member.leave(); await peer.stop() } }
+}
+
 /** Build them. */
 export async function privateMiners (opts: { engine: 'he' | 'mesh', miners: readonly string[], relay?: string, modelSha256: string, io: CliIo }): Promise<PrivateMiners> {
   // The user's HE runs in this process (a CLI has no UI thread to keep free).
@@ -41,36 +79,21 @@ export async function privateMiners (opts: { engine: 'he' | 'mesh', miners: read
       close: async () => { local.session.close?.(); local.miner.close?.() }
     }
   }
-  const { multiaddr } = await import('@multiformats/multiaddr')
-  const { createPeer } = await import('../net/peer.ts')
   const session = crypto.randomUUID()
-  const onDrop = (m: string, why: string): void => { opts.io.stderr(`dropped miner ${m}: ${why === 'rejected' ? 'a result failed verification' : 'it failed repeatedly'}\n`) }
+  const onDrop = (m: string, why: DropReason | 'failed'): void => { opts.io.stderr(`dropped miner ${m}: ${why === 'rejected' ? 'a result failed verification' : 'it failed repeatedly'}\n`) }
   if (opts.relay !== undefined) {
-    const relay = multiaddrOf(multiaddr, 'relay', opts.relay)
-    if (!relay.getComponents().some(c => c.name === 'p2p')) throw new UsageError(`--relay must end in /p2p/<the relay's peer id> (printed by "cerberus relay"), got "${opts.relay}"`)
-    const { generateKeyPair } = await import('@libp2p/crypto/keys')
-    const { joinMesh, createMinerLinks } = await import('../app/index.ts')
-    const privateKey = await generateKeyPair('Ed25519')
-    const peer = await createPeer({ privateKey })
-    const member = joinMesh(peer, { privateKey, relays: [relay] })
-    member.announce(() => ({ role: 'user' as const, addrs: [], presets: [], capacity: 0, load: 0 }))
-    const seen = new Set<string>()
-    const links = createMinerLinks(member, {
-      session,
-      modelSha256: opts.modelSha256,
-      onChange: () => {
-        for (const [m, why] of links?.dropped ?? []) if (!seen.has(m)) { seen.add(m); onDrop(m, why === 'rejected' ? 'rejected' : 'failed') }
-      }
-    })
+    const mesh = await relayMiners({ relay: opts.relay, modelSha256: opts.modelSha256, session, onDrop })
+    const close = async (): Promise<void> => { await mesh.close(); user.close?.(); local.miner.close?.() }
     const t0 = Date.now()
-    while (links.ready === 0 && Date.now() - t0 < FIND_MINERS_MS) await new Promise(resolve => setTimeout(resolve, 100))
-    const close = async (): Promise<void> => { links.stop(); member.leave(); user.close?.(); local.miner.close?.(); await peer.stop() }
-    if (links.ready === 0) {
+    while (mesh.links.ready === 0 && Date.now() - t0 < FIND_MINERS_MS) await new Promise(resolve => setTimeout(resolve, 100))
+    if (mesh.links.ready === 0) {
       await close()
       throw new UsageError(`no miner for this model (sha256 ${opts.modelSha256.slice(0, 12)}…) was announced through ${opts.relay} within ${FIND_MINERS_MS / 1000} s; start one with "cerberus miner --relay …"`)
     }
-    return { components: { session: user, miners: links.scheduler }, label: `${links.ready} miner(s) found through the relay`, attempts: 3, close }
+    return { components: { session: user, miners: mesh.links.scheduler }, label: `${mesh.links.ready} miner(s) found through the relay`, attempts: 3, close }
   }
+  const { multiaddr } = await import('@multiformats/multiaddr')
+  const { createPeer } = await import('../net/peer.ts')
   const { meshMinerLink } = await import('../net/mesh-link.ts')
   const { minerScheduler } = await import('../net/scheduler.ts')
   const addrs = opts.miners.map(a => multiaddrOf(multiaddr, 'miner', a))

@@ -7,6 +7,7 @@
 import { StrictMode } from 'react'
 import { createRoot } from 'react-dom/client'
 import { createCerberusClient, createDonor } from '../app/index.ts'
+import { workerLocalGeneration } from '../app/local-generation.web.ts'
 import { webClientComponents, webDonorComponents } from '../app/platform.web.ts'
 import { App } from './app.tsx'
 import { createMemoryHistory, openHistoryDb } from './history/history-db.ts'
@@ -35,7 +36,9 @@ async function openHistory (): Promise<HistoryStore> {
 try { bindSettingsStorage(localStorage) } catch { /* storage blocked: defaults, this session only */ }
 
 const runtime = createAppRuntime({
-  createClient: (opts) => createCerberusClient(opts, webClientComponents()),
+  // Local mode ("Generate on this device") runs in its own Web Worker, never on this thread;
+  // its default plan is the private pipeline's (lan), so a local answer has the private one's text.
+  createClient: (opts) => createCerberusClient(opts, webClientComponents({ localGeneration: (model) => workerLocalGeneration(model) })),
   createDonor: (opts) => createDonor(opts, webDonorComponents()),
   serverRelay,
   history: await openHistory()

@@ -2,7 +2,8 @@ import { useState } from 'react'
 import type { ClientState } from '../../app/types.ts'
 import type { ChatActions } from '../runtime/chat-actions.ts'
 import { activeConversation } from '../state/chat-store.ts'
-import { useChat, useClient, useModelLoad } from '../state/hooks.ts'
+import { useChat, useClient, useModelLoad, useSettings } from '../state/hooks.ts'
+import { updateSettings } from '../state/settings-store.ts'
 import { Composer } from './chat/composer.tsx'
 import { EmptyState } from './chat/empty-state.tsx'
 import { MessageThread } from './chat/message-thread.tsx'
@@ -16,14 +17,18 @@ export interface ChatPanelProps {
   readonly onRetry: () => void
 }
 
-/** Why a prompt cannot be sent now, in words the user can act on; null when it can. */
-export function blockedReason (status: ClientState['status'], minersReady: number, progressLabel: string | undefined, switching: boolean): string | null {
+/**
+ * Why a prompt cannot be sent now, in words the user can act on; null when it can. In local
+ * mode only the model is needed (no keys, relay or miners).
+ */
+export function blockedReason (status: ClientState['status'], minersReady: number, progressLabel: string | undefined, switching: boolean, local = false, modelLoaded = false): string | null {
   if (switching) return 'Switching models…'
+  if (local) return modelLoaded ? null : `Loading the model: ${progressLabel ?? 'starting'}…`
   switch (status) {
     case 'idle': return 'Not connected yet.'
     case 'starting': return `Getting ready: ${progressLabel ?? 'starting'}…`
     case 'error': return 'Cannot answer until the problem above is fixed.'
-    case 'ready': return minersReady > 0 ? null : 'No miner is online right now. Turn on "Donate" in another tab, or run "npx cerberus miner --relay …" — answers start as soon as one joins.'
+    case 'ready': return minersReady > 0 ? null : 'No miner is online right now. Turn on "Donate" in another tab, or run "npx cerberus miner --relay …" — answers start as soon as one joins. Or choose "Generate on this device".'
   }
 }
 
@@ -40,9 +45,10 @@ export function ChatPanel ({ chat, onRetry }: ChatPanelProps) {
   const minersReady = useClient(s => s.minersReady)
   const model = useClient(s => s.model?.name)
   const switching = useModelLoad(s => s.busy)
+  const local = useSettings(s => s.localMode)
   const [draft, setDraft] = useState('')
 
-  const blocked = blockedReason(status, minersReady, progress?.label, switching)
+  const blocked = blockedReason(status, minersReady, progress?.label, switching, local, model !== undefined)
   const messages = conversation?.messages ?? []
   const firstRun = status === 'starting' && !switching
 
@@ -63,7 +69,7 @@ export function ChatPanel ({ chat, onRetry }: ChatPanelProps) {
         : messages.length === 0
           ? <EmptyState model={model} onPick={setDraft} />
           : <MessageThread messages={messages} streamingId={streamingId} onRegenerate={() => { void chat.regenerate() }} canRegenerate={blocked === null} />}
-      <Composer busy={streamingId !== null} blockedReason={streamingId === null ? blocked : null} onSend={(t) => { void chat.send(t) }} onStop={chat.stop} draft={draft} onDraftChange={setDraft} />
+      <Composer busy={streamingId !== null} blockedReason={streamingId === null ? blocked : null} onSend={(t) => { void chat.send(t) }} onStop={chat.stop} draft={draft} onDraftChange={setDraft} local={local} onLocalChange={(on) => { updateSettings({ localMode: on }) }} />
       {storageError !== null && <p role='alert' className='alert'>{storageError}</p>}
       {!persistent && storageError === null && <p className='hint'>This browser does not let the page keep data, so conversations last until you close or reload the tab.</p>}
     </section>

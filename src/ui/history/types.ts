@@ -3,7 +3,7 @@
  * model continues text (stories260K is not an instruction model), so a "conversation" is
  * a notebook of prompts and their continuations; each prompt is answered on its own.
  */
-import type { AnswerReceipt, GenerateSettings } from '../../app/types.ts'
+import type { AnswerReceipt, GenerateSettings, GenerationMode } from '../../app/types.ts'
 
 /** How an answer ended. */
 export type AnswerStatus = 'streaming' | 'done' | 'stopped' | 'error'
@@ -25,6 +25,8 @@ export interface AnswerMessage {
   readonly status: AnswerStatus
   /** The settings it was generated with. */
   readonly settings: GenerateSettings
+  /** Where it was computed (absent: private, as every answer before local mode existed). */
+  readonly mode?: GenerationMode
   /** Name of the model that wrote it. */
   readonly model?: string
   readonly receipt?: AnswerReceipt

@@ -4,7 +4,7 @@ import type { AnswerMessage, HistoryStore } from '../history/types.ts'
 import { activeConversation, chatStore, resetChatStore } from '../state/chat-store.ts'
 import { resetSettingsStore, updateSettings } from '../state/settings-store.ts'
 import { resetSpeedStore, speedStore } from '../state/speed-store.ts'
-import { scriptedClient, streams, untilAborted, type ScriptedClient } from '../test/scripted.ts'
+import { receiptOf, scriptedClient, streams, untilAborted, type ScriptedClient } from '../test/scripted.ts'
 import { createChatActions, type ChatActions } from './chat-actions.ts'
 
 let client: ScriptedClient
@@ -123,5 +123,19 @@ describe('chat actions', () => {
     await chat.send('p')
     expect(answers()[0].status).toBe('done')
     expect(chatStore.getState().storageError).toMatch(/could not be saved.*QuotaExceededError/)
+  })
+
+  it('local mode ("Generate on this device"): answers with only a model loaded — no miners needed — and says where it ran', async () => {
+    client.setState({ status: 'starting', minersReady: 0 })
+    await chat.send('not yet') // private: the client is not ready
+    expect(client.calls).toEqual([])
+    updateSettings({ localMode: true })
+    client.script = async (emit) => { emit(' local'); return receiptOf(1, { local: true, bytesUp: 0, bytesDown: 0, verified: 0, miners: [] }) }
+    await chat.send('here')
+    expect(client.calls.map(c => c.mode)).toEqual(['local'])
+    expect(answers().at(-1)).toMatchObject({ text: ' local', status: 'done', mode: 'local', receipt: { local: true } })
+    client.setState({ model: undefined })
+    await chat.send('no model')
+    expect(client.calls).toHaveLength(1)
   })
 })

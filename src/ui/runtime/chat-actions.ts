@@ -1,7 +1,7 @@
 /**
  * What the chat's buttons do, as plain functions outside React: send a prompt, stream the
- * private answer into the chat store, stop it, regenerate it, and keep every conversation
- * in the history. Each prompt is answered on its own — the model continues text; it does
+ * answer (private, or on this device in local mode) into the chat store, stop it,
+ * regenerate it, and keep every conversation in the history. Each prompt is answered on its own — the model continues text; it does
  * not read earlier turns.
  */
 import type { CerberusClient, GenerateSettings } from '../../app/types.ts'
@@ -79,6 +79,7 @@ export function createChatActions (deps: ChatActionsDeps): ChatActions {
     let text = ''
     try {
       const receipt = await client.generate(prompt, answerMsg.settings, {
+        ...(answerMsg.mode === 'local' ? { mode: 'local' as const } : {}),
         signal: controller.signal,
         onText: (piece) => {
           text += piece
@@ -97,10 +98,13 @@ export function createChatActions (deps: ChatActionsDeps): ChatActions {
     }
   }
 
+  /** The client, when it can answer now: private answers need it ready (miners found); local ones only a loaded model. */
   const readyClient = (): CerberusClient | undefined => {
     if (running !== null) return undefined
     const client = deps.getClient()
-    return client?.getState().status === 'ready' ? client : undefined
+    const s = client?.getState()
+    if (settingsStore.getState().localMode) return s?.model !== undefined ? client : undefined
+    return s?.status === 'ready' ? client : undefined
   }
 
   const newAnswer = (): AnswerMessage => ({
@@ -110,6 +114,7 @@ export function createChatActions (deps: ChatActionsDeps): ChatActions {
     at: now(),
     status: 'streaming',
     settings: currentGenerateSettings(),
+    ...(settingsStore.getState().localMode ? { mode: 'local' as const } : {}),
     model: deps.getClient()?.getState().model?.name
   })
 

@@ -10,8 +10,9 @@ beforeEach(() => { resetSettingsStore() })
 
 describe('settings', () => {
   it('out-of-range and foreign values fall back or are clamped', () => {
-    expect(sanitizeSettings({ temperature: 9, topp: -1, maxTokens: 12.6, relay: ' /ip4/1.2.3.4/tcp/1/ws ', donorWorkers: 0, pauseWhenHidden: 'yes' }))
-      .toEqual({ temperature: 2, topp: 0, maxTokens: 13, relay: '/ip4/1.2.3.4/tcp/1/ws', donorWorkers: 1, pauseWhenHidden: DEFAULT_SETTINGS.pauseWhenHidden })
+    expect(sanitizeSettings({ temperature: 9, topp: -1, maxTokens: 12.6, relay: ' /ip4/1.2.3.4/tcp/1/ws ', donorWorkers: 0, pauseWhenHidden: 'yes', localMode: 1 }))
+      .toEqual({ temperature: 2, topp: 0, maxTokens: 13, relay: '/ip4/1.2.3.4/tcp/1/ws', donorWorkers: 1, pauseWhenHidden: DEFAULT_SETTINGS.pauseWhenHidden, localMode: false })
+    expect(sanitizeSettings({ localMode: true }).localMode).toBe(true)
     expect(sanitizeSettings('garbage')).toEqual(DEFAULT_SETTINGS)
     expect(sanitizeSettings({ temperature: Number.NaN })).toEqual(DEFAULT_SETTINGS)
   })

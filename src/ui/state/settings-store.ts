@@ -1,6 +1,6 @@
 /**
  * The settings slice: sampling (temperature, top-p, max new tokens), the relay address,
- * and the donor's CPU budget and "pause when hidden" choice. Persisted in localStorage
+ * the donor's CPU budget and "pause when hidden" choice, and local mode. Persisted in localStorage
  * (small, synchronous, read before the first render); every value is checked on load, so
  * a hand-edited or stale entry falls back to the default instead of breaking the page.
  */
@@ -20,6 +20,12 @@ export interface Settings {
   readonly donorWorkers: number
   /** Pause the donor while this tab is hidden, and resume it when the tab is shown again. */
   readonly pauseWhenHidden: boolean
+  /**
+   * Local mode ("Generate on this device"): answers are computed in this tab, in plaintext —
+   * nothing leaves the device, so nothing needs encrypting. For when no miner serves the
+   * model, or when the user prefers it.
+   */
+  readonly localMode: boolean
 }
 
 /**
@@ -38,7 +44,7 @@ export const SETTING_BOUNDS = Object.freeze({
  * of encrypted generation with stories260K. One donor worker by default: donating should
  * not make the donor's own machine sluggish unless they ask for more.
  */
-export const DEFAULT_SETTINGS: Settings = Object.freeze({ temperature: 1, topp: 0.9, maxTokens: 64, relay: '', donorWorkers: 1, pauseWhenHidden: true })
+export const DEFAULT_SETTINGS: Settings = Object.freeze({ temperature: 1, topp: 0.9, maxTokens: 64, relay: '', donorWorkers: 1, pauseWhenHidden: true, localMode: false })
 
 /** localStorage key (versioned: a new shape gets a new key). */
 export const SETTINGS_KEY = 'cerberus.settings.v1'
@@ -65,7 +71,8 @@ export function sanitizeSettings (raw: unknown): Settings {
     maxTokens: clampNumber('maxTokens', r.maxTokens, d.maxTokens),
     relay: typeof r.relay === 'string' ? r.relay.trim() : d.relay,
     donorWorkers: clampNumber('donorWorkers', r.donorWorkers, d.donorWorkers),
-    pauseWhenHidden: typeof r.pauseWhenHidden === 'boolean' ? r.pauseWhenHidden : d.pauseWhenHidden
+    pauseWhenHidden: typeof r.pauseWhenHidden === 'boolean' ? r.pauseWhenHidden : d.pauseWhenHidden,
+    localMode: typeof r.localMode === 'boolean' ? r.localMode : d.localMode
   }
 }
 

@@ -5,12 +5,12 @@
  * the e2e specs.
  */
 import { createStore } from 'zustand/vanilla'
-import type { AnswerReceipt, CerberusClient, ClientState, Donor, DonorState, GenerateSettings, ModelSource } from '../../app/types.ts'
+import type { AnswerReceipt, CerberusClient, ClientState, Donor, DonorState, GenerateSettings, GenerationMode, ModelSource } from '../../app/types.ts'
 
 /** A {@link CerberusClient} whose generate runs `script`, and which records what it was asked. */
 export interface ScriptedClient extends CerberusClient {
   /** Calls of generate, in order. */
-  readonly calls: Array<{ prompt: string, settings: GenerateSettings }>
+  readonly calls: Array<{ prompt: string, settings: GenerateSettings, mode?: GenerationMode }>
   /** Sources passed to start, in order. */
   readonly started: ModelSource[]
   /** How many times stop was called. */
@@ -58,7 +58,7 @@ export function scriptedClient (initial: Partial<ClientState> = {}): ScriptedCli
     async start (source) { c.started.push(source) },
     async loadModel () {},
     async generate (prompt, settings, opts) {
-      c.calls.push({ prompt, settings })
+      c.calls.push({ prompt, settings, ...(opts.mode === undefined ? {} : { mode: opts.mode }) })
       return await c.script(opts.onText, opts.signal)
     },
     async stop () { c.stopped++ }

@@ -1,4 +1,8 @@
 import { useState, type FormEvent, type KeyboardEvent } from 'react'
+import { LOCAL_MODE_LABEL } from '../../../app/local-generation.ts'
+
+/** What local mode means, next to its switch. */
+const LOCAL_NOTE = LOCAL_MODE_LABEL
 
 /** Props of {@link Composer}: the parent owns sending and stopping, and the text when it passes `draft`. */
 export interface ComposerProps {
@@ -13,6 +17,9 @@ export interface ComposerProps {
   readonly draft?: string
   /** Receives every edit (and the clearing after a send); without it the box keeps edits in its own state. */
   readonly onDraftChange?: (text: string) => void
+  /** "Generate on this device" (local mode) is chosen; the switch shows when `onLocalChange` is given. */
+  readonly local?: boolean
+  readonly onLocalChange?: (on: boolean) => void
 }
 
 /**
@@ -20,7 +27,7 @@ export interface ComposerProps {
  * Controlled when `draft` is given (the empty state's suggestions fill it), otherwise it
  * keeps its own text.
  */
-export function Composer ({ busy, blockedReason, onSend, onStop, draft, onDraftChange }: ComposerProps) {
+export function Composer ({ busy, blockedReason, onSend, onStop, draft, onDraftChange, local = false, onLocalChange }: ComposerProps) {
   const [own, setOwn] = useState('')
   const text = draft ?? own
   const setText = (t: string): void => { if (onDraftChange !== undefined) onDraftChange(t); else setOwn(t) }
@@ -54,6 +61,13 @@ export function Composer ({ busy, blockedReason, onSend, onStop, draft, onDraftC
       {busy
         ? <button type='button' className='button-stop' onClick={onStop}>Stop</button>
         : <button type='submit' disabled={!canSend}>Send</button>}
+      {onLocalChange !== undefined && (
+        <label className='composer-local'>
+          <input type='checkbox' checked={local} disabled={busy} onChange={(e) => { onLocalChange(e.target.checked) }} aria-describedby='composer-local-note' />
+          {' '}Generate on this device
+          <span id='composer-local-note' className='hint'>{local ? ` — ${LOCAL_NOTE}` : ' (plaintext, in this tab; for when no miner is online)'}</span>
+        </label>
+      )}
       {blockedReason !== null
         ? <p id='composer-blocked' className='hint composer-hint'>{blockedReason}</p>
         : <p id='composer-keys' className='hint composer-hint'>Enter sends · Shift+Enter starts a new line</p>}

@@ -16,7 +16,7 @@ export interface MessageThreadProps {
 
 function statusText (m: AnswerMessage): string {
   switch (m.status) {
-    case 'streaming': return m.text === '' ? 'Encrypting and sending the first layer…' : 'Writing…'
+    case 'streaming': return m.text === '' ? (m.mode === 'local' ? 'Generating on this device…' : 'Encrypting and sending the first layer…') : 'Writing…'
     case 'stopped': return 'Stopped.'
     case 'error': return 'This answer failed.'
     case 'done': return ''

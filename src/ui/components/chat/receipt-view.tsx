@@ -1,3 +1,4 @@
+import { LOCAL_MODE_LABEL } from '../../../app/local-generation.ts'
 import type { AnswerReceipt } from '../../../app/types.ts'
 import { formatBytes, formatMs, plural, shortPeerId, tokensPerSecond } from '../../format.ts'
 
@@ -6,12 +7,29 @@ export interface ReceiptViewProps {
   readonly receipt: AnswerReceipt
 }
 
+/** The receipt of an answer made in this tab (local mode): nothing was sent, so there is nothing to encrypt or verify. */
+function LocalReceipt ({ receipt: r }: ReceiptViewProps) {
+  return (
+    <div className='receipt' role='group' aria-label='Answer receipt'>
+      <p className='receipt-head'>
+        <span className='badge badge-local'>On this device</span>
+        {' '}{r.stopped === true ? 'Stopped after ' : ''}{plural(r.tokens, 'token')} in {formatMs(r.ms)} ({tokensPerSecond(r.tokens, r.ms).toFixed(1)} tokens/s)
+      </p>
+      <dl className='receipt-grid'>
+        <div className='receipt-wide'><dt>Computed by</dt><dd>local, nothing left this device</dd></div>
+        <div className='receipt-wide'><dt>Privacy</dt><dd>{LOCAL_MODE_LABEL}</dd></div>
+      </dl>
+    </div>
+  )
+}
+
 /**
  * What one answer cost and who computed it: bytes that left the browser (every one of them
  * ciphertext), bytes received, the miners (short peer ids, full id on hover), and how many
  * encrypted results were verified or rejected.
  */
 export function ReceiptView ({ receipt: r }: ReceiptViewProps) {
+  if (r.local === true) return <LocalReceipt receipt={r} />
   const ok = r.rejected === 0
   return (
     <div className='receipt' role='group' aria-label='Answer receipt'>
