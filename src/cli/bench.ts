@@ -22,7 +22,9 @@ cerberus bench he [options]
   --network loopback|lan|wan  the network profile the planner plans for (default lan)
   --shapes OUTxIN,...       shapes (default ${DEFAULT_SHAPES.map(([o, i]) => `${o}x${i}`).join(',')})
   --reps N                  timed repetitions per shape (default 5; 2 above 10^7 weights)
-  --calibrate               measure the planner's cost model first and plan with it (Node)
+  --calibrate               measure the planner's cost model first (the packed scheme's
+                            too) and plan with it (Node)
+  Every shape gets a packed-scheme row beside its coefficient row, jobs interleaved.
   --json FILE               also write the report as JSON
 
 cerberus bench relay [--peers N] [--concurrency C] [--json FILE]
@@ -50,7 +52,7 @@ export async function cmdBench (values: { runtime?: string, network?: string, sh
     const seal = await loadSeal()
     const cost = values.calibrate === true ? calibrateCostModel(seal) : undefined
     if (cost !== undefined) io.stderr(`calibrated cost model (µs): ${JSON.stringify(cost)}\n`)
-    report = runHeBench(seal, { runtime: 'node', shapes, network: NETWORKS[network], reps, cost, onShape: s => io.stderr(`${s.dOut}×${s.dIn}: total ${s.totalMs.toFixed(1)} ms\n`) })
+    report = runHeBench(seal, { runtime: 'node', shapes, network: NETWORKS[network], reps, cost, onShape: s => io.stderr(`${s.dOut}×${s.dIn}: total ${s.totalMs.toFixed(1)} ms${s.packed === undefined ? '' : `, packed ${s.packed.totalMs.toFixed(1)} ms`}\n`) })
   } else {
     const { runBrowserBench } = await import('../node/browser-bench.ts')
     const q = new URLSearchParams({ bench: 'he', network, shapes: shapes.map(([o, i]) => `${o}x${i}`).join(',') })

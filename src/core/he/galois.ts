@@ -60,6 +60,8 @@ export interface Automorphism {
   readonly g: number
   readonly index: Int32Array
   readonly negate: Uint8Array
+  /** g·i mod 2N: index[i] + N·negate[i], the form the inner loops use. */
+  readonly dest: Int32Array
 }
 
 const cache = new Map<string, Automorphism>()
@@ -72,13 +74,15 @@ export function automorphism (polyDegree: number, g: number): Automorphism {
     if (g % 2 === 0) throw new HeParamsError(`Galois element ${g} must be odd`)
     const index = new Int32Array(polyDegree)
     const negate = new Uint8Array(polyDegree)
+    const dest = new Int32Array(polyDegree)
     const m = 2 * polyDegree
     for (let i = 0; i < polyDegree; i++) {
       const e = (i * g) % m
+      dest[i] = e
       index[i] = e >= polyDegree ? e - polyDegree : e
       negate[i] = e >= polyDegree ? 1 : 0
     }
-    a = { g, index, negate }
+    a = { g, index, negate, dest }
     cache.set(key, a)
   }
   return a
@@ -87,15 +91,15 @@ export function automorphism (polyDegree: number, g: number): Automorphism {
 /** out += sign·τ_g(f)·X^shift (negacyclic), over centred integer coefficients. */
 export function addAutomorphed (f: Float64Array | Int32Array, a: Automorphism, shift: number, out: Float64Array | Int32Array): void {
   const n = f.length
+  const m = 2 * n
+  const dest = a.dest
+  // X^(g·i + shift) with exponents mod 2N: the upper half is the negated lower half.
   for (let i = 0; i < n; i++) {
     const v = f[i]
     if (v === 0) continue
-    let e = a.index[i] + shift
-    let neg = a.negate[i] === 1
-    if (e >= n) {
-      e -= n
-      neg = !neg
-    }
-    out[e] += neg ? -v : v
+    let e = dest[i] + shift
+    if (e >= m) e -= m
+    if (e >= n) out[e - n] -= v
+    else out[e] += v
   }
 }

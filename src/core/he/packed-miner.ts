@@ -18,7 +18,7 @@
 import { HeJobError, sealCall } from './errors.ts'
 import { levelSealElements } from './galois.ts'
 import { columnLeaves, forEachOutput, mergeLeaves, mergeExponents, packTree, treesOf } from './packed-layout.ts'
-import { matrixInputNoiseBits } from './packed-noise.ts'
+import { columnInputVariance } from './packed-noise.ts'
 import { decodePackedInput, encodePackedResult, type PackedInput } from './packed-wire.ts'
 import type { HeContext } from './params.ts'
 import { packedInfo, type MatvecPlan } from './plan.ts'
@@ -77,8 +77,6 @@ export function preparePacked (seal: Seal, ctx: HeContext, plan: MatvecPlan, w: 
   const info = plan.packed
   if (info === undefined) throw new HeJobError('not a packed plan')
   const L = info.layout
-  const noiseBits = matrixInputNoiseBits(L, w, info.noiseParams)
-  if (noiseBits > info.noiseBits16 / 16 + 1e-9) throw new HeJobError(`this matrix's input key-switch noise reaches 2^${noiseBits.toFixed(2)}, above the plan's declared bound 2^${(info.noiseBits16 / 16).toFixed(2)}: plan it with its weights (planMatvec(…, { weights }))`)
   const n = L.polyDegree
   const polyBytes = 8 * n
   const orbitSize = 2 ** L.orbitLevels
@@ -89,7 +87,9 @@ export function preparePacked (seal: Seal, ctx: HeContext, plan: MatvecPlan, w: 
   const need = new Uint8Array(L.colsPerGroup)
   for (let b = first; b < end; b++) need[b % L.colsPerGroup] = 1
   const pOff = new Int32Array(orbitSize * L.chunks * L.colsPerGroup).fill(-1)
-  const p = new Int32Array(n)
+  const polys = Array.from({ length: orbitSize }, () => new Int32Array(n))
+  const nonzero = new Uint8Array(orbitSize)
+  const variance = new Float64Array(L.colsPerGroup)
   const coeffs = new Uint32Array(n)
   const t = ctx.plainModulus
   const nonzeroCol = new Uint8Array(L.colsPerGroup)
@@ -102,7 +102,9 @@ export function preparePacked (seal: Seal, ctx: HeContext, plan: MatvecPlan, w: 
         if (need[col] === 0) continue
         const leaves = columnLeaves(L, w, c, col)
         for (let s = 0; s < orbitSize; s++) {
-          if (!mergeLeaves(L, leaves, s, p)) continue
+          const p = polys[s]
+          nonzero[s] = mergeLeaves(L, leaves, s, p) ? 1 : 0
+          if (nonzero[s] === 0) continue
           nonzeroCol[col] = 1
           for (let i = 0; i < n; i++) coeffs[i] = p[i] < 0 ? t + p[i] : p[i]
           const pt = scope.own(new seal.Plaintext())
@@ -114,9 +116,14 @@ export function preparePacked (seal: Seal, ctx: HeContext, plan: MatvecPlan, w: 
           encoded.push([offset, bytes.subarray(PT_DATA_OFFSET, PT_DATA_OFFSET + polyBytes)])
           offset += polyBytes
         }
+        if (L.orbitLevels > 0) variance[col] += columnInputVariance(L, polys, nonzero, info.noiseParams)
       }
     }
   }))
+  // The plan's noise bound assumed at most 2^(noiseBits16/16) of input key-switch noise.
+  const worst = Math.max(0, ...variance)
+  const noiseBits = worst === 0 ? -Infinity : 0.5 * Math.log2(worst)
+  if (noiseBits > info.noiseBits16 / 16 + 1e-9) throw new HeJobError(`this matrix's input key-switch noise reaches 2^${noiseBits.toFixed(2)}, above the plan's declared bound 2^${(info.noiseBits16 / 16).toFixed(2)}: plan it with its weights (planMatvec(…, { weights }))`)
   const logN = Math.log2(n)
   const constOff = offset
   const orbitOff = constOff + (logN + 1) * polyBytes

@@ -121,44 +121,57 @@ export function worstInputNoiseBits (L: PackedLayout, p: PackedNoiseParams): num
 }
 
 /**
+ * The input key switches' variance (units of q²) from one column's merged plaintexts of one
+ * chunk (`polys[S]`, S = 1…2^b − 1; `nonzero[S]` = 0 for an all-zero one). Each source's
+ * noise reaches its descendants T permuted by τ_(T∖S), so its part is bounded
+ * (Cauchy–Schwarz) by iid·Σ_T ‖P_T‖ and mean·Σ_T ‖J·τ^(−1)_(T∖S)(P_T)‖.
+ */
+export function columnInputVariance (L: PackedLayout, polys: readonly Int32Array[], nonzero: Uint8Array, p: PackedNoiseParams): number {
+  const { iid, mean } = keySwitchParts(p)
+  const n = L.polyDegree
+  const norms = new Float64Array(polys.length)
+  for (let s = 1; s < polys.length; s++) {
+    if (nonzero[s] === 0) continue
+    let sq = 0
+    const q = polys[s]
+    for (let i = 0; i < n; i++) sq += q[i] * q[i]
+    norms[s] = Math.sqrt(sq)
+  }
+  const moved = new Float64Array(n)
+  let v = 0
+  for (const { mult, desc, self } of orbitSources(L)) {
+    let a = 0
+    let aJ = 0
+    for (const u of desc) {
+      if (nonzero[u] === 0) continue
+      a += norms[u]
+      moved.fill(0)
+      addAutomorphed(polys[u], automorphism(n, inverseElement(orbitElement(L, u & ~self), n)), 0, moved)
+      aJ += jNorm(moved)
+    }
+    v += mult * ((iid * a) ** 2 + (mean * aJ) ** 2)
+  }
+  return v
+}
+
+/**
  * log2 of the input key switches' σ (units of q) for a given matrix, from its exact merged
- * plaintexts — what the miner computes when it prepares W, and the planner when given W.
- * Each source's noise reaches its descendants T permuted by τ_(T∖S), so its part is
- * bounded (Cauchy–Schwarz) by iid·Σ_T ‖P_T‖ and mean·Σ_T ‖J·τ^(−1)_(T∖S)(P_T)‖.
+ * plaintexts — what the planner computes when given W (the miner computes the same while
+ * it encodes W, and refuses a matrix above its plan's bound).
  */
 export function matrixInputNoiseBits (L: PackedLayout, w: Int8Array, p: PackedNoiseParams): number {
   if (L.orbitLevels === 0) return -Infinity
-  const { iid, mean } = keySwitchParts(p)
   const n = L.polyDegree
   const orbitSize = 2 ** L.orbitLevels
-  const sources = orbitSources(L)
   const polys = Array.from({ length: orbitSize }, () => new Int32Array(n))
   const nonzero = new Uint8Array(orbitSize)
-  const norms = new Float64Array(orbitSize)
-  const moved = new Float64Array(n)
   let worst = 0
   for (let col = 0; col < L.colsPerGroup; col++) {
     let v = 0
     for (let c = 0; c < L.chunks; c++) {
       const leaves = columnLeaves(L, w, c, col)
-      for (let s = 1; s < orbitSize; s++) {
-        nonzero[s] = mergeLeaves(L, leaves, s, polys[s]) ? 1 : 0
-        let sq = 0
-        for (let i = 0; i < n; i++) sq += polys[s][i] * polys[s][i]
-        norms[s] = Math.sqrt(sq)
-      }
-      for (const { mult, desc, self } of sources) {
-        let a = 0
-        let aJ = 0
-        for (const u of desc) {
-          if (nonzero[u] === 0) continue
-          a += norms[u]
-          moved.fill(0)
-          addAutomorphed(polys[u], automorphism(n, inverseElement(orbitElement(L, u & ~self), n)), 0, moved)
-          aJ += jNorm(moved)
-        }
-        v += mult * ((iid * a) ** 2 + (mean * aJ) ** 2)
-      }
+      for (let s = 1; s < orbitSize; s++) nonzero[s] = mergeLeaves(L, leaves, s, polys[s]) ? 1 : 0
+      v += columnInputVariance(L, polys, nonzero, p)
     }
     worst = Math.max(worst, v)
   }
