@@ -67,11 +67,18 @@ function orbitSources (L: PackedLayout): Array<{ self: number, mult: number, des
   return out
 }
 
+const inverses = new Map<string, number>()
+
 /** τ_g^(−1) as an element mod 2N (g odd: g^(N−1) mod 2N, the group having order N). */
 function inverseElement (g: number, polyDegree: number): number {
-  const m = 2 * polyDegree
-  let r = 1
-  for (let k = 0; k < polyDegree - 1; k++) r = (r * g) % m
+  const key = `${polyDegree}/${g}`
+  let r = inverses.get(key)
+  if (r === undefined) {
+    const m = 2 * polyDegree
+    r = 1
+    for (let k = 0; k < polyDegree - 1; k++) r = (r * g) % m
+    inverses.set(key, r)
+  }
   return r
 }
 
