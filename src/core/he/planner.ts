@@ -150,6 +150,12 @@ export interface PlannerOptions {
   readonly plainModulus?: number
   /** Presets for packed plans (default: the 128-bit key-switching ones). */
   readonly packedPresets?: readonly RingPreset[]
+  /**
+   * 'auto' charges each packed job the sending and making of its Galois keys divided by
+   * this many jobs (default 64: a 64-token answer), so a session's one-time keys weigh in
+   * (they decide small models, whose jobs are cheap either way).
+   */
+  readonly keyAmortizationJobs?: number
 }
 
 /**
@@ -170,7 +176,9 @@ export function planMatvec (dOut: number, dIn: number, opts: PlannerOptions = {}
   }
   const coeff = planCoeff(dOut, dIn, opts)
   const considered = packed === undefined ? [coeff] : [coeff, packed]
-  const best = packed !== undefined && packed.predicted.totalMs < coeff.predicted.totalMs ? packed : coeff
+  const jobs = opts.keyAmortizationJobs ?? 64
+  const keyMs = packed === undefined ? 0 : ((packed.predicted.galoisKeyBytes / network.bandwidth) * 1000 + (cost[packed.plan.split.polyDegree]?.packed?.keyGenMs ?? 0)) / jobs
+  const best = packed !== undefined && packed.predicted.totalMs + keyMs < coeff.predicted.totalMs ? packed : coeff
   return { ...best, considered }
 }
 
