@@ -69,7 +69,7 @@ export interface HeBenchPacked {
   readonly keyGenMs: number
   readonly prepareMs: number
   readonly keySwitches: number
-  readonly params: { readonly preset: string, readonly polyDegree: number, readonly plainModulus: number, readonly nI: number, readonly orbitLevels: number, readonly treeLevels: number, readonly vectors: number, readonly chunks: number, readonly blocks: number, readonly trees: number, readonly c0Bits: number, readonly c1Bits: number, readonly marginBits: number }
+  readonly params: { readonly preset: string, readonly polyDegree: number, readonly plainModulus: number, readonly nI: number, readonly orbitLevels: number, readonly treeLevels: number, readonly vectors: number, readonly chunks: number, readonly blocks: number, readonly trees: number, readonly c0Bits: number, readonly c1Bits: number, readonly marginBits: number, readonly heMarginBits: number }
   readonly predicted: { readonly userMs: number, readonly minerMs: number, readonly totalMs: number, readonly bytesUp: number, readonly bytesDown: number }
   /** packed ÷ coefficient, same run. */
   readonly vsCoeff: { readonly bytes: number, readonly minerMs: number, readonly userMs: number }
@@ -323,7 +323,7 @@ function packedRow (p: PackedRun, m: { enc: number[], min: number[], dec: number
     keyGenMs: p.keyGenMs,
     prepareMs: p.prepareMs,
     keySwitches: pred.keySwitches,
-    params: { preset: p.plan.params.preset.name, polyDegree: L.polyDegree, plainModulus: p.plan.params.plainModulus ?? 0, nI: L.nI, orbitLevels: L.orbitLevels, treeLevels: L.treeLevels, vectors: L.vectors, chunks: L.chunks, blocks: L.blocks, trees: L.trees, c0Bits: info.widths.c0Bits, c1Bits: info.widths.c1Bits, marginBits: info.widths.marginBits },
+    params: { preset: p.plan.params.preset.name, polyDegree: L.polyDegree, plainModulus: p.plan.params.plainModulus ?? 0, nI: L.nI, orbitLevels: L.orbitLevels, treeLevels: L.treeLevels, vectors: L.vectors, chunks: L.chunks, blocks: L.blocks, trees: L.trees, c0Bits: info.widths.c0Bits, c1Bits: info.widths.c1Bits, marginBits: info.widths.marginBits, heMarginBits: info.noise.heMarginBits },
     predicted: { userMs: pred.userMs, minerMs: pred.minerMs, totalMs: pred.userMs + pred.minerMs, bytesUp: pred.bytesUp, bytesDown: pred.bytesDown },
     vsCoeff: { bytes: (m.up + m.down) / coeff.bytes, minerMs: minerMs / coeff.minerMs, userMs: userMs / coeff.userMs }
   }
@@ -359,11 +359,11 @@ export function formatHeBench (r: HeBenchReport): string {
   const packed = r.shapes.filter(s => s.packed !== undefined)
   if (packed.length > 0) {
     lines.push('', 'Packed scheme (same data, jobs interleaved with the rows above; ratios are packed ÷ coefficient):', '',
-      '| shape | exact | user ms (enc+dec) | miner ms | up | down | Galois keys (once) | N, t, n_i, b/a, trees | c0/c1 bits, margin | key switches | bytes ratio | miner ratio | user ratio |',
+      '| shape | exact | user ms (enc+dec) | miner ms | up | down | Galois keys (once) | N, t, n_i, b/a, trees | c0/c1 bits, HE noise margin (bound) | key switches | bytes ratio | miner ratio | user ratio |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|---|')
     for (const s of packed) {
       const p = s.packed as HeBenchPacked
-      lines.push(`| ${s.dOut}×${s.dIn} | ${p.exact ? 'yes' : '**NO**'} | ${ms(p.userMs)} (${ms(p.encryptMs)}+${ms(p.decryptMs)}) | ${ms(p.minerMs)} | ${kib(p.bytesUp)} | ${kib(p.bytesDown)} | ${kib(p.galoisKeyBytes)} | ${p.params.polyDegree}, ${p.params.plainModulus}, ${p.params.nI}, ${p.params.orbitLevels}/${p.params.treeLevels}, ${p.params.trees} | ${p.params.c0Bits}/${p.params.c1Bits}, ${p.params.marginBits.toFixed(1)} bits | ${p.keySwitches} | ${p.vsCoeff.bytes.toFixed(3)} | ${p.vsCoeff.minerMs.toFixed(2)} | ${p.vsCoeff.userMs.toFixed(2)} |`)
+      lines.push(`| ${s.dOut}×${s.dIn} | ${p.exact ? 'yes' : '**NO**'} | ${ms(p.userMs)} (${ms(p.encryptMs)}+${ms(p.decryptMs)}) | ${ms(p.minerMs)} | ${kib(p.bytesUp)} | ${kib(p.bytesDown)} | ${kib(p.galoisKeyBytes)} | ${p.params.polyDegree}, ${p.params.plainModulus}, ${p.params.nI}, ${p.params.orbitLevels}/${p.params.treeLevels}, ${p.params.trees} | ${p.params.c0Bits}/${p.params.c1Bits}, ${p.params.heMarginBits.toFixed(1)} bits | ${p.keySwitches} | ${p.vsCoeff.bytes.toFixed(3)} | ${p.vsCoeff.minerMs.toFixed(2)} | ${p.vsCoeff.userMs.toFixed(2)} |`)
     }
   }
   if (r.perToken !== undefined) {

@@ -59,12 +59,13 @@ export type CostModel = Readonly<Record<number, RingCosts>>
 
 /**
  * Measured on the development machine (2 cores, Node 24.21, one thread) with
- * `calibrateCostModel`, median of quiet runs. Re-measure with
+ * `calibrateCostModel`, median of quiet runs (the packed scheme's: the 10th percentile of
+ * 60–200 runs on a loaded box, which is the quiet-machine cost). Re-measure with
  * `npx cerberus bench he --calibrate`.
  */
 export const DEFAULT_COST_MODEL: CostModel = Object.freeze({
   2048: Object.freeze({ encryptChunk: 520, decryptBlock: 65, decryptRow: 1.6, loadInput: 300, macProduct: 17, finishBlock: 230 }),
-  4096: Object.freeze({ encryptChunk: 920, decryptBlock: 120, decryptRow: 3.2, loadInput: 560, macProduct: 35, finishBlock: 440, packed: Object.freeze({ encrypt: 1000, decrypt: 700, loadInput: 650, keySwitch: 850, ntt: 230, macProduct: 35, merge: 120, finish: 700, keyGenMs: 30 }) }),
+  4096: Object.freeze({ encryptChunk: 920, decryptBlock: 120, decryptRow: 3.2, loadInput: 560, macProduct: 35, finishBlock: 440, packed: Object.freeze({ encrypt: 700, decrypt: 1000, loadInput: 400, keySwitch: 730, ntt: 185, macProduct: 32, merge: 100, finish: 400, keyGenMs: 40 }) }),
   8192: Object.freeze({ encryptChunk: 1900, decryptBlock: 240, decryptRow: 6.4, loadInput: 1150, macProduct: 70, finishBlock: 1100 })
 })
 
