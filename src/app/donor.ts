@@ -15,7 +15,7 @@ import { createStore } from 'zustand/vanilla'
 import { squeezeModel } from '../core/squeeze/index.ts'
 import type { CerberusPeer } from '../net/peer.ts'
 import { createMinerPool, type HePortFactory, type MinerPool } from '../workers/index.ts'
-import { startMinerNode, type MinerNode } from './miner-node.ts'
+import { MINER_SQUEEZE, startMinerNode, type MinerNode } from './miner-node.ts'
 import type { ModelLoader } from './model-source.ts'
 import { publicError } from './peer-views.ts'
 import type { Donor, DonorState, ModelSource } from './types.ts'
@@ -79,8 +79,7 @@ export function createDonor (opts: DonorOptions, components: DonorComponents): D
         peer = reachable.peer
         pool = createMinerPool({ spawn: components.spawnHeWorker, size: workers })
         const n = await startMinerNode({
-          // Fusion and folding are what every user's plan uses; the packing comes with each job.
-          model: { name: model.name, sha256: model.sha256, squeezed: squeezeModel(model.ckpt) },
+          model: { name: model.name, sha256: model.sha256, squeezed: squeezeModel(model.ckpt, MINER_SQUEEZE) },
           privateKey,
           relays: [multiaddr(opts.relay)],
           capacity: workers,

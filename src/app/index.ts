@@ -28,7 +28,7 @@ export { createDonor, type DonorComponents, type DonorOptions } from './donor.ts
 export { joinMesh, type MeshMember, type MeshMemberOptions } from './mesh-member.ts'
 export { createMinerLinks, JOB_TIMEOUT_MS, type DropReason, type MinerLinks, type MinerLinksOptions } from './miner-links.ts'
 export { localMinerLink } from './local-miner.ts'
-export { startMinerNode, type MinerNode, type MinerNodeComponents, type MinerNodeOptions } from './miner-node.ts'
+export { MINER_SQUEEZE, startMinerNode, type MinerNode, type MinerNodeComponents, type MinerNodeOptions } from './miner-node.ts'
 export { parseModel, sha256Hex, type ByteProgress, type LoadedModel, type ModelLoader } from './model-source.ts'
 export { connectionKind, createPeerViews, publicError, PING_INTERVAL_MS, type PeerViews } from './peer-views.ts'
 export { modelChatTemplate, type ChatTemplateFn } from './chat.ts'

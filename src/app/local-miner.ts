@@ -1,20 +1,36 @@
 /**
  * A miner in this process or its own workers, as the engine's {@link MinerLink}: the
- * he-local baseline of the benchmarks (user and miner workers in one tab), and tools. Its
- * compute is any miner service's (a worker pool); the prepared plans are kept here.
+ * he-local baseline of the benchmarks (user and miner workers in one tab), the gateway's
+ * embedded miner, and tools. Its compute is any miner service's (a worker pool); the
+ * prepared plans and the user's Galois key sets (loaded into the compute) are kept here.
  */
 import type { MinerLink } from '../core/engine/index.ts'
+import { paramsKey, type MatvecPlan } from '../core/he/index.ts'
+import { CerberusError } from '../core/errors.ts'
 import type { MinerCompute } from '../net/miner-service.ts'
 
 /** A MinerLink that computes with `compute` directly (no network). */
 export function localMinerLink (compute: MinerCompute, name = 'local'): MinerLink {
+  const plans = new Map<string, MatvecPlan>()
+  const keyIds = new Map<string, string>() // paramsKey → the compute's key id
   return {
     name,
-    prepare: async (id, plan, w) => { await compute.prepare(id, plan, w) },
+    async prepare (id, plan, w) {
+      plans.set(id, plan)
+      await compute.prepare(id, plan, w)
+    },
+    async setKeys (plan, keys) {
+      if (compute.loadKeys === undefined) throw new CerberusError('BAD_REQUEST', `the ${name} miner cannot compute packed jobs`)
+      const keyId = `${name}|${paramsKey(plan.params)}`
+      await compute.loadKeys(keyId, plan, keys)
+      keyIds.set(paramsKey(plan.params), keyId)
+    },
     async compute (id, inputs) {
+      const plan = plans.get(id)
+      const keyId = plan?.scheme === 'packed' ? keyIds.get(paramsKey(plan.params)) : undefined
       const t0 = performance.now()
       const bytesSent = inputs.reduce((a, c) => a + c.byteLength, 0)
-      const results = await compute.compute(id, inputs)
+      const results = await compute.compute(id, inputs, keyId === undefined ? undefined : { keyId })
       return { results, minerMs: performance.now() - t0, miner: name, bytesSent }
     }
   }

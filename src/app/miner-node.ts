@@ -20,6 +20,14 @@ import { startMinerService, type MinerCompute, type MinerService, type MinerServ
 import type { CerberusPeer } from '../net/peer.ts'
 import { joinMesh, type MeshMember } from './mesh-member.ts'
 
+/**
+ * How a miner squeezes its model: the matrices are what every user's plan uses (fusion and
+ * folding are deterministic; both round layouts are served), while each job brings its own
+ * plan — so the miner skips measuring its matrices' packed noise bounds (seconds per
+ * matrix), which only a user's planner needs.
+ */
+export const MINER_SQUEEZE = Object.freeze({ scheme: 'coeff' } as const)
+
 /** Options of {@link startMinerNode}. */
 export interface MinerNodeOptions {
   /** The model served: its name and hash (what users pick miners by) and its squeezed matrices. */

@@ -98,11 +98,17 @@ export async function createPrivateGeneration (model: GenerationModel, component
       for (const m of jobMiners(r, inner.name)) jobsBy.set(m, (jobsBy.get(m) ?? 0) + 1)
       return r
     },
-    ...(inner.reject === undefined ? {} : { reject: inner.reject.bind(inner) })
+    ...(inner.reject === undefined ? {} : { reject: inner.reject.bind(inner) }),
+    ...(inner.setKeys === undefined ? {} : { setKeys: inner.setKeys.bind(inner) })
   }
   // The components stay the caller's (a client keeps its HE worker across models): the
   // backend gets them without their `close`.
-  const session: HeSession = { encrypt: async (p, x) => await components.session.encrypt(p, x), decrypt: async (p, r, e) => await components.session.decrypt(p, r, e) }
+  const user = components.session
+  const session: HeSession = {
+    encrypt: async (p, x) => await user.encrypt(p, x),
+    decrypt: async (p, r, e) => await user.decrypt(p, r, e),
+    ...(user.galoisKeys === undefined ? {} : { galoisKeys: user.galoisKeys.bind(user) })
+  }
   const backend: LinearBackend = await heBackend(squeezed, session, counted, { maxAttempts: opts.maxAttempts ?? 3, onQuantizedInput: opts.onQuantizedInput })
   let busy = false
 

@@ -8,7 +8,8 @@
 import type { BenchReply, BenchRequest } from './bench.worker.ts'
 import { formatEngineBench, type EngineBenchReport } from './engine-bench.ts'
 import type { GpuBenchReport } from './gpu-bench.ts'
-import { formatHeBench, type HeBenchReport } from './he-bench.ts'
+import type { HeBenchReport } from './he-bench.ts'
+import { formatHeBench } from './he-bench-format.ts'
 
 declare global {
   interface Window { cerberusBench?: { report?: HeBenchReport | EngineBenchReport | GpuBenchReport, error?: string } }

@@ -4,7 +4,8 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { calibrateCostModel, loadSeal, NETWORKS } from '../core/he/index.ts'
-import { DEFAULT_SHAPES, formatHeBench, runHeBench, type HeBenchReport } from '../bench/he-bench.ts'
+import { DEFAULT_SHAPES, runHeBench, type HeBenchReport } from '../bench/he-bench.ts'
+import { formatHeBench } from '../bench/he-bench-format.ts'
 import { parseChoice, parseInteger, UsageError } from './args.ts'
 import type { CliIo } from './options.ts'
 
@@ -15,7 +16,9 @@ export const BENCH_HE_USAGE = `bench he [options]   the encrypted matvec: user, 
   --network loopback|lan|wan  the network profile the planner plans for (default lan)
   --shapes OUTxIN,...       shapes (default ${DEFAULT_SHAPES.map(([o, i]) => `${o}x${i}`).join(',')})
   --reps N                  timed repetitions per shape (default 5; 2 above 10^7 weights)
-  --calibrate               measure the planner's cost model first and plan with it (Node)
+  --calibrate               measure the planner's cost model first (the packed scheme's
+                            too) and plan with it (Node)
+  Every shape gets a packed-scheme row beside its coefficient row, jobs interleaved.
   --json FILE               also write the report as JSON
 `
 
@@ -40,7 +43,7 @@ export async function cmdBenchHe (values: { runtime?: string, network?: string, 
     const seal = await loadSeal()
     const cost = values.calibrate === true ? calibrateCostModel(seal) : undefined
     if (cost !== undefined) io.stderr(`calibrated cost model (µs): ${JSON.stringify(cost)}\n`)
-    report = runHeBench(seal, { runtime: 'node', shapes, network: NETWORKS[network], reps, cost, onShape: s => io.stderr(`${s.dOut}×${s.dIn}: total ${s.totalMs.toFixed(1)} ms\n`) })
+    report = runHeBench(seal, { runtime: 'node', shapes, network: NETWORKS[network], reps, cost, onShape: s => io.stderr(`${s.dOut}×${s.dIn}: total ${s.totalMs.toFixed(1)} ms${s.packed === undefined ? '' : `, packed ${s.packed.totalMs.toFixed(1)} ms`}\n`) })
   } else {
     const { runBrowserBench } = await import('../bench/browser-runner.ts')
     const q = new URLSearchParams({ bench: 'he', network, shapes: shapes.map(([o, i]) => `${o}x${i}`).join(',') })

@@ -32,7 +32,7 @@ export async function cmdMiner (args: string[], io: CliIo): Promise<void> {
   })
   const model = await loadCliModel(v)
   const { squeezeModel } = await import('../core/squeeze/index.ts')
-  const { startMinerNode } = await import('../app/index.ts')
+  const { MINER_SQUEEZE, startMinerNode } = await import('../app/index.ts')
   const { createPeer } = await import('../net/peer.ts')
   const { generateKeyPair } = await import('@libp2p/crypto/keys')
   const { createMinerPool } = await import('../workers/index.ts')
@@ -48,9 +48,8 @@ export async function cmdMiner (args: string[], io: CliIo): Promise<void> {
     throw new UsageError(/EADDRINUSE/.test(msg) ? `port ${port} is already in use; pick another with --port` : `the miner could not listen: ${msg}`)
   }
   const node = peer
-  // Fusion and folding are what every user's plan uses; the packing comes with each job.
   const miner = await startMinerNode({
-    model: { name: model.name, sha256: model.sha256, squeezed: squeezeModel(model.ckpt) },
+    model: { name: model.name, sha256: model.sha256, squeezed: squeezeModel(model.ckpt, MINER_SQUEEZE) },
     privateKey,
     relays,
     capacity: workers,

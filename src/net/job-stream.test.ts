@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateAsync, heBackend, localHe, privateEngine } from '../core/engine/index.ts'
 import { loadSeal, NETWORKS, type Seal } from '../core/he/index.ts'
 import { createRng, createSampler, parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
-import { LINEAR_PROTOCOL, type LinearMessage, type LinearRequest } from '../core/protocol/index.ts'
+import { LINEAR_PROTOCOL, type LinearRequest, type LinearResult } from '../core/protocol/index.ts'
 import { squeezedEngine } from '../core/engine/index.ts'
 import { squeezeModel } from '../core/squeeze/index.ts'
 import { generate } from '../core/model/index.ts'
@@ -102,7 +102,7 @@ async function quirkyMiner (opts: { bogusAfter?: number }): Promise<{ node: Libp
     const flush = async (): Promise<void> => {
       const jobs = batch.splice(0).reverse()
       if (jobs.length > 1) reordered++
-      const replies: LinearMessage[] = await Promise.all(jobs.map(async (j) => {
+      const replies: LinearResult[] = await Promise.all(jobs.map(async (j) => {
         const r = await upstream.compute(j.matrix, j.ciphertexts, j.job)
         return { type: 'result' as const, job: j.job, ciphertexts: r.results }
       }))

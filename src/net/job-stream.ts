@@ -10,7 +10,7 @@
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { CerberusError } from '../core/errors.ts'
-import { LINEAR_PROTOCOL, type LinearError, type LinearRequest, type LinearResult } from '../core/protocol/index.ts'
+import { LINEAR_PROTOCOL, type LinearError, type LinearKeys, type LinearRequest, type LinearResult } from '../core/protocol/index.ts'
 import { messageWriter, readMessages, type MessageWriter } from './frames.ts'
 
 /**
@@ -42,6 +42,8 @@ interface Waiter {
 export interface JobStream {
   /** Send a request and wait for its answer (a result or a typed error frame). */
   request: (m: LinearRequest, signal: AbortSignal, observe?: (frame: Uint8Array) => void) => Promise<LinearResult | LinearError>
+  /** Send a message the miner does not answer (a session's Galois key set), in order before what follows. */
+  send: (m: LinearKeys, observe?: (frame: Uint8Array) => void) => Promise<void>
   /** Whether new requests may be sent on it. */
   readonly usable: boolean
   /** Duplicate answers ignored so far. */
@@ -75,7 +77,7 @@ export async function openJobStream (node: Libp2p, target: PeerId | Multiaddr, s
       for await (const item of readMessages(stream)) {
         if (!item.ok) throw new StreamProtocolError(`the miner sent a malformed frame: ${item.error.message}`)
         const m = item.message
-        if (m.type === 'request') throw new StreamProtocolError('the miner sent a request')
+        if (m.type === 'request' || m.type === 'keys') throw new StreamProtocolError(`the miner sent a ${m.type} message`)
         const w = waiting.get(m.job)
         if (w !== undefined) {
           waiting.delete(m.job)
@@ -101,6 +103,14 @@ export async function openJobStream (node: Libp2p, target: PeerId | Multiaddr, s
   return {
     get usable () { return usable },
     get duplicates () { return duplicates },
+    async send (m, observe) {
+      if (!usable) throw new StreamClosedError('the stream is closed')
+      try {
+        await writer.write(m, observe)
+      } catch (err) {
+        throw new StreamClosedError(`the message could not be sent: ${(err as Error).message}`, err)
+      }
+    },
     async request (m, sig, observe) {
       if (!usable) throw new StreamClosedError('the stream is closed')
       if (waiting.has(m.job)) throw new CerberusError('DUPLICATE_JOB', `job ${m.job} is already pending on this stream`)

@@ -8,7 +8,8 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { CerberusError } from '../core/errors.ts'
-import { planToData, type MatvecPlan } from '../core/he/index.ts'
+import { paramsKey, planToData, type MatvecPlan } from '../core/he/index.ts'
+import { ERROR_CODES } from '../core/protocol/index.ts'
 import type { MinerLink } from '../core/engine/index.ts'
 import { openJobStream, StreamClosedError, type JobStream } from './job-stream.ts'
 
@@ -49,6 +50,9 @@ export interface MeshLinkOptions {
 export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: MeshLinkOptions): MinerLink & { readonly streamsOpened: number } {
   const plans = new Map<string, MatvecPlan>()
   const name = 'toString' in target ? target.toString() : String(target)
+  // The session's Galois key sets (per packed parameter set), and the streams that have them.
+  const keySets = new Map<string, Uint8Array>()
+  const keyed = new WeakSet<JobStream>()
   let stream: JobStream | undefined
   let opening: Promise<JobStream> | undefined
   let streamsOpened = 0
@@ -84,6 +88,8 @@ export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: M
       e.bytesSent += sent
       return e
     }
+    const observe = (frame: Uint8Array): void => { sent += frame.byteLength; opts.onSend?.(frame) }
+    let keysResent = false
     for (let send = 1; ; send++) {
       let s: JobStream
       try {
@@ -92,10 +98,26 @@ export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: M
         throw fail(signal.aborted ? 'MINER_TIMEOUT' : 'MINER_UNREACHABLE', `cannot reach miner ${name}: ${(err as Error).message}`, err)
       }
       try {
-        const reply = await s.request({ type: 'request', session: opts.session, job: wireJob, matrix: matrixId, plan: planToData(plan), ...(blocks === undefined ? {} : { blocks }), ciphertexts: inputs }, signal, frame => { sent += frame.byteLength; opts.onSend?.(frame) })
+        // A packed job needs the session's Galois keys on the miner: sent once per stream,
+        // ahead of the job on the same ordered stream.
+        if (plan.scheme === 'packed' && !keyed.has(s)) {
+          keyed.add(s)
+          for (const keys of keySets.values()) await s.send({ type: 'keys', session: opts.session, keys }, observe)
+        }
+        const reply = await s.request({ type: 'request', session: opts.session, job: wireJob, matrix: matrixId, plan: planToData(plan), ...(blocks === undefined ? {} : { blocks }), ciphertexts: inputs }, signal, observe)
+        if (reply.type === 'error' && reply.code === ERROR_CODES.UNKNOWN_KEYS && !keysResent) {
+          // the miner lost this session's keys (evicted, restarted): send them again and retry once
+          keysResent = true
+          keyed.delete(s)
+          send--
+          continue
+        }
         if (reply.type === 'error') throw fail(reply.code, `miner ${name} failed job ${jobId}: ${reply.message}`)
-        const want = blocks === undefined ? plan.split.blocks : blocks[1] - blocks[0]
-        if (reply.ciphertexts.length !== want) throw fail('BAD_REPLY', `miner ${name} answered job ${jobId} with ${reply.ciphertexts.length} results, expected ${want}`)
+        const wanted = blocks === undefined ? plan.split.blocks : blocks[1] - blocks[0]
+        // Coefficient jobs: one result per block. Packed: one per packing tree a worker's range
+        // touches — at least one, at most one per block (the user's decryption checks coverage).
+        const ok = plan.scheme === 'packed' ? reply.ciphertexts.length >= 1 && reply.ciphertexts.length <= wanted : reply.ciphertexts.length === wanted
+        if (!ok) throw fail('BAD_REPLY', `miner ${name} answered job ${jobId} with ${reply.ciphertexts.length} results, expected ${plan.scheme === 'packed' ? `1 to ${wanted}` : wanted}`)
         return { results: reply.ciphertexts, minerMs: performance.now() - t0, bytesSent: sent }
       } catch (err) {
         if (err instanceof MinerJobError) throw err
@@ -112,6 +134,10 @@ export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: M
     get streamsOpened () { return streamsOpened },
     async prepare (matrixId, plan) {
       plans.set(matrixId, plan)
+    },
+    async setKeys (plan, keys) {
+      keySets.set(paramsKey(plan.params), keys)
+      if (stream !== undefined) keyed.delete(stream) // new keys: the open stream sends them before its next packed job
     },
     async compute (matrixId, inputs, jobId, blocks) {
       await acquire()

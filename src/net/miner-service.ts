@@ -13,17 +13,43 @@
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { planFromData, type MatvecPlan } from '../core/he/index.ts'
 import { paramsKey } from '../core/he/index.ts'
-import { LINEAR_PROTOCOL, type LinearMessage, type LinearRequest } from '../core/protocol/index.ts'
+import { ERROR_CODES, LINEAR_PROTOCOL, type LinearMessage, type LinearRequest } from '../core/protocol/index.ts'
 import { squeezedMatrix, type SqueezedModel } from '../core/squeeze/index.ts'
 import type { QuantizedMatrix } from '../core/model/index.ts'
-import { serializeError } from '../core/errors.ts'
+import { CerberusError, serializeError } from '../core/errors.ts'
 import { messageWriter, readMessages, type MessageWriter } from './frames.ts'
 
 /** What computes the encrypted products (a miner worker pool, or an in-thread miner). */
 export interface MinerCompute {
   /** Encode blocks [first, end) of a matrix (default all) under an id. */
   prepare: (matrixId: string, plan: MatvecPlan, w: Int8Array, blocks?: readonly [number, number]) => Promise<unknown>
-  compute: (matrixId: string, inputs: Uint8Array[]) => Promise<Uint8Array[]>
+  /** A job; a packed one with the key set loaded as `keyId`. */
+  compute: (matrixId: string, inputs: Uint8Array[], opts?: { keyId?: string }) => Promise<Uint8Array[]>
+  /** Validate and load a user's Galois key set for `plan`'s parameters (packed plans). @throws for keys that are not valid for them. */
+  loadKeys?: (keyId: string, plan: MatvecPlan, keys: Uint8Array) => Promise<unknown>
+  releaseKeys?: (keyId: string) => Promise<void>
+  /** Jobs it can compute at once (a pool of workers; default 1). */
+  readonly parallel?: number
+}
+
+/**
+ * Bounds of the Galois keys held, and why: a key set takes ~1.6 MB of SEAL heap in every
+ * worker once loaded (671 KB on the wire). 8 sessions × 4 sets × 2 workers ≈ 100 MB at
+ * most; the least recently used session is evicted first, and its user's next packed job
+ * is answered UNKNOWN_KEYS, so she sends her keys again — nothing is lost.
+ */
+export const MINER_KEYS = Object.freeze({
+  maxSessions: 8,
+  maxSetsPerSession: 4
+})
+
+/** A session's key sets: the bytes as sent, and which parameter sets they are loaded for. */
+interface SessionKeys {
+  readonly sets: Uint8Array[]
+  /** paramsKey → the compute's key id. */
+  readonly loaded: Map<string, string>
+  /** Key sets that failed to load for a parameter set (paramsKey → set indexes). */
+  readonly refused: Map<string, Set<number>>
 }
 
 /** Bounds of the job queue, and why. */
@@ -42,6 +68,9 @@ export const MINER_QUEUE = Object.freeze({
 
 /** Counters of a running service. */
 export interface MinerServiceStats {
+  /** Key sets received, and sessions whose keys were evicted. */
+  keySets: number
+  keysEvicted: number
   /** Streams users opened (one per user–miner pair while it lives). */
   streams: number
   jobs: number
@@ -65,6 +94,9 @@ export interface MinerService {
   paused: boolean
   stop: () => Promise<void>
 }
+
+/** A job the miner refuses with a code the user acts on (UNKNOWN_KEYS: send the keys again). */
+class JobRefusal extends CerberusError {}
 
 /** One user stream: its writer, its jobs not yet answered, and whether the user closed her half. */
 interface Conn {
@@ -95,6 +127,8 @@ export interface MinerServiceOptions {
    * (honest the first time a matrix is asked).
    */
   readonly tamper?: 'flip' | 'zero' | 'stale'
+  /** Sessions whose Galois keys are held at once (default {@link MINER_KEYS}.maxSessions; tests lower it). */
+  readonly maxKeySessions?: number
 }
 
 function tamperWith (mode: 'flip' | 'zero' | 'stale', results: Uint8Array[], previous: Uint8Array[] | undefined): Uint8Array[] {
@@ -110,12 +144,69 @@ function tamperWith (mode: 'flip' | 'zero' | 'stale', results: Uint8Array[], pre
 /** Serve `model`'s matrices on `node`. */
 export async function startMinerService (node: Libp2p, model: SqueezedModel, compute: MinerCompute, opts: MinerServiceOptions = {}): Promise<MinerService> {
   const lastResults = new Map<string, Uint8Array[]>()
-  const stats: MinerServiceStats = { streams: 0, jobs: 0, failed: 0, busy: 0, dropped: 0, bytesIn: 0, bytesOut: 0, computeMs: 0 }
+  const stats: MinerServiceStats = { keySets: 0, keysEvicted: 0, streams: 0, jobs: 0, failed: 0, busy: 0, dropped: 0, bytesIn: 0, bytesOut: 0, computeMs: 0 }
   const queues = new Map<string, Job[]>() // per session, in arrival order
   let queued = 0
   let running = false
   let paused = false
   const prepared = new Map<string, Promise<unknown>>()
+  const sessionKeys = new Map<string, SessionKeys>() // in order of last use (the first is evicted)
+  let keySeq = 0
+
+  const releaseSession = (session: string, k: SessionKeys): void => {
+    sessionKeys.delete(session)
+    for (const id of k.loaded.values()) void compute.releaseKeys?.(id).catch(() => {})
+  }
+
+  /** A session's Galois key set arrived: keep it (bounded), to load when a packed job needs it. */
+  const takeKeys = (session: string, keys: Uint8Array): void => {
+    stats.keySets++
+    const k: SessionKeys = sessionKeys.get(session) ?? { sets: [], loaded: new Map(), refused: new Map() }
+    sessionKeys.delete(session)
+    // a set for the same parameters (the same header fingerprint) replaces the old one
+    const fp = (b: Uint8Array): string => [...b.subarray(8, 16)].join(',')
+    const same = k.sets.findIndex(b => fp(b) === fp(keys))
+    if (same >= 0) k.sets.splice(same, 1)
+    k.sets.push(keys)
+    if (k.sets.length > MINER_KEYS.maxSetsPerSession) k.sets.shift()
+    for (const id of k.loaded.values()) void compute.releaseKeys?.(id).catch(() => {})
+    k.loaded.clear()
+    k.refused.clear()
+    sessionKeys.set(session, k)
+    while (sessionKeys.size > (opts.maxKeySessions ?? MINER_KEYS.maxSessions)) {
+      const [oldest, ok] = sessionKeys.entries().next().value as [string, SessionKeys]
+      stats.keysEvicted++
+      releaseSession(oldest, ok)
+    }
+  }
+
+  /** The compute's key id for a packed job of `session`, loading its key set on first use. */
+  const keyIdFor = async (session: string, plan: MatvecPlan): Promise<string> => {
+    const k = sessionKeys.get(session)
+    if (k === undefined) throw new JobRefusal(ERROR_CODES.UNKNOWN_KEYS, 'this miner holds no Galois keys for your session (never sent, or evicted): send them again')
+    sessionKeys.delete(session)
+    sessionKeys.set(session, k) // most recently used
+    const pk = paramsKey(plan.params)
+    const have = k.loaded.get(pk)
+    if (have !== undefined) return have
+    if (compute.loadKeys === undefined) throw new JobRefusal('BAD_REQUEST', 'this miner cannot compute packed jobs')
+    const refused = k.refused.get(pk) ?? new Set<number>()
+    k.refused.set(pk, refused)
+    let last: unknown
+    for (let i = 0; i < k.sets.length; i++) {
+      if (refused.has(i)) continue
+      const id = `${session}|${++keySeq}`
+      try {
+        await compute.loadKeys(id, plan, k.sets[i])
+        k.loaded.set(pk, id)
+        return id
+      } catch (err) {
+        refused.add(i) // not this parameter set's keys (or not valid keys at all)
+        last = err
+      }
+    }
+    throw new JobRefusal(ERROR_CODES.BAD_KEYS, `none of your Galois key sets is valid for ${pk}${last === undefined ? '' : `: ${(last as Error).message}`}`)
+  }
 
   // "qkv:3:0", "o-up:2:0" → the squeezed matrix (either round layout)
   const matrix = (id: string): QuantizedMatrix | undefined => squeezedMatrix(model, id)
@@ -146,8 +237,9 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
         ready.catch(() => prepared.delete(key))
       }
       await ready
+      const keyId = j.plan.scheme === 'packed' ? await keyIdFor(j.request.session, j.plan) : undefined
       const t0 = performance.now()
-      let results = await compute.compute(key, j.request.ciphertexts)
+      let results = await compute.compute(key, j.request.ciphertexts, keyId === undefined ? undefined : { keyId })
       stats.computeMs += performance.now() - t0
       if (opts.tamper !== undefined) {
         const honest = results
@@ -164,10 +256,12 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
     }
   }
 
-  // Round-robin over sessions, one job at a time (the compute pool parallelises within a job).
+  // Round-robin over sessions, up to `compute.parallel` jobs at a time (a pool runs packed
+  // jobs one per worker; a coefficient job already uses every worker).
   async function pump (): Promise<void> {
     if (running) return
     running = true
+    const inFlight = new Set<Promise<void>>()
     try {
       while (queued > 0) {
         for (const [session, q] of [...queues]) {
@@ -175,16 +269,23 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
           if (q.length === 0) queues.delete(session)
           if (j === undefined) continue
           queued--
-          await serve(j)
+          const width = j.plan.scheme === 'packed' ? Math.max(1, compute.parallel ?? 1) : 1
+          while (inFlight.size >= width) await Promise.race(inFlight)
+          const p: Promise<void> = serve(j).finally(() => { inFlight.delete(p) })
+          inFlight.add(p)
+          if (width === 1) await p
         }
       }
+      await Promise.all(inFlight)
     } finally {
       running = false
+      if (queued > 0) void pump()
     }
   }
 
   /** Take one request from a stream: validate it against the model, then queue it or refuse it. */
   const admit = (conn: Conn, m: LinearMessage): void => {
+    if (m.type === 'keys') { takeKeys(m.session, m.keys); return }
     if (m.type !== 'request') { fail(conn, m.job, 'BAD_REQUEST', `expected a request, got a ${m.type}`); return }
     const request = m
     stats.bytesIn += request.ciphertexts.reduce((a, c) => a + c.byteLength, 0)

@@ -5,7 +5,7 @@
  * through `reject`; the miner is told nothing).
  */
 import type { MinerLink } from '../core/engine/index.ts'
-import { splitBlocks, type MatvecPlan } from '../core/he/index.ts'
+import { paramsKey, splitBlocks, type MatvecPlan } from '../core/he/index.ts'
 import { MinerJobError } from './mesh-link.ts'
 
 /** Options of {@link minerScheduler}. */
@@ -65,6 +65,7 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
   const rejected = new Set<string>()
   const answered = new Map<string, number>()
   const prepared = new Map<string, { plan: MatvecPlan, w: Int8Array }>()
+  const keySets = new Map<string, { plan: MatvecPlan, keys: Uint8Array }>()
   const drop = (e: Entry, reason: 'failed' | 'rejected'): void => {
     const i = entries.indexOf(e)
     if (i < 0) return
@@ -137,8 +138,13 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
       prepared.set(matrixId, { plan, w })
       await Promise.all(entries.map(async e => { await e.link.prepare(matrixId, plan, w) }))
     },
+    async setKeys (plan, keys) {
+      keySets.set(paramsKey(plan.params), { plan, keys })
+      await Promise.all(entries.map(async e => { await e.link.setKeys?.(plan, keys) }))
+    },
     async add (link) {
       if (rejected.has(link.name) || entries.some(e => e.link.name === link.name)) return
+      for (const k of keySets.values()) await link.setKeys?.(k.plan, k.keys)
       for (const [id, p] of prepared) await link.prepare(id, p.plan, p.w)
       if (entries.some(e => e.link.name === link.name)) return // added twice concurrently
       const i = dropped.indexOf(link.name)
@@ -152,7 +158,8 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
     async compute (matrixId, inputs, jobId, blocks) {
       const plan = prepared.get(matrixId)?.plan
       const total = plan?.split.blocks ?? 0
-      const ways = blocks !== undefined || plan === undefined
+      // Packed jobs are not split: their results are packing trees, not blocks a part could own.
+      const ways = blocks !== undefined || plan === undefined || plan.scheme === 'packed'
         ? 1
         : opts.split !== undefined
           ? Math.max(1, Math.min(entries.length, total, Math.floor(opts.split(plan, entries.length))))

@@ -135,7 +135,7 @@ describe('HE workers on real threads (worker_threads)', () => {
     closers.push(user.close, miner.close)
     await miner.prepare('big', plan, w)
     const enc = await user.encrypt(plan, x.slice())
-    await expect(miner.compute('big', enc.ciphertexts.map(c => c.slice()), 50)).rejects.toMatchObject({ name: 'HeWorkerTimeoutError', code: 'HE_WORKER_TIMEOUT' })
+    await expect(miner.compute('big', enc.ciphertexts.map(c => c.slice()), { timeoutMs: 50 })).rejects.toMatchObject({ name: 'HeWorkerTimeoutError', code: 'HE_WORKER_TIMEOUT' })
     expect(await user.decrypt(plan, await miner.compute('big', enc.ciphertexts), enc.epoch)).toEqual(y)
   })
 

@@ -148,7 +148,7 @@ class Connection {
  * the key `epoch`; decrypt refuses results of another epoch with {@link HeKeysRotatedError}
  * after the worker was replaced), and `close`.
  */
-export type HeUserClient = HeSession & { readonly close: () => void }
+export type HeUserClient = HeSession & { readonly galoisKeys: (plan: MatvecPlan) => Promise<Uint8Array>, readonly close: () => void }
 
 /** Start a user HE client. `x` and `results` are transferred (detached afterwards). */
 export function createHeUserClient (opts: HeClientOptions): HeUserClient {
@@ -159,6 +159,9 @@ export function createHeUserClient (opts: HeClientOptions): HeUserClient {
       const r = await c.request(id => ({ type: 'encrypt', id, plan: planToData(plan), x }), 'encrypted', 'encrypt', timeoutMs)
       if (c.epoch !== epoch) throw new HeKeysRotatedError('the HE user worker was replaced while encrypting; encrypt again')
       return { ciphertexts: r.ciphertexts, epoch }
+    },
+    async galoisKeys (plan) {
+      return (await c.request(id => ({ type: 'galois-keys', id, plan: planToData(plan) }), 'galois-keys', 'make Galois keys')).keys
     },
     async decrypt (plan, results, epoch, timeoutMs?: number) {
       if (epoch !== c.epoch) throw new HeKeysRotatedError(`these results were encrypted under keys of worker generation ${epoch}; the current worker (generation ${c.epoch}) has new keys — encrypt again`)
@@ -172,9 +175,12 @@ export function createHeUserClient (opts: HeClientOptions): HeUserClient {
 export interface HeMinerClient {
   /** Encode a matrix (blocks [first, end), default all). `w` is copied, so it can be replayed. */
   prepare: (matrixId: string, plan: MatvecPlan, w: Int8Array, blocks?: readonly [number, number]) => Promise<{ heapBytes: number }>
-  /** Compute a job; the inputs are transferred. */
-  compute: (matrixId: string, inputs: Uint8Array[], timeoutMs?: number) => Promise<Uint8Array[]>
+  /** Compute a job (a packed one with the key set loaded as `keyId`); the inputs are transferred. */
+  compute: (matrixId: string, inputs: Uint8Array[], opts?: { timeoutMs?: number, keyId?: string }) => Promise<Uint8Array[]>
   release: (matrixId: string) => Promise<void>
+  /** Validate and load a user's Galois key set under `keyId` (copied, so it can be replayed). @throws the HE layer's typed error for bad keys. */
+  loadKeys: (keyId: string, plan: MatvecPlan, keys: Uint8Array) => Promise<{ heapBytes: number }>
+  releaseKeys: (keyId: string) => Promise<void>
   close: () => void
 }
 
@@ -184,9 +190,12 @@ export function createHeMinerClient (opts: HeClientOptions): HeMinerClient {
   const prepared = new Map<string, { plan: MatvecPlan, w: Int8Array, blocks: readonly [number, number] }>()
   type Entry = { plan: MatvecPlan, w: Int8Array, blocks: readonly [number, number] }
   const message = (matrixId: string, p: Entry) => (id: number): HeRequest => ({ type: 'prepare', id, matrixId, plan: planToData(p.plan), w: p.w.slice(), blocks: p.blocks })
-  // A replacement worker gets every matrix again before its first job.
+  const keySets = new Map<string, { plan: MatvecPlan, keys: Uint8Array }>()
+  const keysMessage = (keyId: string, k: { plan: MatvecPlan, keys: Uint8Array }) => (id: number): HeRequest => ({ type: 'load-keys', id, keyId, plan: planToData(k.plan), keys: k.keys.slice() })
+  // A replacement worker gets every matrix and key set again before its first job.
   c.onRestart = async () => {
     for (const [id, p] of prepared) await c.direct(message(id, p), 'prepared', 'prepare a matrix again')
+    for (const [id, k] of keySets) await c.direct(keysMessage(id, k), 'keys-loaded', 'load a key set again')
   }
   return {
     async prepare (matrixId, plan, w, blocks) {
@@ -194,8 +203,18 @@ export function createHeMinerClient (opts: HeClientOptions): HeMinerClient {
       prepared.set(matrixId, entry)
       return { heapBytes: (await c.request(message(matrixId, entry), 'prepared', 'prepare a matrix')).heapBytes }
     },
-    async compute (matrixId, inputs, timeoutMs) {
-      return (await c.request(id => ({ type: 'compute', id, matrixId, inputs }), 'computed', 'compute a job', timeoutMs)).results
+    async compute (matrixId, inputs, copts = {}) {
+      return (await c.request(id => ({ type: 'compute', id, matrixId, inputs, ...(copts.keyId === undefined ? {} : { keyId: copts.keyId }) }), 'computed', 'compute a job', copts.timeoutMs)).results
+    },
+    async loadKeys (keyId, plan, keys) {
+      const entry = { plan, keys: keys.slice() }
+      const r = await c.request(keysMessage(keyId, entry), 'keys-loaded', 'load a key set')
+      keySets.set(keyId, entry)
+      return { heapBytes: r.heapBytes }
+    },
+    async releaseKeys (keyId) {
+      keySets.delete(keyId)
+      await c.request(id => ({ type: 'release-keys', id, keyId }), 'released', 'release a key set')
     },
     async release (matrixId) {
       prepared.delete(matrixId)

@@ -17,13 +17,19 @@ export interface EncryptRequest { readonly type: 'encrypt', readonly id: number,
 export interface DecryptRequest { readonly type: 'decrypt', readonly id: number, readonly plan: PlanData, readonly results: Uint8Array[] }
 /** Miner: encode a matrix (or blocks [first, end) of it) under an id. */
 export interface PrepareRequest { readonly type: 'prepare', readonly id: number, readonly matrixId: string, readonly plan: PlanData, readonly w: Int8Array, readonly blocks: readonly [number, number] }
-/** Miner: run a job against a prepared matrix. */
-export interface ComputeRequest { readonly type: 'compute', readonly id: number, readonly matrixId: string, readonly inputs: Uint8Array[] }
+/** User: the Galois key set of a packed plan's parameters (public key material, made with the secret key here). */
+export interface GaloisKeysRequest { readonly type: 'galois-keys', readonly id: number, readonly plan: PlanData }
+/** Miner: run a job against a prepared matrix (a packed one with the key set loaded as `keyId`). */
+export interface ComputeRequest { readonly type: 'compute', readonly id: number, readonly matrixId: string, readonly inputs: Uint8Array[], readonly keyId?: string }
+/** Miner: validate and load a user's Galois key set for a packed plan's parameters, under an id. */
+export interface LoadKeysRequest { readonly type: 'load-keys', readonly id: number, readonly keyId: string, readonly plan: PlanData, readonly keys: Uint8Array }
+/** Miner: forget a key set. */
+export interface ReleaseKeysRequest { readonly type: 'release-keys', readonly id: number, readonly keyId: string }
 /** Miner: forget a prepared matrix. */
 export interface ReleaseRequest { readonly type: 'release', readonly id: number, readonly matrixId: string }
 
 /** Every request a worker accepts. */
-export type HeRequest = InitRequest | EncryptRequest | DecryptRequest | PrepareRequest | ComputeRequest | ReleaseRequest
+export type HeRequest = InitRequest | EncryptRequest | DecryptRequest | GaloisKeysRequest | PrepareRequest | ComputeRequest | ReleaseRequest | LoadKeysRequest | ReleaseKeysRequest
 
 /** Replies, one per request id. */
 export type HeReply =
@@ -33,6 +39,8 @@ export type HeReply =
   | { readonly type: 'prepared', readonly id: number, readonly heapBytes: number }
   | { readonly type: 'computed', readonly id: number, readonly results: Uint8Array[] }
   | { readonly type: 'released', readonly id: number }
+  | { readonly type: 'galois-keys', readonly id: number, readonly keys: Uint8Array }
+  | { readonly type: 'keys-loaded', readonly id: number, readonly heapBytes: number }
   | {
     readonly type: 'error'
     readonly id: number
@@ -52,6 +60,7 @@ export function transferables (m: HeRequest | HeReply): ArrayBuffer[] {
     case 'encrypted': bufs.push(...m.ciphertexts.map(r => r.buffer)); break
     case 'decrypted': bufs.push(m.y.buffer); break
     case 'computed': bufs.push(...m.results.map(r => r.buffer)); break
+    case 'galois-keys': if ('keys' in m) bufs.push(m.keys.buffer); break
     default: break
   }
   // Each buffer once; shared memory cannot be transferred.

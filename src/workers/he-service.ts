@@ -2,7 +2,7 @@
  * What runs inside an HE worker, free of worker globals so that it also runs in-thread
  * (tests, Node tools). The entry files only wire it to a message port.
  */
-import { createHeMiner, createHeUser, loadSeal, type HeMiner, type HeUser, type PreparedMatrix, type Seal } from '../core/he/index.ts'
+import { createHeMiner, createHeUser, loadSeal, type GaloisKeyHandle, type HeMiner, type HeUser, type PreparedMatrix, type Seal } from '../core/he/index.ts'
 import { planFromData } from '../core/he/index.ts'
 import type { HeReply, HeRequest, HeRole } from './he-protocol.ts'
 import { serializeError } from '../core/errors.ts'
@@ -37,6 +37,7 @@ export function createHeService (init: HeServiceInit): HeService {
   let user: HeUser | undefined
   let miner: HeMiner | undefined
   const matrices = new Map<string, PreparedMatrix>()
+  const keySets = new Map<string, GaloisKeyHandle>()
   const reply = (r: HeReply): void => { init.post(r) }
 
   const requireRole = (want: HeRole, type: string): void => {
@@ -71,13 +72,34 @@ export function createHeService (init: HeServiceInit): HeService {
         reply({ type: 'prepared', id: r.id, heapBytes: m.heapBytes })
         return
       }
+      case 'galois-keys':
+        requireRole('user', r.type)
+        reply({ type: 'galois-keys', id: r.id, keys: (user as HeUser).galoisKeys(planFromData(r.plan)) })
+        return
       case 'compute': {
         requireRole('miner', r.type)
         const m = matrices.get(r.matrixId)
         if (m === undefined) throw new WorkerProtocolError(`no matrix "${r.matrixId}" is prepared in this worker`)
-        reply({ type: 'computed', id: r.id, results: (miner as HeMiner).compute(m, r.inputs) })
+        const keys = r.keyId === undefined ? undefined : keySets.get(r.keyId)
+        if (r.keyId !== undefined && keys === undefined) throw new WorkerProtocolError(`no key set "${r.keyId}" is loaded in this worker`)
+        reply({ type: 'computed', id: r.id, results: (miner as HeMiner).compute(m, r.inputs, keys) })
         return
       }
+      case 'load-keys': {
+        requireRole('miner', r.type)
+        keySets.get(r.keyId)?.delete()
+        keySets.delete(r.keyId)
+        const k = (miner as HeMiner).loadGaloisKeys(r.keys, planFromData(r.plan))
+        keySets.set(r.keyId, k)
+        reply({ type: 'keys-loaded', id: r.id, heapBytes: k.heapBytes })
+        return
+      }
+      case 'release-keys':
+        requireRole('miner', r.type)
+        keySets.get(r.keyId)?.delete()
+        keySets.delete(r.keyId)
+        reply({ type: 'released', id: r.id })
+        return
       case 'release':
         requireRole('miner', r.type)
         matrices.get(r.matrixId)?.delete()

@@ -11,7 +11,8 @@
  * `encryptedMatvecs` as one encrypt, one `MinerLink.compute` and one decrypt per matrix.
  */
 import type { MatvecPlan } from '../he/plan.ts'
-import { HeJobError, HeWireError } from '../he/errors.ts'
+import { HeJobError, HeParamsError, HeWireError } from '../he/errors.ts'
+import { paramsKey } from '../he/params.ts'
 import { formatMatrixId } from '../squeeze/matrix-id.ts'
 import { groupFor, type SqueezedGroup, type SqueezedModel } from '../squeeze/squeeze.ts'
 import { cryptoWords, freivaldsCheck, freivaldsKey, VerificationError, type FreivaldsKey } from '../verify/freivalds.ts'
@@ -32,6 +33,11 @@ export const HE_BACKEND_LIMITS = Object.freeze({
 export interface HeSession {
   encrypt: (plan: MatvecPlan, x: Int8Array) => Promise<{ ciphertexts: Uint8Array[], epoch: number }>
   decrypt: (plan: MatvecPlan, results: Uint8Array[], epoch: number) => Promise<Int32Array>
+  /**
+   * The Galois key set of a packed plan's parameters: public key material (it lets a miner
+   * pack results, it decrypts nothing), made with the secret key inside the session.
+   */
+  galoisKeys?: (plan: MatvecPlan) => Promise<Uint8Array>
   close?: () => void
 }
 
@@ -53,6 +59,11 @@ export interface MinerLink {
    * and the job is re-run elsewhere). Nothing is sent to the miner.
    */
   reject?: (miner: string, job: string) => void
+  /**
+   * The user's Galois key set for packed plans with `plan`'s parameters: the link hands it
+   * to every miner before their first packed job (and again when a miner lost it).
+   */
+  setKeys?: (plan: MatvecPlan, keys: Uint8Array) => Promise<void>
   close?: () => void
 }
 
@@ -134,11 +145,19 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
   const stats = emptyStats()
   const verify = opts.verify ?? true
   const keys = new Map<string, FreivaldsKey>()
+  const keySets = new Set<string>()
   for (const g of sq.groups.values()) {
     if (g.placement !== 'encrypted') continue
     for (let i = 0; i < g.matrices.length; i++) {
       const m = g.matrices[i]
-      await miner.prepare(matrixId(g, i), g.plans[i] as MatvecPlan, m.q)
+      const plan = g.plans[i] as MatvecPlan
+      // One Galois key set per packed parameter set, made once and handed to the miners.
+      if (plan.scheme === 'packed' && !keySets.has(paramsKey(plan.params))) {
+        if (session.galoisKeys === undefined || miner.setKeys === undefined) throw new HeParamsError(`matrix ${matrixId(g, i)} has a packed plan, but the ${session.galoisKeys === undefined ? 'HE session makes no Galois keys' : `link to ${miner.name} cannot carry them`}`)
+        await miner.setKeys(plan, await session.galoisKeys(plan))
+        keySets.add(paramsKey(plan.params))
+      }
+      await miner.prepare(matrixId(g, i), plan, m.q)
       if (verify) keys.set(matrixId(g, i), freivaldsKey(m.q, m.rows, m.cols, opts.randomWords ?? cryptoWords))
     }
   }

@@ -3,12 +3,15 @@
  * of shapes chosen so that each cost term dominates one of them, and the kernel's
  * multiply-accumulate on its own, then solve for the per-operation costs.
  */
+import { sealCall } from './errors.ts'
 import { createMacKernel } from './kernel/mac-kernel.ts'
 import { createHeMiner } from './miner.ts'
-import { RING_PRESETS, type RingPreset } from './params.ts'
-import { makePlan, type MatvecPlan } from './plan.ts'
+import type { PackedCosts } from './packed-planner.ts'
+import { createContext, RING_PRESETS, type RingPreset } from './params.ts'
+import { makePackedPlan, makePlan, type MatvecPlan } from './plan.ts'
 import type { CostModel, RingCosts } from './planner.ts'
-import type { Seal } from './seal.ts'
+import { withScope, type Seal } from './seal.ts'
+import { parseCiphertext, plaintextBytes } from './seal-bytes.ts'
 import { createHeUser } from './user.ts'
 
 function median (xs: number[]): number {
@@ -85,7 +88,79 @@ export function calibrateRing (seal: Seal, preset: RingPreset, reps = 7): RingCo
   return { encryptChunk: r(r1.enc / p1.split.chunks), decryptBlock: r(decryptBlock), decryptRow: r(decryptRow), loadInput: r(loadInput), macProduct: r(macProduct), finishBlock: r(finishBlock) }
 }
 
-/** Measure the cost model for the secure ring sizes (a few seconds). */
+function timed (reps: number, fn: () => void): number {
+  fn()
+  const runs: number[] = []
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now()
+    fn()
+    runs.push((performance.now() - t0) * 1000)
+  }
+  return median(runs)
+}
+
+/**
+ * Measure the packed scheme's costs on a key-switching preset (µs per operation): SEAL's
+ * key switch, NTT and tree-merge operations timed directly with throwaway keys, the kernel
+ * product, and the user's encryption and decryption of a one-ciphertext job.
+ */
+export function calibratePacked (seal: Seal, preset: RingPreset = RING_PRESETS.n4096ks, reps = 15): PackedCosts {
+  const n = preset.polyDegree
+  const plan = makePackedPlan(n / 4, 64, preset, { nI: 64, orbitLevels: 0 })
+  const user = createHeUser(seal)
+  const t0 = performance.now()
+  user.galoisKeys(plan)
+  const keyGenMs = performance.now() - t0
+  const x = new Int8Array(64).fill(3)
+  const encrypt = timed(reps, () => { user.encryptInput(plan, x) })
+  const miner = createHeMiner(seal)
+  const w = new Int8Array((n / 4) * 64).fill(1)
+  const matrix = miner.prepare(plan, w)
+  const keys = miner.loadGaloisKeys(user.galoisKeys(plan), plan)
+  const down = miner.compute(matrix, user.encryptInput(plan, x), keys)
+  const decrypt = timed(reps, () => { user.decryptResults(plan, down) })
+  matrix.delete()
+  miner.dispose()
+  user.dispose()
+  const ctx = createContext(seal, plan.params)
+  try {
+    return withScope(scope => sealCall('calibrate the packed scheme', () => {
+      const keygen = scope.own(new seal.KeyGenerator(ctx.context))
+      const sk = scope.own(keygen.secretKey())
+      const pk = scope.own(keygen.createPublicKey())
+      const enc = scope.own(new seal.Encryptor(ctx.context, pk, sk))
+      const gk = scope.own(new seal.GaloisKeys())
+      withScope(inner => {
+        const ser = inner.own(keygen.createGaloisKeysSerializableWithSteps(Int32Array.from([1])))
+        gk.loadFromArray(ctx.context, ser.saveToArray(seal.ComprModeType.none))
+      })
+      const pt = scope.own(new seal.Plaintext())
+      pt.loadFromArray(ctx.context, plaintextBytes(new Uint32Array(n).fill(1)))
+      const ct = scope.own(new seal.Ciphertext())
+      enc.encryptSymmetric(pt, ct)
+      const out = scope.own(new seal.Ciphertext())
+      // Element 3 (step 1): every key switch of the scheme costs the same; only the key differs.
+      const keySwitch = timed(reps, () => { ctx.evaluator.applyGalois(ct, 3, gk, out) })
+      const ntt = timed(reps, () => { out.assign(ct); ctx.evaluator.cipherTransformToNttInplace(out) }) - timed(reps, () => { out.assign(ct) })
+      const mono = scope.own(new seal.Plaintext())
+      const coeffs = new Uint32Array(n / 2 + 1)
+      coeffs[n / 2] = 1
+      mono.loadFromArray(ctx.context, plaintextBytes(coeffs))
+      const u = scope.own(new seal.Ciphertext())
+      const d = scope.own(new seal.Ciphertext())
+      const merge = timed(reps, () => { ctx.evaluator.multiplyPlain(ct, mono, u); ctx.evaluator.sub(ct, u, d); ctx.evaluator.add(ct, u, out); ctx.evaluator.addInplace(out, d) })
+      const bytes = ct.saveToArray(seal.ComprModeType.none) as Uint8Array
+      const loadInput = timed(reps, () => { out.loadFromArray(ctx.context, bytes); out.saveToArray(seal.ComprModeType.none); out.loadFromArray(ctx.context, bytes) })
+      const finish = timed(reps, () => { const f = parseCiphertext(out.saveToArray(seal.ComprModeType.none) as Uint8Array); let a = 0; for (let i = 0; i < 2 * n; i++) a += Math.round(f.words[i] * 1.5); if (a < 0) throw new Error('unreachable') })
+      const r = (v: number): number => Math.max(0.01, Math.round(v * 100) / 100)
+      return { encrypt: r(encrypt), decrypt: r(decrypt), loadInput: r(loadInput), keySwitch: r(keySwitch), ntt: r(ntt), macProduct: r(kernelMacMicros(n)), merge: r(merge), finish: r(finish), keyGenMs: Math.round(keyGenMs * 10) / 10 }
+    }))
+  } finally {
+    ctx.delete()
+  }
+}
+
+/** Measure the cost model for the secure ring sizes (a few seconds), the packed scheme's at N = 4096 included. */
 export function calibrateCostModel (seal: Seal, reps = 5): CostModel {
-  return { 2048: calibrateRing(seal, RING_PRESETS.n2048, reps), 4096: calibrateRing(seal, RING_PRESETS.n4096, reps), 8192: calibrateRing(seal, RING_PRESETS.n8192, reps) }
+  return { 2048: calibrateRing(seal, RING_PRESETS.n2048, reps), 4096: { ...calibrateRing(seal, RING_PRESETS.n4096, reps), packed: calibratePacked(seal) }, 8192: calibrateRing(seal, RING_PRESETS.n8192, reps) }
 }

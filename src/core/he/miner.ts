@@ -8,10 +8,20 @@
  * inverse NTTs; the multiply-accumulate over NTT coefficients, where the time goes, runs in
  * our WebAssembly kernel (kernel/mac-kernel.ts), about 4× faster than SEAL's
  * multiply_plain + add in WebAssembly, and exact.
+ *
+ * Packed plans (packed-miner.ts) also need the user's Galois keys — public key material
+ * that lets the miner apply automorphisms and nothing else; it still cannot decrypt.
+ *
+ * Block ranges: a worker pool may prepare and compute blocks [first, end) of a job on each
+ * worker. A coefficient range returns its blocks' results (batch: block-major, then vector);
+ * a packed range returns one result per tree it touches, packed only over its own blocks —
+ * the user's `decryptBatch` takes the union of every range's results, in any order.
  */
-import { HeJobError, sealCall } from './errors.ts'
+import { HeJobError, HeWireError, sealCall } from './errors.ts'
+import { decodeGaloisKeys, sealKeyBytes } from './galois-keys.ts'
 import { packWeights, resultPositions } from './packing.ts'
-import { createContext, type HeContext } from './params.ts'
+import { computePackedRoots, encodePackedParts, preparePacked, type LoadedKeys, type PackedMatrix } from './packed-miner.ts'
+import { createContext, paramsKey, type HeContext } from './params.ts'
 import type { MatvecPlan } from './plan.ts'
 import { withScope, type Scope, type Seal } from './seal.ts'
 import { ciphertextBytes, CT_DATA_OFFSET, parseCiphertext, plaintextBytes, PT_DATA_OFFSET, seededBytes } from './seal-bytes.ts'
@@ -19,6 +29,18 @@ import { barrett, createMacKernel, foldInterval, type MacKernel } from './kernel
 import { decodeInput, encodeResult, parmsFingerprint } from './wire.ts'
 
 type Ciphertext = InstanceType<Seal['Ciphertext']>
+
+/** A loaded Galois key set of one user session. */
+export interface GaloisKeyHandle {
+  /** The key set's id (inputs encrypted for it carry the same). */
+  readonly id: bigint
+  /** The parameters' fingerprint. */
+  readonly fingerprint: bigint
+  /** Bytes of SEAL heap the expanded keys take (keys × 2 × 2 × 8·N). */
+  readonly heapBytes: number
+  /** Free the keys; computing with the handle afterwards is refused. */
+  delete: () => void
+}
 
 /** A matrix encoded for a plan: NTT plaintexts per (block, chunk), null for zero blocks. */
 export interface PreparedMatrix {
@@ -39,16 +61,25 @@ export interface HeMiner {
    */
   prepare: (plan: MatvecPlan, w: Int8Array, blocks?: readonly [number, number]) => PreparedMatrix
   /**
-   * One result wire object per output block the matrix holds, from one input wire
-   * object per chunk.
-   * @throws {HeWireError} for a malformed input; {HeJobError} for a wrong count.
+   * The result wire objects of the matrix's blocks (or of `blocks`, a part of them), from
+   * the job's input wire objects. Coefficient plans: one per block and vector, block-major;
+   * packed plans: one per tree the range touches (`keys` required).
+   * @throws {HeWireError} for a malformed input or inputs for other keys; {HeJobError} for a
+   * wrong count, missing or foreign keys, or a range outside the prepared one.
    */
-  compute: (matrix: PreparedMatrix, inputs: readonly Uint8Array[]) => Uint8Array[]
+  compute: (matrix: PreparedMatrix, inputs: readonly Uint8Array[], keys?: GaloisKeyHandle, blocks?: readonly [number, number]) => Uint8Array[]
   /**
-   * For noise measurements only: the SEAL ciphertexts of each block before the modulus
-   * switch (null for an all-zero block). A user with the key can read their noise budget.
+   * For noise measurements only: the SEAL ciphertexts before the modulus switch — per block
+   * (coefficient; null for an all-zero block) or per tree part (packed; null when all zero).
    */
-  computeRaw: (matrix: PreparedMatrix, inputs: readonly Uint8Array[]) => Array<Uint8Array | null>
+  computeRaw: (matrix: PreparedMatrix, inputs: readonly Uint8Array[], keys?: GaloisKeyHandle) => Array<Uint8Array | null>
+  /**
+   * Validate and load a user's Galois key set (galois-keys.ts) for `plan`'s parameters, or
+   * — without a plan — for the parameters of a packed matrix this miner prepared.
+   * @throws {HeWireError} for keys that are truncated, oversized, for other parameters or
+   * with a wrong element set; the miner is unchanged.
+   */
+  loadGaloisKeys: (bytes: Uint8Array, plan?: MatvecPlan) => GaloisKeyHandle
   /** Delete every SEAL object. */
   dispose: () => void
 }
@@ -58,7 +89,7 @@ interface MatrixInternal extends PreparedMatrix {
   readonly kernel: MacKernel
   /** Byte offset of W's NTT coefficients per (block − first, chunk), −1 for an all-zero block. */
   readonly wOff: Int32Array
-  /** Offsets of the input (chunks × 2N u64), accumulator (2N × 128 bit) and output (2N u64) regions. */
+  /** Offsets of the input (batch × chunks × 2N u64), accumulator (2N × 128 bit) and output (2N u64) regions. */
   readonly xOff: number
   readonly accOff: number
   readonly outOff: number
@@ -66,11 +97,11 @@ interface MatrixInternal extends PreparedMatrix {
 }
 
 /**
- * Load the inputs, move them to the NTT domain, and for each output block accumulate
- * Σ_c ct_c ⊙ W_bc; hand each block's ciphertext (back in coefficient form, or null when
- * the block of W is all zeros) to `done`.
+ * Load the inputs (batch × chunks, vector-major), move them to the NTT domain, and for each
+ * output block of `range` and each vector accumulate Σ_c ct_c ⊙ W_bc; hand each result's
+ * ciphertext (back in coefficient form, or null when the block of W is all zeros) to `done`.
  */
-function macBlocks (seal: Seal, m: MatrixInternal, inputs: ReadonlyArray<{ c0: Uint32Array, seedBlob: Uint8Array }>, scope: Scope, done: (block: number, acc: Ciphertext | null) => void): void {
+function macBlocks (seal: Seal, m: MatrixInternal, inputs: ReadonlyArray<{ c0: Uint32Array, seedBlob: Uint8Array }>, range: readonly [number, number], scope: Scope, done: (block: number, acc: Ciphertext | null) => void): void {
   const { ctx, plan, kernel } = m
   const s = plan.split
   const n = ctx.polyDegree
@@ -87,15 +118,15 @@ function macBlocks (seal: Seal, m: MatrixInternal, inputs: ReadonlyArray<{ c0: U
   })
   const q = ctx.primes[0]
   const { mu, shift, fold } = m.barrett
-  const [first, end] = m.blocks
+  const first = m.blocks[0]
   const acc = scope.own(new seal.Ciphertext())
-  for (let b = first; b < end; b++) {
+  for (let b = range[0]; b < range[1]; b++) for (let v = 0; v < plan.batch; v++) {
     new Uint8Array(kernel.memory.buffer, m.accOff, 4 * polyBytes).fill(0)
     let count = 0
     for (let c = 0; c < s.chunks; c++) {
       const w = m.wOff[(b - first) * s.chunks + c]
       if (w < 0) continue
-      const x = m.xOff + c * 2 * polyBytes
+      const x = m.xOff + (v * s.chunks + c) * 2 * polyBytes
       kernel.mac2(x, x + polyBytes, w, m.accOff, m.accOff + 2 * polyBytes, n)
       if (++count % fold === 0) kernel.reduce(m.accOff, m.accOff, 2 * n, q, mu, shift, 16)
     }
@@ -113,12 +144,21 @@ function macBlocks (seal: Seal, m: MatrixInternal, inputs: ReadonlyArray<{ c0: U
   }
 }
 
-/** Create a miner. It takes no key, because it has no use for one. */
+/** Check a block range against [0, blocks). */
+function checkRange (range: readonly [number, number], blocks: number): void {
+  const [first, end] = range
+  if (!Number.isInteger(first) || !Number.isInteger(end) || first < 0 || end > blocks || first > end) throw new HeJobError(`block range [${first}, ${end}) is outside [0, ${blocks})`)
+}
+
+/** Create a miner. It takes no key, because it has no secret use for one. */
 export function createHeMiner (seal: Seal): HeMiner {
   const contexts = new Map<string, HeContext>()
   const matrices = new Set<MatrixInternal>()
+  const packed = new Map<PreparedMatrix, PackedMatrix>()
+  const keySets = new Map<GaloisKeyHandle, LoadedKeys>()
+  const monomials = new Map<string, InstanceType<Seal['Plaintext']>>()
   const get = (plan: MatvecPlan): HeContext => {
-    const key = `${plan.params.preset.name}/t${plan.params.plainBits}`
+    const key = paramsKey(plan.params)
     let ctx = contexts.get(key)
     if (ctx === undefined) {
       ctx = createContext(seal, plan.params)
@@ -126,12 +166,42 @@ export function createHeMiner (seal: Seal): HeMiner {
     }
     return ctx
   }
+  // X^h as a coefficient plaintext, per ring (the PackRLWEs shifts).
+  const monomial = (ctx: HeContext) => (h: number): InstanceType<Seal['Plaintext']> => {
+    const key = `${ctx.key}/${h}`
+    let pt = monomials.get(key)
+    if (pt === undefined) {
+      const coeffs = new Uint32Array(h + 1)
+      coeffs[h] = 1
+      const made = sealCall('make a monomial', () => { const p = new seal.Plaintext(); p.loadFromArray(ctx.context, plaintextBytes(coeffs)); return p })
+      monomials.set(key, made)
+      pt = made
+    }
+    return pt
+  }
+  const keysFor = (handle: GaloisKeyHandle | undefined): LoadedKeys => {
+    if (handle === undefined) throw new HeJobError('a packed plan needs the session\'s Galois keys: load them with loadGaloisKeys')
+    const k = keySets.get(handle)
+    if (k === undefined) throw new HeJobError('these Galois keys were not loaded by this miner, or were deleted')
+    return k
+  }
+  const packedOf = (matrix: PreparedMatrix): PackedMatrix => {
+    const m = packed.get(matrix)
+    if (m === undefined) throw new HeJobError('this matrix was not prepared by this miner, or was deleted')
+    return m
+  }
   return {
     prepare (plan, w, range) {
       if (w.length !== plan.dOut * plan.dIn) throw new HeJobError(`matrix has ${w.length} weights, the plan expects ${plan.dOut}×${plan.dIn}`)
       const s = plan.split
       const [first, end] = range ?? [0, s.blocks]
-      if (!Number.isInteger(first) || !Number.isInteger(end) || first < 0 || end > s.blocks || first > end) throw new HeJobError(`block range [${first}, ${end}) is outside [0, ${s.blocks})`)
+      checkRange([first, end], s.blocks)
+      if (plan.scheme === 'packed') {
+        const pm = preparePacked(seal, get(plan), plan, w, [first, end])
+        const handle: PreparedMatrix = { plan, blocks: [first, end], heapBytes: pm.heapBytes, delete () { packed.delete(handle) } }
+        packed.set(handle, pm)
+        return handle
+      }
       const ctx = get(plan)
       const n = ctx.polyDegree
       const polyBytes = 8 * n
@@ -149,7 +219,7 @@ export function createHeMiner (seal: Seal): HeMiner {
         }
       }
       const xOff = offset
-      const accOff = xOff + s.chunks * 2 * polyBytes
+      const accOff = xOff + plan.batch * s.chunks * 2 * polyBytes
       const outOff = accOff + 4 * polyBytes
       const kernel = createMacKernel()
       kernel.ensure(outOff + 2 * polyBytes)
@@ -184,12 +254,19 @@ export function createHeMiner (seal: Seal): HeMiner {
       return m
     },
 
-    compute (matrix, inputs) {
+    compute (matrix, inputs, keys, blocks) {
+      if (matrix.plan.scheme === 'packed') {
+        const pm = packedOf(matrix)
+        const range = blocks ?? pm.blocks
+        return encodePackedParts(pm, computePackedRoots(seal, pm, inputs, keysFor(keys), range, monomial(pm.ctx)))
+      }
       const m = matrix as MatrixInternal
       if (!matrices.has(m)) throw new HeJobError('this matrix was not prepared by this miner, or was deleted')
       const { plan, ctx } = m
       const s = plan.split
-      if (inputs.length !== s.chunks) throw new HeJobError(`${inputs.length} input ciphertexts, the plan has ${s.chunks} chunks`)
+      const range = blocks ?? m.blocks
+      if (!(m.blocks[0] <= range[0] && range[0] <= range[1] && range[1] <= m.blocks[1])) throw new HeJobError(`block range [${range[0]}, ${range[1]}) is outside the prepared [${m.blocks[0]}, ${m.blocks[1]})`)
+      if (inputs.length !== plan.batch * s.chunks) throw new HeJobError(`${inputs.length} input ciphertexts, the plan has ${plan.batch > 1 ? `${plan.batch} vectors × ` : ''}${s.chunks} chunks`)
       const n = ctx.polyDegree
       const fingerprint = parmsFingerprint(ctx.parmsId)
       const expect = { polyDegree: n, fingerprint, prime: ctx.primes[0], primeBits: ctx.primeBits[0] }
@@ -208,7 +285,7 @@ export function createHeMiner (seal: Seal): HeMiner {
       }
       return withScope(scope => {
         const out: Uint8Array[] = []
-        macBlocks(seal, m, decoded, scope, (b, acc) => {
+        macBlocks(seal, m, decoded, range, scope, (b, acc) => {
           const pos = resultPositions(s, b)
           const c1 = new Uint32Array(2 * n)
           const c0 = new Uint32Array(2 * pos.length)
@@ -224,7 +301,11 @@ export function createHeMiner (seal: Seal): HeMiner {
       })
     },
 
-    computeRaw (matrix, inputs) {
+    computeRaw (matrix, inputs, keys) {
+      if (matrix.plan.scheme === 'packed') {
+        const pm = packedOf(matrix)
+        return computePackedRoots(seal, pm, inputs, keysFor(keys), pm.blocks, monomial(pm.ctx)).map(p => p.root)
+      }
       const m = matrix as MatrixInternal
       if (!matrices.has(m)) throw new HeJobError('this matrix was not prepared by this miner, or was deleted')
       const { ctx } = m
@@ -232,15 +313,57 @@ export function createHeMiner (seal: Seal): HeMiner {
       const decoded = inputs.map(bytes => decodeInput(bytes, expect))
       return withScope(scope => {
         const out: Array<Uint8Array | null> = []
-        macBlocks(seal, m, decoded, scope, (_b, acc) => {
+        macBlocks(seal, m, decoded, m.blocks, scope, (_b, acc) => {
           out.push(acc === null ? null : acc.saveToArray(seal.ComprModeType.none) as Uint8Array)
         })
         return out
       })
     },
 
+    loadGaloisKeys (bytes, plan) {
+      let ctx: HeContext | undefined
+      if (plan !== undefined) {
+        if (plan.scheme !== 'packed') throw new HeJobError('coefficient plans use no Galois keys')
+        ctx = get(plan)
+      } else {
+        if (bytes.byteLength < 16) throw new HeWireError(`Galois key set: ${bytes.byteLength} bytes is too short`)
+        const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+        const fp = dv.getBigUint64(8, true)
+        ctx = [...contexts.values()].find(c => c.specialPrime !== undefined && parmsFingerprint(c.parmsId) === fp)
+        if (ctx === undefined) throw new HeWireError('Galois key set: for parameters this miner has prepared no packed matrix for (prepare one first, or pass the plan)')
+      }
+      const c = ctx
+      if (c.specialPrime === undefined || c.keyParmsId === undefined) throw new HeJobError(`preset ${c.params.preset.name} has no key switching`)
+      const fingerprint = parmsFingerprint(c.parmsId)
+      const set = decodeGaloisKeys(bytes, { polyDegree: c.polyDegree, fingerprint, dataPrime: c.primes[0], specialPrime: c.specialPrime })
+      const keys = sealCall('load Galois keys', () => {
+        const k = new seal.GaloisKeys()
+        try {
+          k.loadFromArray(c.context, sealKeyBytes(set, c.polyDegree, c.keyParmsId as BigUint64Array))
+        } catch (err) {
+          k.delete()
+          throw err
+        }
+        return k
+      })
+      const handle: GaloisKeyHandle = {
+        id: set.id,
+        fingerprint,
+        heapBytes: set.keys.length * 4 * 8 * c.polyDegree,
+        delete () {
+          if (keySets.delete(handle)) keys.delete()
+        }
+      }
+      keySets.set(handle, { id: set.id, fingerprint, keys })
+      return handle
+    },
+
     dispose () {
       for (const m of [...matrices]) m.delete()
+      packed.clear()
+      for (const h of [...keySets.keys()]) h.delete()
+      for (const pt of monomials.values()) pt.delete()
+      monomials.clear()
       for (const ctx of contexts.values()) ctx.delete()
       contexts.clear()
     }

@@ -16,17 +16,27 @@ export interface RingPreset {
   readonly security: 'tc128' | 'none'
 }
 
-/** Full BFV parameters: a ring preset plus the plaintext modulus t = 2^plainBits. */
+/** Full BFV parameters: a ring preset plus the plaintext modulus. */
 export interface HeParams {
   readonly preset: RingPreset
-  /** t = 2^plainBits; a power of two so that centred decoding is a sign extension. */
+  /**
+   * The coefficient scheme: t = 2^plainBits, a power of two so that centred decoding is a
+   * sign extension. With {@link plainModulus} set, ⌈log2 t⌉.
+   */
   readonly plainBits: number
+  /**
+   * The packed scheme: t itself, an odd prime ≡ 1 (mod 2N) — SEAL makes Galois keys by
+   * rotation steps only for such a t ("batching" parameters); see packed-params.ts.
+   */
+  readonly plainModulus?: number
 }
 
 /**
- * The presets. One prime per modulus: the matvec needs only ciphertext × plaintext
- * products (no relinearization, no key switching), so there is no special prime and the
- * whole modulus is noise budget.
+ * The presets. The coefficient scheme's have one prime: it needs only ciphertext ×
+ * plaintext products (no relinearization, no key switching), so there is no special prime
+ * and the whole modulus is noise budget. The packed scheme's ("-ks") have two: a data prime
+ * and SEAL's special prime (the last one), which only key switching uses — ciphertexts
+ * carry the data prime alone.
  */
 export const RING_PRESETS = Object.freeze({
   /** N = 2048, q one 54-bit prime: the largest q at 128-bit security for this N. */
@@ -38,8 +48,21 @@ export const RING_PRESETS = Object.freeze({
   /** INSECURE, tests only: N = 256 makes SEAL fast enough to test thousands of shapes. */
   testN256: Object.freeze({ name: 'insecure-n256', polyDegree: 256, coeffBits: Object.freeze([50]), security: 'none' }),
   /** INSECURE, tests only. */
-  testN1024: Object.freeze({ name: 'insecure-n1024', polyDegree: 1024, coeffBits: Object.freeze([58]), security: 'none' })
+  testN1024: Object.freeze({ name: 'insecure-n1024', polyDegree: 1024, coeffBits: Object.freeze([58]), security: 'none' }),
+  /**
+   * The packed scheme: N = 4096, q = {54-bit data prime, 55-bit special prime} = 109 bits,
+   * the most the HomomorphicEncryption.org 128-bit table allows at this N (SEAL enforces it).
+   * The special prime is the larger so key switching adds ~q/P·√N·σ ≈ 2^6 of noise.
+   */
+  n4096ks: Object.freeze({ name: 'n4096-ks', polyDegree: 4096, coeffBits: Object.freeze([54, 55]), security: 'tc128' }),
+  /** INSECURE, tests only: the packed scheme on a ring small enough to test hundreds of shapes. */
+  testN256ks: Object.freeze({ name: 'insecure-n256-ks', polyDegree: 256, coeffBits: Object.freeze([50, 51]), security: 'none' }),
+  /** INSECURE, tests only. */
+  testN1024ks: Object.freeze({ name: 'insecure-n1024-ks', polyDegree: 1024, coeffBits: Object.freeze([54, 55]), security: 'none' })
 } satisfies Record<string, RingPreset>)
+
+/** The presets the planner may choose for the packed scheme (128-bit). */
+export const SECURE_PACKED_PRESETS: readonly RingPreset[] = [RING_PRESETS.n4096ks]
 
 /** The presets the planner may choose for real (128-bit) use. */
 export const SECURE_PRESETS: readonly RingPreset[] = [RING_PRESETS.n2048, RING_PRESETS.n4096, RING_PRESETS.n8192]
@@ -67,11 +90,30 @@ export function validateParams (p: HeParams): void {
   if (security === 'tc128' && qBits > (MAX_Q_BITS_128[n] ?? 0)) throw new HeParamsError(`q of ${qBits} bits is not 128-bit secure for N = ${n} (at most ${MAX_Q_BITS_128[n]})`)
   if (!Number.isInteger(p.plainBits) || p.plainBits < 2 || p.plainBits > MAX_PLAIN_BITS) throw new HeParamsError(`plaintext modulus 2^${p.plainBits} is outside 2^2…2^${MAX_PLAIN_BITS}`)
   if (p.plainBits >= coeffBits[0] - 2) throw new HeParamsError(`plaintext modulus 2^${p.plainBits} leaves no noise budget under a ${coeffBits[0]}-bit q`)
+  if (p.plainModulus !== undefined) {
+    const t = p.plainModulus
+    if (coeffBits.length < 2) throw new HeParamsError(`a prime plaintext modulus needs a key-switching preset (two primes), not ${p.preset.name}`)
+    if (!Number.isSafeInteger(t) || t < 3 || t > 2 ** 31 || Math.ceil(Math.log2(t)) !== p.plainBits) throw new HeParamsError(`plaintext modulus ${t} does not match 2^${p.plainBits}`)
+    if (t % (2 * n) !== 1 || !isPrime(t)) throw new HeParamsError(`plaintext modulus ${t} is not a prime ≡ 1 (mod ${2 * n})`)
+  }
 }
 
-/** A readable, stable identifier, e.g. "n2048/q54/t25". */
+/** Trial division: t < 2^31, so at most ~23,000 odd divisors (well under a millisecond). */
+export function isPrime (v: number): boolean {
+  if (!Number.isSafeInteger(v) || v < 2) return false
+  if (v % 2 === 0) return v === 2
+  for (let d = 3; d * d <= v; d += 2) if (v % d === 0) return false
+  return true
+}
+
+/** The plaintext modulus t of parameters. */
+export function plainModulusOf (p: HeParams): number {
+  return p.plainModulus ?? 2 ** p.plainBits
+}
+
+/** A readable, stable identifier, e.g. "n2048/q54/t25", or "n4096-ks/q54.55/t=25231361" for a prime t. */
 export function paramsKey (p: HeParams): string {
-  return `${p.preset.name}/q${p.preset.coeffBits.join('.')}/t${p.plainBits}`
+  return `${p.preset.name}/q${p.preset.coeffBits.join('.')}/t${p.plainModulus === undefined ? p.plainBits : `=${p.plainModulus}`}`
 }
 
 /**
@@ -88,8 +130,12 @@ export interface HeContext {
   readonly primesDouble: readonly number[]
   /** Bit length of each prime. */
   readonly primeBits: readonly number[]
-  /** t = 2^plainBits */
+  /** t: 2^plainBits, or the prime of a packed plan. */
   readonly plainModulus: number
+  /** SEAL's special prime (the key level's last prime), for packed presets; undefined otherwise. */
+  readonly specialPrime?: bigint
+  /** SEAL's parms_id of the key level (where Galois keys live), for packed presets. */
+  readonly keyParmsId?: BigUint64Array
   /** SEAL's parms_id of the data level (4 × u64), which every ciphertext carries. */
   readonly parmsId: BigUint64Array
   readonly context: InstanceType<Seal['SEALContext']>
@@ -110,7 +156,7 @@ export function createContext (seal: Seal, params: HeParams): HeContext {
     const cm = seal.CoeffModulus.Create(n, Int32Array.from(params.preset.coeffBits))
     e.setCoeffModulus(cm)
     cm.delete()
-    const t = new seal.Modulus(1n << BigInt(params.plainBits))
+    const t = new seal.Modulus(BigInt(plainModulusOf(params)))
     e.setPlainModulus(t)
     t.delete()
     return e
@@ -138,6 +184,20 @@ export function createContext (seal: Seal, params: HeParams): HeContext {
   const parmsId = BigUint64Array.from(pid.values() as Iterable<bigint>)
   pid.delete()
   data.delete()
+  let specialPrime: bigint | undefined
+  let keyParmsId: BigUint64Array | undefined
+  if (params.preset.coeffBits.length > 1) {
+    const kpid = context.keyParmsId()
+    keyParmsId = BigUint64Array.from(kpid.values() as Iterable<bigint>)
+    kpid.delete()
+    const key = context.keyContextData()
+    const km = key.parms().coeffModulus()
+    const last = km.get(km.size() - 1)
+    specialPrime = last?.value()
+    last?.delete()
+    km.delete()
+    key.delete()
+  }
   parms.delete()
   return {
     seal,
@@ -147,7 +207,9 @@ export function createContext (seal: Seal, params: HeParams): HeContext {
     primes,
     primesDouble: primes.map(Number),
     primeBits: primes.map(p => p.toString(2).length),
-    plainModulus: 2 ** params.plainBits,
+    plainModulus: plainModulusOf(params),
+    ...(specialPrime === undefined ? {} : { specialPrime }),
+    ...(keyParmsId === undefined ? {} : { keyParmsId }),
     parmsId,
     context,
     evaluator,

@@ -11,6 +11,7 @@
  */
 import { HeParamsError } from './errors.ts'
 import { blockSplit, plainBitsFor, resultPositions } from './packing.ts'
+import { bestPackedPlan, packedTimes, type PackedCosts } from './packed-planner.ts'
 import { SECURE_PRESETS, type RingPreset } from './params.ts'
 import { makePlan, type MatvecPlan } from './plan.ts'
 import { inputWireBytes, resultWireBytes } from './wire.ts'
@@ -49,6 +50,8 @@ export interface RingCosts {
   readonly macProduct: number
   /** Miner: inverse NTT, modulus switch and serialize one result block. */
   readonly finishBlock: number
+  /** The packed scheme's costs on this ring (its key-switching preset), when measured. */
+  readonly packed?: PackedCosts
 }
 
 /** Costs per ring degree (keys are N). */
@@ -56,25 +59,34 @@ export type CostModel = Readonly<Record<number, RingCosts>>
 
 /**
  * Measured on the development machine (2 cores, Node 24.21, one thread) with
- * `calibrateCostModel`, median of quiet runs. Re-measure with
+ * `calibrateCostModel`, median of quiet runs (the packed scheme's: the 10th percentile of
+ * 60–200 runs on a loaded box, which is the quiet-machine cost). Re-measure with
  * `npx cerberus bench he --calibrate`.
  */
 export const DEFAULT_COST_MODEL: CostModel = Object.freeze({
   2048: Object.freeze({ encryptChunk: 520, decryptBlock: 65, decryptRow: 1.6, loadInput: 300, macProduct: 17, finishBlock: 230 }),
-  4096: Object.freeze({ encryptChunk: 920, decryptBlock: 120, decryptRow: 3.2, loadInput: 560, macProduct: 35, finishBlock: 440 }),
+  4096: Object.freeze({ encryptChunk: 920, decryptBlock: 120, decryptRow: 3.2, loadInput: 560, macProduct: 35, finishBlock: 440, packed: Object.freeze({ encrypt: 700, decrypt: 1000, loadInput: 400, keySwitch: 730, ntt: 185, macProduct: 32, merge: 100, finish: 400, keyGenMs: 40 }) }),
   8192: Object.freeze({ encryptChunk: 1900, decryptBlock: 240, decryptRow: 6.4, loadInput: 1150, macProduct: 70, finishBlock: 1100 })
 })
 
-/** What a plan is predicted to cost. */
+/** What a plan is predicted to cost (one job: all of its batch). */
 export interface PlanPrediction {
+  readonly scheme: 'coeff' | 'packed'
   readonly userMs: number
   readonly minerMs: number
   readonly bytesUp: number
   readonly bytesDown: number
+  /** Galois key set bytes, sent once per session and parameter set (0 for 'coeff'). */
+  readonly galoisKeyBytes: number
+  /** Key switches per job (0 for 'coeff'). */
+  readonly keySwitches: number
   readonly transferMs: number
   /** userMs + minerMs + transferMs + one round trip. */
   readonly totalMs: number
-  /** Predicted noise budget left (bits), before the check with SEAL. */
+  /**
+   * Predicted noise budget left (bits), before the check with SEAL; for 'packed', the
+   * margin the noise bound promises after the result switch.
+   */
   readonly noiseBudgetBits: number
 }
 
@@ -82,6 +94,8 @@ export interface PlanPrediction {
 export interface PlannedMatvec {
   readonly plan: MatvecPlan
   readonly predicted: PlanPrediction
+  /** With `scheme: 'auto'`: the best plan of each scheme considered, for explaining the choice. */
+  readonly considered?: ReadonlyArray<{ readonly plan: MatvecPlan, readonly predicted: PlanPrediction }>
 }
 
 /**
@@ -99,14 +113,21 @@ export function predictPlan (plan: MatvecPlan, network: NetworkProfile, cost: Co
   const s = plan.split
   const c = cost[s.polyDegree]
   if (c === undefined) throw new HeParamsError(`no cost model for N = ${s.polyDegree}`)
+  if (plan.packed !== undefined) {
+    if (c.packed === undefined) throw new HeParamsError(`no packed cost model for N = ${s.polyDegree}`)
+    const { userMs, minerMs, counts } = packedTimes(plan, c.packed)
+    const transferMs = ((counts.bytesUp + counts.bytesDown) / network.bandwidth) * 1000
+    return { scheme: 'packed', userMs, minerMs, bytesUp: counts.bytesUp, bytesDown: counts.bytesDown, galoisKeyBytes: counts.galoisKeyBytes, keySwitches: counts.keySwitches, transferMs, totalMs: userMs + minerMs + transferMs + network.rttMs, noiseBudgetBits: plan.packed.widths.marginBits }
+  }
+  const T = plan.batch
   const primeBits = plan.params.preset.coeffBits[0]
-  const bytesUp = s.chunks * inputWireBytes(s.polyDegree, primeBits)
+  const bytesUp = T * s.chunks * inputWireBytes(s.polyDegree, primeBits)
   let bytesDown = 0
-  for (let b = 0; b < s.blocks; b++) bytesDown += resultWireBytes(s.polyDegree, plan.resultBits, resultPositions(s, b).length)
-  const userMs = (s.chunks * c.encryptChunk + s.blocks * c.decryptBlock + plan.dOut * c.decryptRow) / 1000
-  const minerMs = (s.chunks * c.loadInput + s.chunks * s.blocks * c.macProduct + s.blocks * c.finishBlock) / 1000
+  for (let b = 0; b < s.blocks; b++) bytesDown += T * resultWireBytes(s.polyDegree, plan.resultBits, resultPositions(s, b).length)
+  const userMs = T * (s.chunks * c.encryptChunk + s.blocks * c.decryptBlock + plan.dOut * c.decryptRow) / 1000
+  const minerMs = T * (s.chunks * c.loadInput + s.chunks * s.blocks * c.macProduct + s.blocks * c.finishBlock) / 1000
   const transferMs = ((bytesUp + bytesDown) / network.bandwidth) * 1000
-  return { userMs, minerMs, bytesUp, bytesDown, transferMs, totalMs: userMs + minerMs + transferMs + network.rttMs, noiseBudgetBits: predictNoiseBudget(plan) }
+  return { scheme: 'coeff', userMs, minerMs, bytesUp, bytesDown, galoisKeyBytes: 0, keySwitches: 0, transferMs, totalMs: userMs + minerMs + transferMs + network.rttMs, noiseBudgetBits: predictNoiseBudget(plan) }
 }
 
 /** Options of {@link planMatvec}. */
@@ -117,6 +138,25 @@ export interface PlannerOptions {
   readonly presets?: readonly RingPreset[]
   /** Consider only this n_i (a fixed split, for comparisons). */
   readonly nI?: number
+  /**
+   * Which scheme: 'coeff' (the default, today's plans; no keys), 'packed', or 'auto' — the
+   * lower predicted latency of the two, with both in `considered`.
+   */
+  readonly scheme?: 'coeff' | 'packed' | 'auto'
+  /** T: input vectors per job (default 1). */
+  readonly batch?: number
+  /** The matrix (dOut × dIn, row-major): lets the packed noise bound be this matrix's own. */
+  readonly weights?: Int8Array
+  /** Packed plans: one t for all (one key set), e.g. the t of the widest d_in of a model. */
+  readonly plainModulus?: number
+  /** Presets for packed plans (default: the 128-bit key-switching ones). */
+  readonly packedPresets?: readonly RingPreset[]
+  /**
+   * 'auto' charges each packed job the sending and making of its Galois keys divided by
+   * this many jobs (default 64: a 64-token answer), so a session's one-time keys weigh in
+   * (they decide small models, whose jobs are cheap either way).
+   */
+  readonly keyAmortizationJobs?: number
 }
 
 /**
@@ -125,8 +165,29 @@ export interface PlannerOptions {
  * @throws {HeParamsError} when no preset can hold the results of a dIn-wide dot product.
  */
 export function planMatvec (dOut: number, dIn: number, opts: PlannerOptions = {}): PlannedMatvec {
+  const scheme = opts.scheme ?? 'coeff'
+  if (scheme === 'coeff') return planCoeff(dOut, dIn, opts)
   const network = opts.network ?? NETWORKS.lan
   const cost = opts.cost ?? DEFAULT_COST_MODEL
+  const packedPlan = bestPackedPlan(dOut, dIn, { batch: opts.batch, presets: opts.packedPresets, weights: opts.weights, plainModulus: opts.plainModulus, nI: opts.nI }, p => predictPlan(p, network, cost).totalMs)
+  const packed = packedPlan === undefined ? undefined : { plan: packedPlan, predicted: predictPlan(packedPlan, network, cost) }
+  if (scheme === 'packed') {
+    if (packed === undefined) throw new HeParamsError(`no packed plan holds a ${dOut}×${dIn} job with enough noise margin`)
+    return packed
+  }
+  const coeff = planCoeff(dOut, dIn, opts)
+  const considered = packed === undefined ? [coeff] : [coeff, packed]
+  const jobs = opts.keyAmortizationJobs ?? 64
+  const keyMs = packed === undefined ? 0 : ((packed.predicted.galoisKeyBytes / network.bandwidth) * 1000 + (cost[packed.plan.split.polyDegree]?.packed?.keyGenMs ?? 0)) / jobs
+  const best = packed !== undefined && packed.predicted.totalMs + keyMs < coeff.predicted.totalMs ? packed : coeff
+  return { ...best, considered }
+}
+
+// The coefficient scheme's search (the planner's behaviour before the packed scheme).
+function planCoeff (dOut: number, dIn: number, opts: PlannerOptions): PlannedMatvec {
+  const network = opts.network ?? NETWORKS.lan
+  const cost = opts.cost ?? DEFAULT_COST_MODEL
+  const batch = opts.batch ?? 1
   const plainBits = plainBitsFor(dIn)
   let best: PlannedMatvec | undefined
   for (const preset of opts.presets ?? SECURE_PRESETS) {
@@ -139,7 +200,7 @@ export function planMatvec (dOut: number, dIn: number, opts: PlannerOptions = {}
       const key = `${s.chunks}/${s.nO}`
       if (key === lastKey) continue
       lastKey = key
-      const plan = makePlan(dOut, dIn, preset, nI)
+      const plan = makePlan(dOut, dIn, preset, nI, batch)
       const predicted = predictPlan(plan, network, cost)
       if (predicted.noiseBudgetBits < MIN_NOISE_BUDGET_BITS) continue
       if (best === undefined || predicted.totalMs < best.predicted.totalMs) best = { plan, predicted }

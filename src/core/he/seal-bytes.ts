@@ -29,7 +29,8 @@ export const CT_DATA_OFFSET = CT_DATA
 /** The seed blob after a seeded ciphertext's c0: SEALHeader + u8 type + 64-byte seed. */
 export const SEED_BLOB_BYTES = HEADER + 1 + 64
 
-function writeHeader (dv: DataView, off: number, total: number): void {
+/** Write a SEALHeader (uncompressed, SEAL 4.1) at `off`. */
+export function writeSealHeader (dv: DataView, off: number, total: number): void {
   dv.setUint16(off, MAGIC, true)
   dv.setUint8(off + 2, HEADER)
   dv.setUint8(off + 3, 4)
@@ -39,7 +40,11 @@ function writeHeader (dv: DataView, off: number, total: number): void {
   dv.setBigUint64(off + 8, BigInt(total), true)
 }
 
-function checkHeader (dv: DataView, off: number, what: string): number {
+/**
+ * Check a SEALHeader at `off` (magic, version 4.1, uncompressed); returns its total size.
+ * @throws {HeWireError} otherwise.
+ */
+export function checkSealHeader (dv: DataView, off: number, what: string): number {
   if (dv.byteLength < off + HEADER) throw new HeWireError(`${what}: ${dv.byteLength} bytes, too short for a SEAL header`)
   if (dv.getUint16(off, true) !== MAGIC) throw new HeWireError(`${what}: not a SEAL object (bad magic)`)
   if (dv.getUint8(off + 3) !== 4 || dv.getUint8(off + 4) !== 1) throw new HeWireError(`${what}: SEAL version ${dv.getUint8(off + 3)}.${dv.getUint8(off + 4)}, expected 4.1`)
@@ -56,10 +61,10 @@ export function plaintextBytes (coeffs: Uint32Array): Uint8Array {
   const total = PT_DATA + 8 * n
   const buf = new ArrayBuffer(total)
   const dv = new DataView(buf)
-  writeHeader(dv, 0, total)
+  writeSealHeader(dv, 0, total)
   dv.setBigUint64(48, BigInt(n), true)
   dv.setFloat64(56, 1, true)
-  writeHeader(dv, 64, HEADER + 8 + 8 * n)
+  writeSealHeader(dv, 64, HEADER + 8 + 8 * n)
   dv.setBigUint64(80, BigInt(n), true)
   const words = new Uint32Array(buf, PT_DATA, 2 * n)
   for (let i = 0; i < n; i++) words[2 * i] = coeffs[i]
@@ -72,7 +77,7 @@ export function plaintextBytes (coeffs: Uint32Array): Uint8Array {
  */
 export function plaintextCoefficients (bytes: Uint8Array, polyDegree: number): Uint32Array {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  checkHeader(dv, 0, 'plaintext')
+  checkSealHeader(dv, 0, 'plaintext')
   const count = Number(dv.getBigUint64(80, true))
   if (count > polyDegree || PT_DATA + 8 * count > bytes.byteLength) throw new HeWireError(`plaintext: ${count} coefficients do not fit`)
   const words = new Uint32Array(copyOf(bytes, PT_DATA, PT_DATA + 8 * count).buffer)
@@ -97,7 +102,7 @@ export interface CiphertextFields {
 /** Parse an uncompressed, non-seeded ciphertext. */
 export function parseCiphertext (bytes: Uint8Array): CiphertextFields {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const total = checkHeader(dv, 0, 'ciphertext')
+  const total = checkSealHeader(dv, 0, 'ciphertext')
   if (total !== bytes.byteLength || total < CT_DATA) throw new HeWireError(`ciphertext: header says ${total} bytes, got ${bytes.byteLength}`)
   const { parmsId, polyDegree, limbs, count } = readCiphertextMembers(dv)
   const size = Number(dv.getBigUint64(49, true))
@@ -109,7 +114,7 @@ export function parseCiphertext (bytes: Uint8Array): CiphertextFields {
 // correction factor, and the data array's header for `count` coefficients.
 function writeCiphertextMembers (out: Uint8Array, total: number, parmsId: BigUint64Array, isNtt: boolean, size: number, polyDegree: number, limbs: number, count: number): void {
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength)
-  writeHeader(dv, 0, total)
+  writeSealHeader(dv, 0, total)
   for (let i = 0; i < 4; i++) dv.setBigUint64(HEADER + 8 * i, parmsId[i], true)
   dv.setUint8(48, isNtt ? 1 : 0)
   dv.setBigUint64(49, BigInt(size), true)
@@ -117,7 +122,7 @@ function writeCiphertextMembers (out: Uint8Array, total: number, parmsId: BigUin
   dv.setBigUint64(65, BigInt(limbs), true)
   dv.setFloat64(73, 1, true)
   dv.setBigUint64(81, 1n, true)
-  writeHeader(dv, 89, HEADER + 8 + 8 * count)
+  writeSealHeader(dv, 89, HEADER + 8 + 8 * count)
   dv.setBigUint64(105, BigInt(count), true)
 }
 
@@ -152,7 +157,7 @@ export interface SeededFields {
 /** Parse SEAL's serialization of a seeded ciphertext. */
 export function parseSeeded (bytes: Uint8Array): SeededFields {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const total = checkHeader(dv, 0, 'seeded ciphertext')
+  const total = checkSealHeader(dv, 0, 'seeded ciphertext')
   if (total !== bytes.byteLength) throw new HeWireError(`seeded ciphertext: header says ${total} bytes, got ${bytes.byteLength}`)
   const { parmsId, polyDegree, limbs, count } = readCiphertextMembers(dv)
   if (count !== polyDegree * limbs || CT_DATA + 8 * count + SEED_BLOB_BYTES !== total) throw new HeWireError('seeded ciphertext: unexpected layout (expected c0 and a seed)')
@@ -165,12 +170,15 @@ export function parseSeeded (bytes: Uint8Array): SeededFields {
   }
 }
 
-/** Rebuild SEAL's seeded-ciphertext serialization (for `Ciphertext.loadFromArray`). */
-export function seededBytes (f: SeededFields): Uint8Array {
+/**
+ * Rebuild SEAL's seeded-ciphertext serialization (for `Ciphertext.loadFromArray`); with
+ * `isNtt`, the NTT-form ciphertext inside a seeded key-switching key.
+ */
+export function seededBytes (f: SeededFields, isNtt = false): Uint8Array {
   const count = f.polyDegree * f.limbs
   const total = CT_DATA + 8 * count + SEED_BLOB_BYTES
   const out = new Uint8Array(total)
-  writeCiphertextMembers(out, total, f.parmsId, false, 2, f.polyDegree, f.limbs, count)
+  writeCiphertextMembers(out, total, f.parmsId, isNtt, 2, f.polyDegree, f.limbs, count)
   out.set(new Uint8Array(f.c0.buffer, f.c0.byteOffset, 8 * count), CT_DATA)
   out.set(f.seedBlob, CT_DATA + 8 * count)
   return out

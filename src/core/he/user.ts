@@ -1,12 +1,18 @@
 /**
  * The user's side of an encrypted matvec: keys, encryption of the quantized input,
  * decryption of the results. The secret key is created here and never leaves: there is
- * no method that returns it, in any form.
+ * no method that returns it, in any form. Galois keys (packed plans) are public key
+ * material — they let a miner apply automorphisms, not decrypt — and do leave, once per
+ * session and parameter set, through `galoisKeys`.
+ *
+ * Keys rotate with the object: a new `createHeUser` makes new secret and Galois keys (the
+ * old user's results and inputs are then refused by it; miners need the new key set).
  */
 import { copyOf } from '../bytes.ts'
 import { HeJobError, HeParamsError, sealCall } from './errors.ts'
 import { packInput, resultPositions, unpackResults } from './packing.ts'
-import { createContext, type HeContext } from './params.ts'
+import { decryptPacked, encryptPacked, makePackedKeys, type PackedKeys } from './packed-user.ts'
+import { createContext, paramsKey, type HeContext } from './params.ts'
 import type { MatvecPlan } from './plan.ts'
 import { withScope, type Seal } from './seal.ts'
 import { ciphertextBytes, parseCiphertext, parseSeeded, plaintextBytes } from './seal-bytes.ts'
@@ -14,13 +20,32 @@ import { decodeResult, encodeInput, parmsFingerprint } from './wire.ts'
 
 /** Encrypts inputs and decrypts results; holds the secret keys. */
 export interface HeUser {
-  /** One wire object per input chunk of the plan. */
+  /** One wire object per input chunk of the plan (batch 1). */
   encryptInput: (plan: MatvecPlan, x: Int8Array) => Uint8Array[]
   /**
-   * The exact int32 results from one wire object per output block.
+   * The exact int32 results from one wire object per output block (batch 1; packed plans:
+   * the job's result objects).
    * @throws {HeWireError} when a result is malformed or for other parameters.
    */
   decryptResults: (plan: MatvecPlan, results: readonly Uint8Array[]) => Int32Array
+  /**
+   * The input wire objects of a job of `plan.batch` vectors: coefficient plans, batch ×
+   * chunks (vector-major); packed plans, groups × chunks.
+   */
+  encryptBatch: (plan: MatvecPlan, xs: readonly Int8Array[]) => Uint8Array[]
+  /**
+   * The results of each vector. Coefficient plans: one object per block and vector,
+   * block-major (as miners return them, ranges concatenated in block order); packed plans:
+   * every result object of the job, in any order, each block exactly once.
+   * @throws {HeWireError} for a malformed result; {HeJobError} for a wrong count or coverage.
+   */
+  decryptBatch: (plan: MatvecPlan, results: readonly Uint8Array[]) => Int32Array[]
+  /**
+   * The Galois key set of a packed plan's parameters (galois-keys.ts), for the miners of a
+   * session: made once with the parameters' secret key, the same bytes until `dispose`.
+   * @throws {HeParamsError} for a coefficient plan (it needs no keys).
+   */
+  galoisKeys: (plan: MatvecPlan) => Uint8Array
   /** Delete every SEAL object (keys included). */
   dispose: () => void
 }
@@ -36,13 +61,18 @@ interface KeyedContext {
    */
   readonly plus: Int32Array
   readonly minus: Int32Array
+  /** Packed presets: the decryptor and the Galois keys. */
+  readonly packed?: PackedKeys
   delete: () => void
 }
 
-// The secret key in coefficient form: SEAL keeps it in NTT form, so pass it through an
-// NTT-form ciphertext (c0 = c1 = s; SEAL refuses a zero c1) and SEAL's inverse transform,
-// inside this worker.
-function ternaryKey (seal: Seal, ctx: HeContext, sk: InstanceType<Seal['SecretKey']>): { plus: Int32Array, minus: Int32Array } {
+/**
+ * The secret key in coefficient form, as index lists of its +1 and −1 entries. SEAL keeps
+ * it in NTT form, so pass it through an NTT-form ciphertext (c0 = c1 = s; SEAL refuses a
+ * zero c1) and SEAL's inverse transform, inside this worker. Exported for the noise
+ * measurements (packed-noise-check.ts), which use throwaway keys only.
+ */
+export function ternaryKey (seal: Seal, ctx: HeContext, sk: InstanceType<Seal['SecretKey']>): { plus: Int32Array, minus: Int32Array } {
   const n = ctx.polyDegree
   const skBytes = sk.saveToArray(seal.ComprModeType.none) as Uint8Array
   const words = new Uint32Array(4 * n)
@@ -82,6 +112,7 @@ function keyedContext (seal: Seal, plan: MatvecPlan): KeyedContext {
     const pk = keygen.createPublicKey()
     const encryptor = new seal.Encryptor(ctx.context, pk, sk)
     const { plus, minus } = ternaryKey(seal, ctx, sk)
+    const packed = ctx.specialPrime === undefined ? undefined : makePackedKeys(seal, ctx, keygen, sk)
     pk.delete()
     sk.delete()
     keygen.delete()
@@ -90,8 +121,10 @@ function keyedContext (seal: Seal, plan: MatvecPlan): KeyedContext {
       encryptor,
       plus,
       minus,
+      ...(packed === undefined ? {} : { packed }),
       delete () {
         encryptor.delete()
+        packed?.decryptor.delete()
         plus.fill(0)
         minus.fill(0)
         ctx.delete()
@@ -134,7 +167,7 @@ function decryptPositions (kc: KeyedContext, n: number, bits: number, plainBits:
 export function createHeUser (seal: Seal): HeUser {
   const contexts = new Map<string, KeyedContext>()
   const get = (plan: MatvecPlan): KeyedContext => {
-    const key = `${plan.params.preset.name}/t${plan.params.plainBits}`
+    const key = paramsKey(plan.params)
     let kc = contexts.get(key)
     if (kc === undefined) {
       kc = keyedContext(seal, plan)
@@ -142,45 +175,88 @@ export function createHeUser (seal: Seal): HeUser {
     }
     return kc
   }
+  const packedKeys = (plan: MatvecPlan, kc: KeyedContext): PackedKeys => {
+    if (kc.packed === undefined) throw new HeParamsError(`plan ${paramsKey(plan.params)} is packed but its preset has no key switching`)
+    return kc.packed
+  }
+  const encryptCoeff = (plan: MatvecPlan, x: Int8Array): Uint8Array[] => {
+    if (x.length !== plan.dIn) throw new HeJobError(`input has ${x.length} values, the plan expects ${plan.dIn}`)
+    const kc = get(plan)
+    const { ctx } = kc
+    const n = ctx.polyDegree
+    const coeffs = new Uint32Array(n)
+    const fingerprint = parmsFingerprint(ctx.parmsId)
+    const out: Uint8Array[] = []
+    for (let c = 0; c < plan.split.chunks; c++) {
+      packInput(plan.split, x, c, ctx.plainModulus, coeffs)
+      const seeded = withScope(scope => sealCall('encrypt an input chunk', () => {
+        const pt = scope.own(new seal.Plaintext())
+        pt.loadFromArray(ctx.context, plaintextBytes(coeffs))
+        const ser = scope.own(kc.encryptor.encryptSymmetricSerializable(pt))
+        return ser.saveToArray(seal.ComprModeType.none) as Uint8Array
+      }))
+      const f = parseSeeded(seeded)
+      out.push(encodeInput({ c0: f.c0, seedBlob: f.seedBlob }, n, ctx.primeBits[0], fingerprint))
+    }
+    return out
+  }
+  // Coefficient results, block-major then vector: result (b, v) at b·batch + v.
+  const decryptCoeff = (plan: MatvecPlan, results: readonly Uint8Array[]): Int32Array[] => {
+    const s = plan.split
+    const T = plan.batch
+    if (results.length !== s.blocks * T) throw new HeJobError(`${results.length} result ciphertexts, the plan has ${s.blocks} blocks${T > 1 ? ` × ${T} vectors` : ''}`)
+    const kc = get(plan)
+    const { ctx } = kc
+    const n = ctx.polyDegree
+    const fingerprint = parmsFingerprint(ctx.parmsId)
+    const ys = Array.from({ length: T }, () => new Int32Array(plan.dOut))
+    const coeffs = new Uint32Array(n)
+    for (let b = 0; b < s.blocks; b++) {
+      const pos = resultPositions(s, b)
+      for (let v = 0; v < T; v++) {
+        const r = decodeResult(results[b * T + v], { polyDegree: n, fingerprint, bits: plan.resultBits, rows: pos.length, stride: s.nI })
+        decryptPositions(kc, n, plan.resultBits, plan.params.plainBits, r.c1, r.c0, pos, coeffs)
+        unpackResults(s, coeffs, b, ctx.plainModulus, ys[v])
+      }
+    }
+    return ys
+  }
+  const single = (plan: MatvecPlan, what: string): void => {
+    if (plan.batch !== 1) throw new HeJobError(`${what} takes one vector; the plan's batch is ${plan.batch} (use ${what === 'encryptInput' ? 'encryptBatch' : 'decryptBatch'})`)
+  }
+  const encryptBatch = (plan: MatvecPlan, xs: readonly Int8Array[]): Uint8Array[] => {
+    if (xs.length !== plan.batch) throw new HeJobError(`${xs.length} input vectors, the plan's batch is ${plan.batch}`)
+    if (plan.scheme === 'packed') {
+      const kc = get(plan)
+      return encryptPacked(seal, kc.ctx, kc.encryptor, packedKeys(plan, kc), plan, xs)
+    }
+    return xs.flatMap(x => encryptCoeff(plan, x))
+  }
+  const decryptBatch = (plan: MatvecPlan, results: readonly Uint8Array[]): Int32Array[] => {
+    if (plan.scheme === 'packed') {
+      const kc = get(plan)
+      return decryptPacked(seal, kc.ctx, packedKeys(plan, kc), plan, results)
+    }
+    return decryptCoeff(plan, results)
+  }
   return {
     encryptInput (plan, x) {
-      if (x.length !== plan.dIn) throw new HeJobError(`input has ${x.length} values, the plan expects ${plan.dIn}`)
-      const kc = get(plan)
-      const { ctx } = kc
-      const n = ctx.polyDegree
-      const coeffs = new Uint32Array(n)
-      const fingerprint = parmsFingerprint(ctx.parmsId)
-      const out: Uint8Array[] = []
-      for (let c = 0; c < plan.split.chunks; c++) {
-        packInput(plan.split, x, c, ctx.plainModulus, coeffs)
-        const seeded = withScope(scope => sealCall('encrypt an input chunk', () => {
-          const pt = scope.own(new seal.Plaintext())
-          pt.loadFromArray(ctx.context, plaintextBytes(coeffs))
-          const ser = scope.own(kc.encryptor.encryptSymmetricSerializable(pt))
-          return ser.saveToArray(seal.ComprModeType.none) as Uint8Array
-        }))
-        const f = parseSeeded(seeded)
-        out.push(encodeInput({ c0: f.c0, seedBlob: f.seedBlob }, n, ctx.primeBits[0], fingerprint))
-      }
-      return out
+      single(plan, 'encryptInput')
+      return encryptBatch(plan, [x])
     },
 
     decryptResults (plan, results) {
-      const s = plan.split
-      if (results.length !== s.blocks) throw new HeJobError(`${results.length} result ciphertexts, the plan has ${s.blocks} blocks`)
+      single(plan, 'decryptResults')
+      return decryptBatch(plan, results)[0]
+    },
+
+    encryptBatch,
+    decryptBatch,
+
+    galoisKeys (plan) {
+      if (plan.scheme !== 'packed') throw new HeParamsError('a coefficient plan needs no Galois keys')
       const kc = get(plan)
-      const { ctx } = kc
-      const n = ctx.polyDegree
-      const fingerprint = parmsFingerprint(ctx.parmsId)
-      const y = new Int32Array(plan.dOut)
-      const coeffs = new Uint32Array(n)
-      for (let b = 0; b < s.blocks; b++) {
-        const pos = resultPositions(s, b)
-        const r = decodeResult(results[b], { polyDegree: n, fingerprint, bits: plan.resultBits, rows: pos.length, stride: s.nI })
-        decryptPositions(kc, n, plan.resultBits, plan.params.plainBits, r.c1, r.c0, pos, coeffs)
-        unpackResults(s, coeffs, b, ctx.plainModulus, y)
-      }
-      return y
+      return packedKeys(plan, kc).galois.slice()
     },
 
     dispose () {

@@ -106,7 +106,8 @@ describe('result ciphertexts are validated before decryption', () => {
 
 describe('trust boundaries', () => {
   it('the user object exposes no way to get a key out', () => {
-    expect(Object.keys(user).sort()).toEqual(['decryptResults', 'dispose', 'encryptInput'])
+    // galoisKeys gives public key material (packed plans): automorphisms, not decryption.
+    expect(Object.keys(user).sort()).toEqual(['decryptBatch', 'decryptResults', 'dispose', 'encryptBatch', 'encryptInput', 'galoisKeys'])
     const inputs = user.encryptInput(plan, x)
     // Inputs are ciphertexts: no plaintext value appears as a run of its bytes.
     for (const ct of inputs) expect(Buffer.from(ct).includes(Buffer.from(x.buffer, x.byteOffset, 16))).toBe(false)
@@ -116,7 +117,7 @@ describe('trust boundaries', () => {
     const source = readFileSync(new URL('./miner.ts', import.meta.url), 'utf8')
     for (const keyApi of ['KeyGenerator', 'SecretKey', 'PublicKey', 'Decryptor', 'Encryptor', 'secretKey']) expect(source).not.toContain(keyApi)
     expect(createHeMiner.length).toBe(1) // createHeMiner(seal): nothing else
-    expect(Object.keys(miner).sort()).toEqual(['compute', 'computeRaw', 'dispose', 'prepare'])
+    expect(Object.keys(miner).sort()).toEqual(['compute', 'computeRaw', 'dispose', 'loadGaloisKeys', 'prepare'])
   })
 
   it('two runs of the same job give bit-identical results (deterministic miners)', () => {

@@ -25,9 +25,14 @@ import { SEED_BLOB_BYTES } from './seal-bytes.ts'
 /** Wire format version; bump on any layout change. */
 export const HE_WIRE_VERSION = 1
 const MAGIC = [0x43, 0x42, 0x48, 0x45] // "CBHE"
-const HEADER_BYTES = 16
+/** Bytes of the common header (magic, version, kind, log2 N, fingerprint). */
+export const HEADER_BYTES = 16
 const KIND_INPUT = 1
 const KIND_RESULT = 2
+/** Object kinds of the packed scheme (packed-wire.ts, galois-keys.ts). */
+export const KIND_PACKED_INPUT = 3
+export const KIND_PACKED_RESULT = 4
+export const KIND_GALOIS_KEYS = 5
 /** Largest ring accepted on the wire (N = 2^15): bounds every allocation a peer can cause. */
 export const MAX_LOG2_N = 15
 /** Widest coefficient accepted (SEAL primes are ≤ 60 bits). */
@@ -38,7 +43,8 @@ export function parmsFingerprint (parmsId: BigUint64Array): bigint {
   return parmsId[0]
 }
 
-function writeHeader (out: Uint8Array, kind: number, polyDegree: number, fingerprint: bigint): DataView {
+/** Write the common header; returns a view over `out`. */
+export function writeHeader (out: Uint8Array, kind: number, polyDegree: number, fingerprint: bigint): DataView {
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength)
   out.set(MAGIC, 0)
   dv.setUint8(4, HE_WIRE_VERSION)
@@ -48,7 +54,11 @@ function writeHeader (out: Uint8Array, kind: number, polyDegree: number, fingerp
   return dv
 }
 
-function readHeader (bytes: Uint8Array, kind: number, expect: { polyDegree: number, fingerprint: bigint }, what: string): DataView {
+/**
+ * Check the common header of an object of `kind` for a ring and parameter set.
+ * @throws {HeWireError} naming `what` is wrong.
+ */
+export function readHeader (bytes: Uint8Array, kind: number, expect: { polyDegree: number, fingerprint: bigint }, what: string): DataView {
   if (bytes.byteLength < HEADER_BYTES + 4) throw new HeWireError(`${what}: ${bytes.byteLength} bytes is too short`)
   for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) throw new HeWireError(`${what}: not a Cerberus HE object (bad magic)`)
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -92,19 +102,35 @@ export function decodeInput (bytes: Uint8Array, expect: { polyDegree: number, fi
   const size = inputWireBytes(expect.polyDegree, expect.primeBits)
   if (bytes.byteLength !== size) throw new HeWireError(`input ciphertext: ${bytes.byteLength} bytes, expected exactly ${size}`)
   const c0 = unpackWords(bytes, HEADER_BYTES + 4, expect.polyDegree, expect.primeBits)
-  const qHi = Number(expect.prime >> 32n)
-  const qLo = Number(expect.prime & 0xffffffffn)
-  for (let i = 0; i < expect.polyDegree; i++) {
-    const hi = c0[2 * i + 1]
-    if (hi > qHi || (hi === qHi && c0[2 * i] >= qLo)) throw new HeWireError(`input ciphertext: coefficient ${i} is not below the modulus`)
-  }
+  checkBelow(c0, expect.polyDegree, expect.prime, 'input ciphertext')
   const seedBlob = copyOf(bytes, bytes.length - SEED_BLOB_BYTES)
-  // The blob is a SEAL header (magic A15E, 81 bytes) + PRNG type (1 = Blake2xb, 2 = Shake256) + seed.
-  const blob = new DataView(seedBlob.buffer)
-  if (blob.getUint16(0, true) !== 0xa15e || blob.getBigUint64(8, true) !== BigInt(SEED_BLOB_BYTES) || (seedBlob[16] !== 1 && seedBlob[16] !== 2)) {
-    throw new HeWireError('input ciphertext: malformed PRNG seed')
-  }
+  checkSeedBlob(seedBlob, 'input ciphertext')
   return { c0, seedBlob }
+}
+
+/**
+ * Every one of `count` (lo, hi) words is below `prime`.
+ * @throws {HeWireError} naming the first that is not.
+ */
+export function checkBelow (words: Uint32Array, count: number, prime: bigint, what: string): void {
+  const qHi = Number(prime >> 32n)
+  const qLo = Number(prime & 0xffffffffn)
+  for (let i = 0; i < count; i++) {
+    const hi = words[2 * i + 1]
+    if (hi > qHi || (hi === qHi && words[2 * i] >= qLo)) throw new HeWireError(`${what}: coefficient ${i} is not below the modulus`)
+  }
+}
+
+/**
+ * A SEAL seed blob: a SEAL header (magic A15E, 81 bytes) + PRNG type (1 = Blake2xb,
+ * 2 = Shake256) + 64-byte seed.
+ * @throws {HeWireError} when it is anything else.
+ */
+export function checkSeedBlob (seedBlob: Uint8Array, what: string): void {
+  const blob = new DataView(seedBlob.buffer, seedBlob.byteOffset, seedBlob.byteLength)
+  if (seedBlob.byteLength !== SEED_BLOB_BYTES || blob.getUint16(0, true) !== 0xa15e || blob.getBigUint64(8, true) !== BigInt(SEED_BLOB_BYTES) || (seedBlob[16] !== 1 && seedBlob[16] !== 2)) {
+    throw new HeWireError(`${what}: malformed PRNG seed`)
+  }
 }
 
 /** A result ciphertext: c1 and c0 at the result positions, in 2^b-scaled words. */

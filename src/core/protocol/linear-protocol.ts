@@ -16,23 +16,33 @@
  * request may be sent to another miner, and two honest miners answer identical bytes.
  *
  * Frame: unsigned LEB128 length, then the body. Body (little-endian):
- *   u8 version (1) | u8 type
+ *   u8 version (2) | u8 type
  *   type 1, request: str session | str job | str matrix | plan | u32 first | u32 end | u16 n | n × (u32 len | bytes)
  *                    ([first, end) = the output blocks to compute: a big matrix's blocks may be
  *                    split across miners, each answering one range; results come in block order)
  *   type 2, result:  str job | u16 n | n × (u32 len | bytes)
  *   type 3, error:   str job | str code | str message
- *   str = u16 byte length | UTF-8;  plan = u32 dOut | u32 dIn | str preset | u32 nI
+ *   type 4, keys:    str session | u32 len | bytes  (the session's Galois key set, user → miner,
+ *                    once per session and parameter set; src/core/he/galois-keys.ts)
+ *   str = u16 byte length | UTF-8
+ *   plan = u32 dOut | u32 dIn | str preset | u32 nI | u8 scheme (0 coeff, 1 packed) | u16 batch
+ *          [packed: u32 t | u8 orbit levels | u8 vectors per ciphertext | u16 noise bound (1/16 bit)]
+ * Version 2 added the plan's scheme, batch and packed fields, and the keys message.
+ *
+ * A miner answers a request whose session has no Galois keys (never sent, or evicted) with
+ * error code {@link ERROR_CODES}.UNKNOWN_KEYS — the user sends the keys again and retries,
+ * nothing lost — and a keys message it refuses with BAD_KEYS.
  */
 import { BoundedReader, BoundedWriter } from '../binary.ts'
 import { copyOf } from '../bytes.ts'
 import { CerberusError } from '../errors.ts'
+import { MAX_GALOIS_KEY_BYTES } from '../he/galois-keys.ts'
 import { planFromData, type PlanData } from '../he/plan.ts'
 
 /** The libp2p protocol id. */
 export const LINEAR_PROTOCOL = '/cerberus/linear/2.0.0'
 /** Body format version. */
-export const LINEAR_PROTOCOL_VERSION = 1
+export const LINEAR_PROTOCOL_VERSION = 2
 /**
  * Largest frame: a 4096×4096 job is ~1 MiB each way at N = 2048; 32 MiB leaves room for
  * wide FFNs while bounding what one peer can make another buffer.
@@ -48,6 +58,19 @@ export const MAX_ID_BYTES = 128
 export const MAX_CODE_BYTES = 64
 /** Human-readable error messages. */
 export const MAX_MESSAGE_BYTES = 1024
+/**
+ * Largest Galois key set in a keys message: the HE layer's own bound (1 MiB; a set for
+ * N = 4096 is 671 KB), re-checked here so that a frame cannot carry more.
+ */
+export const MAX_KEY_SET_BYTES = MAX_GALOIS_KEY_BYTES
+
+/** Error codes a miner answers with (beside the HE layer's own: HE_WIRE, HE_JOB, …). */
+export const ERROR_CODES = Object.freeze({
+  /** The request's session has no Galois keys here (never sent, or evicted): send the keys and retry. */
+  UNKNOWN_KEYS: 'UNKNOWN_KEYS',
+  /** The keys message was refused (malformed, for other parameters, a wrong element set). */
+  BAD_KEYS: 'BAD_KEYS'
+} as const)
 
 /** A malformed or oversized frame or message. */
 export class ProtocolError extends CerberusError {
@@ -83,10 +106,21 @@ export interface LinearError {
   readonly message: string
 }
 
-/** Every message of the protocol. */
-export type LinearMessage = LinearRequest | LinearResult | LinearError
+/** User → miner: the session's Galois key set (public key material; see galois-keys.ts). */
+export interface LinearKeys {
+  readonly type: 'keys'
+  readonly session: string
+  readonly keys: Uint8Array
+}
 
-const TYPE = { request: 1, result: 2, error: 3 } as const
+/** Every message of the protocol. */
+export type LinearMessage = LinearRequest | LinearResult | LinearError | LinearKeys
+
+const TYPE = { request: 1, result: 2, error: 3, keys: 4 } as const
+const SCHEME = { coeff: 0, packed: 1 } as const
+// The HE wire header of a key set (src/core/he/wire.ts): magic "CBHE", version, kind 5.
+const KEY_SET_MAGIC = [0x43, 0x42, 0x48, 0x45]
+const KEY_SET_KIND = 5
 
 /** Writes a message body, refusing one larger than a frame. */
 function writer (): BoundedWriter {
@@ -138,6 +172,7 @@ export function encodeMessage (m: LinearMessage): Uint8Array {
     w.u32(m.plan.dIn)
     w.str(m.plan.preset, MAX_CODE_BYTES, 'the preset name')
     w.u32(m.plan.nI)
+    writePlanTail(w, m.plan)
     const [first, end] = m.blocks ?? [0, planFromData(m.plan).split.blocks]
     w.u32(first)
     w.u32(end)
@@ -145,6 +180,11 @@ export function encodeMessage (m: LinearMessage): Uint8Array {
   } else if (m.type === 'result') {
     w.str(m.job, MAX_ID_BYTES, 'the job id')
     writeBlobs(w, m.ciphertexts)
+  } else if (m.type === 'keys') {
+    w.str(m.session, MAX_ID_BYTES, 'the session id')
+    checkKeySet(m.keys)
+    w.u32(m.keys.length)
+    w.bytes(m.keys)
   } else {
     w.str(m.job, MAX_ID_BYTES, 'the job id')
     w.str(m.code, MAX_CODE_BYTES, 'the error code')
@@ -168,7 +208,8 @@ export function decodeMessage (body: Uint8Array): LinearMessage {
     const session = r.str(MAX_ID_BYTES, 'the session id')
     const job = r.str(MAX_ID_BYTES, 'the job id')
     const matrix = r.str(MAX_ID_BYTES, 'the matrix id')
-    const plan: PlanData = { dOut: r.u32('the plan'), dIn: r.u32('the plan'), preset: r.str(MAX_CODE_BYTES, 'the preset name'), nI: r.u32('the plan') }
+    const head = { dOut: r.u32('the plan'), dIn: r.u32('the plan'), preset: r.str(MAX_CODE_BYTES, 'the preset name'), nI: r.u32('the plan') }
+    const plan = readPlanTail(r, head)
     let blocks: number
     try {
       blocks = planFromData(plan).split.blocks
@@ -183,11 +224,49 @@ export function decodeMessage (body: Uint8Array): LinearMessage {
     m = { type: 'result', job: r.str(MAX_ID_BYTES, 'the job id'), ciphertexts: r.blobs() }
   } else if (type === TYPE.error) {
     m = { type: 'error', job: r.str(MAX_ID_BYTES, 'the job id'), code: r.str(MAX_CODE_BYTES, 'the error code'), message: r.str(MAX_MESSAGE_BYTES, 'the error message') }
+  } else if (type === TYPE.keys) {
+    const session = r.str(MAX_ID_BYTES, 'the session id')
+    const len = r.u32('the key set length')
+    if (len > MAX_KEY_SET_BYTES) throw new ProtocolError(`a key set of ${len} bytes, more than ${MAX_KEY_SET_BYTES}`)
+    const keys = copyOf(r.bytes(len, 'the key set'))
+    checkKeySet(keys)
+    m = { type: 'keys', session, keys }
   } else {
     throw new ProtocolError(`unknown message type ${type}`)
   }
   r.end()
   return m
+}
+
+// The plan fields after nI: scheme and batch, then the packed ones. Default values are
+// written too, so that the layout depends on the scheme alone.
+function writePlanTail (w: BoundedWriter, p: PlanData): void {
+  const scheme = p.scheme ?? 'coeff'
+  w.u8(SCHEME[scheme])
+  const batch = p.batch ?? 1
+  if (!Number.isInteger(batch) || batch < 1 || batch > 0xffff) throw new ProtocolError(`batch ${batch} does not fit the plan`)
+  w.u16(batch)
+  if (scheme === 'packed') {
+    w.u32(p.plainModulus ?? 0)
+    w.u8(p.orbitLevels ?? 0)
+    w.u8(p.vectors ?? 0)
+    w.u16(p.noiseBits16 ?? 0)
+  }
+}
+
+function readPlanTail (r: Reader, head: { dOut: number, dIn: number, preset: string, nI: number }): PlanData {
+  const scheme = r.u8('the plan\'s scheme')
+  const batch = r.u16('the plan\'s batch')
+  if (scheme === SCHEME.coeff) return batch === 1 ? head : { ...head, scheme: 'coeff', batch }
+  if (scheme !== SCHEME.packed) throw new ProtocolError(`invalid plan: unknown scheme ${scheme}`)
+  return { ...head, scheme: 'packed', batch, plainModulus: r.u32('the plan'), orbitLevels: r.u8('the plan'), vectors: r.u8('the plan'), noiseBits16: r.u16('the plan') }
+}
+
+// What the protocol can check of a key set without the HE layer: size and header kind (the
+// miner's HE layer validates the rest before SEAL sees it).
+function checkKeySet (keys: Uint8Array): void {
+  if (keys.length > MAX_KEY_SET_BYTES) throw new ProtocolError(`a key set of ${keys.length} bytes, more than ${MAX_KEY_SET_BYTES}`)
+  if (keys.length < 16 || KEY_SET_MAGIC.some((v, i) => keys[i] !== v) || keys[5] !== KEY_SET_KIND) throw new ProtocolError('the keys message does not carry a Cerberus Galois key set')
 }
 
 /** Prefix a body with its unsigned LEB128 length (the libp2p length-prefix convention). */

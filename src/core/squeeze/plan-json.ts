@@ -3,6 +3,7 @@
  * HE parameters of each matrix, predicted costs per token, and the round layout — fused
  * or not, why, and the predicted cost per token of both.
  */
+import { packedCounts } from '../he/packed-planner.ts'
 import type { ModelConfig } from '../model/checkpoint.ts'
 import type { TokenPrediction } from './rounds.ts'
 import { predictToken, type SqueezedModel } from './squeeze.ts'
@@ -41,7 +42,7 @@ export function planToJson (config: ModelConfig, sq: SqueezedModel): object {
           outputs: g.outputRows[i],
           he: p === undefined
             ? null
-            : { preset: p.params.preset.name, polyDegree: p.split.polyDegree, coeffModulusBits: p.params.preset.coeffBits, plainModulusBits: p.params.plainBits, nI: p.split.nI, nO: p.split.nO, chunks: p.split.chunks, blocks: p.split.blocks, resultBits: p.resultBits }
+            : { scheme: p.scheme, preset: p.params.preset.name, polyDegree: p.split.polyDegree, coeffModulusBits: p.params.preset.coeffBits, plainModulusBits: p.params.plainBits, nI: p.split.nI, nO: p.split.nO, chunks: p.split.chunks, blocks: p.split.blocks, resultBits: p.resultBits, ...(p.packed === undefined ? {} : { packed: { orbitLevels: p.packed.layout.orbitLevels ?? null, inputs: packedCounts(p).inputs, results: packedCounts(p).results, keySwitches: packedCounts(p).keySwitches } }) }
         }
       }),
       predicted: { userMs: round(g.predicted.userMs), minerMs: round(g.predicted.minerMs), bytesUp: g.predicted.bytesUp, bytesDown: g.predicted.bytesDown, totalMs: round(g.predicted.totalMs) },

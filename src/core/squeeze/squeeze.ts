@@ -23,7 +23,8 @@ import { linearGroups } from '../model/linear.ts'
 import { groupKey, quantizeModel, type QuantizedMatrix } from '../model/w8a8.ts'
 import { makePlan, type MatvecPlan } from '../he/plan.ts'
 import { DEFAULT_COST_MODEL, NETWORKS, planMatvec, predictPlan, type CostModel, type NetworkProfile, type PlanPrediction } from '../he/planner.ts'
-import { RING_PRESETS } from '../he/params.ts'
+import { RING_PRESETS, SECURE_PACKED_PRESETS } from '../he/params.ts'
+import { packedPlainModulus } from '../he/packed-params.ts'
 import { SqueezeOptionsError } from './errors.ts'
 import { fusedProducts, quantizedProduct, stackMatrices } from './fused.ts'
 import { parseMatrixId } from './matrix-id.ts'
@@ -55,6 +56,12 @@ export interface SqueezeOptions {
    * serve both layouts from one squeeze (`squeezedMatrix`).
    */
   readonly rounds?: RoundsMode
+  /**
+   * The HE scheme per matrix: 'auto' (default: coefficient or packed, whichever the cost
+   * model predicts faster — packed jobs carry their share of the session's Galois keys),
+   * 'coeff' (no keys) or 'packed' (every matrix packed).
+   */
+  readonly scheme?: 'coeff' | 'packed' | 'auto'
 }
 
 /** The naive plan the squeeze is measured against: no fusion, no folding, everything encrypted, one fixed packing. */
@@ -121,24 +128,34 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
   if (roundsMode === 'fused' && !fold) throw new SqueezeOptionsError('round fusion needs the RMSNorm gains folded into the matrices: drop fold: false, or use rounds: \'unfused\'')
   const c = ckpt.config
   const quant = quantizeModel(ckpt, { foldNorms: fold })
-  // Plans depend only on the shape: plan each shape once.
-  const plans = new Map<string, MatvecPlan>()
-  const planFor = (m: QuantizedMatrix): MatvecPlan => {
+  // Packed plans share one plaintext modulus (that of the widest input), so a session needs
+  // one Galois key set. Their noise bound is the matrix's own (measured from its weights:
+  // deeper input orbits, fewer bytes), so a packed plan is per matrix; coefficient plans
+  // depend only on the shape.
+  const scheme = opts.scheme ?? 'auto'
+  const packedT = packedPlainModulus(Math.max(c.dim, c.hiddenDim), SECURE_PACKED_PRESETS[0].polyDegree)
+  // Measuring a matrix's own noise costs 0.3–1 s for a 768-wide one, so layouts are first
+  // compared with shape-only plans (the bound for any int8 matrix: conservative), and only
+  // the layout built is then planned with its matrices' own bounds.
+  const byShape = new Map<string, MatvecPlan>()
+  const byMatrix = new WeakMap<QuantizedMatrix, MatvecPlan>()
+  const planFor = (m: QuantizedMatrix, exact: boolean): MatvecPlan => {
+    if (opts.fixedNi !== undefined) return makePlan(m.rows, m.cols, RING_PRESETS.n2048, Math.min(opts.fixedNi, m.cols))
     const key = `${m.rows}x${m.cols}`
-    let p = plans.get(key)
+    const withWeights = exact && scheme !== 'coeff'
+    let p = withWeights ? byMatrix.get(m) : byShape.get(key)
     if (p === undefined) {
-      p = opts.fixedNi !== undefined
-        ? makePlan(m.rows, m.cols, RING_PRESETS.n2048, Math.min(opts.fixedNi, m.cols))
-        : planMatvec(m.rows, m.cols, { network, cost }).plan
-      plans.set(key, p)
+      p = planMatvec(m.rows, m.cols, { network, cost, scheme, ...(scheme === 'coeff' ? {} : { plainModulus: packedT }), ...(withWeights ? { weights: m.q } : {}) }).plan
+      if (withWeights) byMatrix.set(m, p)
+      else byShape.set(key, p)
     }
     return p
   }
   // One group from its matrices in request-output order (stacked when fusing).
-  const compile = (group: RoundGroup, layer: number, separate: readonly QuantizedMatrix[]): SqueezedGroup => {
+  const compile = (group: RoundGroup, layer: number, separate: readonly QuantizedMatrix[], exact = false): SqueezedGroup => {
     const matrices = fuse ? [stackMatrices(separate)] : [...separate]
     const outputRows = fuse ? [separate.map(m => m.rows)] : separate.map(m => [m.rows])
-    const matPlans = matrices.map(planFor)
+    const matPlans = matrices.map(m => planFor(m, exact))
     const encrypted = sum(matPlans.map(p => predictPlan(p, network, cost)), network)
     const localMs = (matrices.reduce((a, m) => a + m.rows * m.cols, 0) * localMacNs) / 1e6
     const local: GroupPrediction = { userMs: localMs, minerMs: 0, bytesUp: 0, bytesDown: 0, totalMs: localMs }
@@ -168,6 +185,13 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
     }
   }
   const separate = (group: RoundGroup, layer: number): readonly QuantizedMatrix[] => quant.groups.get(groupKey(group, layer)) ?? []
+  // A compiled group's plans again with its matrices' own bounds (placement decided already).
+  const compileExact = (g: SqueezedGroup): SqueezedGroup => {
+    if (g.placement !== 'encrypted') return g
+    const plans = g.matrices.map(m => planFor(m, true))
+    const encrypted = sum(plans.map(p => predictPlan(p, network, cost)), network)
+    return { ...g, plans, predicted: encrypted }
+  }
   const unfused = new Map<string, SqueezedGroup>()
   for (const { group, layer } of linearGroups(c)) unfused.set(groupKey(group, layer), compile(group, layer, separate(group, layer)))
   const unfusedPrediction = predictRounds(unfused, tokenRounds(c, UNFUSED), network)
@@ -191,15 +215,22 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
   }
   const rounds = chooseRounds(roundsMode, network, unfusedPrediction, fused?.predicted)
   const plain = { groups: unfused, layout: UNFUSED }
-  const built = rounds.chosen === 'fused' && fused !== undefined ? fused : plain
-  const other = built === plain ? fused : plain
+  let built: { groups: Map<string, SqueezedGroup>, layout: ForwardLayout } = rounds.chosen === 'fused' && fused !== undefined ? fused : plain
+  if (scheme !== 'coeff' && opts.fixedNi === undefined) {
+    // The layout built, planned again with each matrix's own noise bound (packed plans get
+    // deeper input orbits: fewer bytes). Its groups' matrices are the same objects.
+    const exact = new Map<string, SqueezedGroup>()
+    for (const [key, g] of built.groups) exact.set(key, compileExact(g))
+    built = { groups: exact, layout: built.layout }
+  }
+  const other = rounds.chosen === 'fused' && fused !== undefined ? plain : fused
   return {
     params: quant.params,
     groups: built.groups,
     layout: built.layout,
     rounds,
     ...(other === undefined ? {} : { otherLayout: { layout: other.layout, groups: other.groups } }),
-    options: { fuse, fold, placement: placementMode, network, localMacNs, rounds: roundsMode, ...(opts.fixedNi === undefined ? {} : { fixedNi: opts.fixedNi }) }
+    options: { fuse, fold, placement: placementMode, network, localMacNs, rounds: roundsMode, scheme, ...(opts.fixedNi === undefined ? {} : { fixedNi: opts.fixedNi }) }
   }
 }
 
