@@ -81,6 +81,7 @@ export function createMinerLinks (member: MeshMember, opts: MinerLinksOptions): 
     return {
       name: entry.peerId,
       prepare: inner.prepare,
+      ...(inner.setKeys === undefined ? {} : { setKeys: inner.setKeys }),
       async compute (matrixId, inputs, jobId, blocks) {
         if (node.getConnections(id).every(c => c.limits !== undefined)) await dialWithRetry(node, addrs()).catch(() => {}) // the link reports the failure
         try {

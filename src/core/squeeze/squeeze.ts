@@ -213,7 +213,7 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
     }
     fused = { groups, layout, predicted: predictRounds(groups, tokenRounds(c, layout), network) }
   }
-  const rounds = chooseRounds(roundsMode, network, unfusedPrediction, fused?.predicted)
+  let rounds = chooseRounds(roundsMode, network, unfusedPrediction, fused?.predicted)
   const plain = { groups: unfused, layout: UNFUSED }
   let built: { groups: Map<string, SqueezedGroup>, layout: ForwardLayout } = rounds.chosen === 'fused' && fused !== undefined ? fused : plain
   if (scheme !== 'coeff' && opts.fixedNi === undefined) {
@@ -222,6 +222,8 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
     const exact = new Map<string, SqueezedGroup>()
     for (const [key, g] of built.groups) exact.set(key, compileExact(g))
     built = { groups: exact, layout: built.layout }
+    // the built layout's prediction is now its exact one (the other keeps its shape-only bound)
+    rounds = { ...rounds, predicted: { ...rounds.predicted, [rounds.chosen]: predictRounds(exact, tokenRounds(c, built.layout), network) } }
   }
   const other = rounds.chosen === 'fused' && fused !== undefined ? plain : fused
   return {
