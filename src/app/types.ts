@@ -67,6 +67,14 @@ export interface AnswerReceipt {
   readonly miners: ReadonlyArray<{ readonly peerId: string, readonly jobs: number }>
   /** True when the answer was stopped (aborted) before its end: the counts cover what was done. */
   readonly stopped?: boolean
+  /**
+   * Dependent round trips the answer waited on: rounds of the forward pass with an
+   * encrypted part (the parts of one round go out together; issue 12). Absent where a
+   * receipt is built without a backend's counters.
+   */
+  readonly rounds?: number
+  /** The plan's round layout: fused (2 round trips per layer + 1) or unfused (4 per layer). */
+  readonly layout?: 'fused' | 'unfused'
 }
 
 /** Sampling settings of one answer. */
