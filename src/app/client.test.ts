@@ -7,7 +7,9 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRelay, type Relay } from '../../signaling-server/relay.ts'
-import { createEngine, createRng, createSampler, generate } from '../core/model/index.ts'
+import { squeezedEngine } from '../core/engine/index.ts'
+import { NETWORKS, type NetworkProfile } from '../core/he/index.ts'
+import { createEngine, createRng, createSampler, generate, type LogitsEngine } from '../core/model/index.ts'
 import { squeezeModel } from '../core/squeeze/index.ts'
 import { createPeer, type CerberusPeer } from '../net/peer.ts'
 import { loadModelFiles } from '../node/model-files.ts'
@@ -55,8 +57,8 @@ const components: ClientComponents = {
   loadModel: async () => model
 }
 
-async function readyClient (want: number): Promise<CerberusClient> {
-  const client = createCerberusClient({ relay: relay.multiaddrs[0] }, components)
+async function readyClient (want: number, network?: NetworkProfile): Promise<CerberusClient> {
+  const client = createCerberusClient({ relay: relay.multiaddrs[0], ...(network === undefined ? {} : { network }) }, components)
   clients.push(client)
   await client.start({ kind: 'default' })
   const t0 = Date.now()
@@ -65,10 +67,10 @@ async function readyClient (want: number): Promise<CerberusClient> {
   return client
 }
 
-function w8a8Text (tokens: number): string {
+function w8a8Text (tokens: number, engine: LogitsEngine = createEngine('w8a8', model.ckpt)): string {
   const dec = new TextDecoder()
   let text = ''
-  for (const t of generate(createEngine('w8a8', model.ckpt), model.tokenizer, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps: tokens })) text += dec.decode(t.bytes, { stream: true })
+  for (const t of generate(engine, model.tokenizer, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps: tokens })) text += dec.decode(t.bytes, { stream: true })
   return text + dec.decode()
 }
 
@@ -91,7 +93,8 @@ describe('the client (app layer, no browser)', () => {
     let text = ''
     const receipt = await client.generate('', { temperature: 0, topp: 0.9, maxTokens: 24 }, { onText: t => { text += t } })
     expect(text).toBe(w8a8Text(24))
-    expect(receipt).toMatchObject({ tokens: 24, rejected: 0 })
+    // the lan plan is unfused: 4 rounds per layer (the classifier runs locally)
+    expect(receipt).toMatchObject({ tokens: 24, rejected: 0, layout: 'unfused', rounds: 24 * 4 * model.ckpt.config.nLayers })
     expect(receipt.verified).toBeGreaterThan(24 * 10) // 20 encrypted matrices per token on stories260K, minus the local classifier
     expect(receipt.bytesUp).toBeGreaterThan(0)
     expect(receipt.bytesDown).toBeGreaterThan(0)
@@ -102,6 +105,16 @@ describe('the client (app layer, no browser)', () => {
     const views = client.getState().peers
     expect(views.find(v => v.role === 'relay')).toBeDefined()
     expect(views.filter(v => v.role === 'miner' && v.connection === 'websocket').length).toBe(2)
+  })
+
+  it('plans for the network it is given: on wan the fused plan, 2 round trips per layer + 1, its twin\'s text', async () => {
+    const client = await readyClient(2, NETWORKS.wan)
+    let text = ''
+    const receipt = await client.generate('', { temperature: 0, topp: 0.9, maxTokens: 8 }, { onText: t => { text += t } })
+    const sq = squeezeModel(model.ckpt, { network: NETWORKS.wan })
+    expect(sq.layout.rounds).toBe('fused')
+    expect(text).toBe(w8a8Text(8, squeezedEngine(sq)))
+    expect(receipt).toMatchObject({ tokens: 8, rejected: 0, layout: 'fused', rounds: 8 * (2 * model.ckpt.config.nLayers + 1) })
   })
 
   it('a miner that goes away mid-answer: the answer completes with the same text on the other', async () => {

@@ -15,7 +15,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createStore } from 'zustand/vanilla'
 import { CerberusError } from '../core/errors.ts'
-import { NETWORKS } from '../core/he/index.ts'
+import { NETWORKS, type NetworkProfile } from '../core/he/index.ts'
 import type { CerberusPeer } from '../net/peer.ts'
 import { createHeUserClient, type HePortFactory, type HeUserClient } from '../workers/index.ts'
 import { modelChatTemplate } from './chat.ts'
@@ -61,6 +61,11 @@ export interface ClientOptions {
    * saved beats sending the inputs again).
    */
   readonly splitMinBlocks?: number
+  /**
+   * The network the plan and the splitting are made for (default `NETWORKS.lan`, what
+   * WebRTC reached here); benchmarks pass the link they simulate.
+   */
+  readonly network?: NetworkProfile
   /** How long `start` waits for the relay (default 15 s). */
   readonly relayTimeoutMs?: number
   /** Privacy audits and tests: every frame sent to a miner, every int8 vector before it is encrypted, every token id. */
@@ -109,10 +114,11 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
     })
     progress({ phase: 'generating-keys', label: 'Generating your encryption keys (they never leave this tab)', done: 0, total: 1 })
     user ??= createHeUserClient({ spawn: components.spawnHeWorker, wasmUrl: opts.wasmUrl })
-    const nextLinks = createMinerLinks(await joinOnce(), { session, modelSha256: model.sha256, network: NETWORKS.lan, splitMinBlocks: opts.splitMinBlocks, onSend: opts.onSend, onChange: refresh })
+    const network = opts.network ?? NETWORKS.lan
+    const nextLinks = createMinerLinks(await joinOnce(), { session, modelSha256: model.sha256, network, splitMinBlocks: opts.splitMinBlocks, onSend: opts.onSend, onChange: refresh })
     let next: PrivateGeneration
     try {
-      next = await createPrivateGeneration(model, { session: user, miners: nextLinks.scheduler }, { network: NETWORKS.lan, onQuantizedInput: opts.onQuantizedInput })
+      next = await createPrivateGeneration(model, { session: user, miners: nextLinks.scheduler }, { network, onQuantizedInput: opts.onQuantizedInput })
       // The first request starts SEAL in the worker and makes the keys; encrypting zeros here
       // (nothing is sent) makes that happen now, under this progress bar, not on the first token.
       await next.warmUp()

@@ -141,6 +141,8 @@ export async function createPrivateGeneration (model: GenerationModel, component
         verified: st.verified - before.verified,
         rejected: st.rejected - before.rejected,
         miners,
+        rounds: st.rounds - before.rounds,
+        layout: squeezed.layout.rounds,
         ...(run.stopped ? { stopped: true } : {})
       }
     },

@@ -74,6 +74,14 @@ export interface AnswerReceipt {
    * left the device, so there was nothing to encrypt or verify (bytes and counts are 0).
    */
   readonly local?: boolean
+  /**
+   * Dependent round trips the answer waited on: rounds of the forward pass with an
+   * encrypted part (the parts of one round go out together; issue 12). Absent where a
+   * receipt is built without a backend's counters.
+   */
+  readonly rounds?: number
+  /** The plan's round layout: fused (2 round trips per layer + 1) or unfused (4 per layer). */
+  readonly layout?: 'fused' | 'unfused'
 }
 
 /**

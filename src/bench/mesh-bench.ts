@@ -10,8 +10,16 @@
  * - **websocket**: a relay, two headless Node miners (`cerberus miner --relay`), and a user
  *   tab dialling them over WebSockets.
  * The user tab generates twice; the second run is the steady state (the first includes the
- * miners encoding the model's matrices on first use). Tokens are compared with the w8a8
- * engine run in Node. Plus the relay under load (N loopback peers making reservations).
+ * miners encoding the model's matrices on first use). Tokens are compared with the
+ * pipeline's plaintext twin run in Node (w8a8 under the same plan). Plus the relay under load (N loopback peers making reservations).
+ *
+ * `link` (issue 12 item 4) simulates the network between the user and the miners, each
+ * way (link-profiles.ts): on `lan`/`wan` every tab shapes what it sends on WebRTC data
+ * channels (datachannel-shaping.ts) and the user dials each Node miner through a shaped
+ * TCP proxy (tcp-proxy.ts) — the user's uplink one shaper shared by both proxies, each
+ * miner's its own. The relay (handshakes, signalling, announcements) is not shaped, nor is
+ * he-local (no network); the user plans for the link in every run, he-local included, so
+ * the ratio isolates what the link costs.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -21,22 +29,39 @@ import { join } from 'node:path'
 import type { BrowserContext } from '@playwright/test'
 import { startRelay, type Relay } from '../../signaling-server/relay.ts'
 import { CerberusError } from '../core/errors.ts'
-import { createEngine, createRng, createSampler, generate, parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
+import { squeezedEngine } from '../core/engine/index.ts'
+import type { NetworkProfile } from '../core/he/index.ts'
+import { createRng, createSampler, generate, parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
+import { squeezeModel } from '../core/squeeze/index.ts'
 import { SYNTHETIC_768X12, syntheticModelBytes, syntheticTokenizerBytes } from '../core/model/index.ts'
+import type { AnswerReceipt } from '../app/index.ts'
 import type { ClientRunResult } from './mesh-page.ts'
 import { openBenchBrowser, type BenchBrowser } from './browser-runner.ts'
+import { directionSpec, LINK_PROFILES, type LinkName, type LinkProfile } from './link-profiles.ts'
+import { createLinkShaper, type LinkShaper } from './link-shaper.ts'
+import { startShapedProxy, type ShapedProxy } from './tcp-proxy.ts'
+import { formatPortMap } from './websocket-proxying.ts'
 import { DEFAULT_MODEL_FILES, defaultModelDir, PROJECT_ROOT } from '../node/model-files.ts'
 
 /** One measured path. */
 export interface MeshBenchRun {
   readonly model: string
   readonly path: 'webrtc' | 'websocket'
+  /** The simulated link between user and miners ("loopback" when unshaped). */
+  readonly link: LinkName
+  /** The plan's round layout (the squeezed model's, planned for the link). */
+  readonly plan: 'fused' | 'unfused'
+  /** Dependent round trips per token (the backend's `rounds` counter), steady state. */
+  readonly roundTripsPerToken: number
   /** Steady-state tokens per second (second generation). */
   readonly tokPerS: number
   /** The first generation, including the miners' one-time matrix encoding. */
   readonly firstRunTokPerS: number
-  /** he-local in the same run, same browser. */
+  /** he-local in the same run, same browser, same plan. */
   readonly heLocalTokPerS: number
+  readonly heLocalRoundTripsPerToken: number
+  /** tokPerS ÷ heLocalTokPerS. */
+  readonly ofHeLocal: number
   /** Bytes up + down per token, and each way. */
   readonly bytesPerToken: number
   readonly upPerToken: number
@@ -51,6 +76,8 @@ export interface MeshBenchRun {
 
 /** The benchmark's JSON. */
 export interface MeshBenchReport {
+  /** The simulated link, each way (absent shape: unshaped loopback). */
+  readonly link: { readonly name: LinkName, readonly rttMs?: number, readonly bitsPerSecond?: number }
   readonly runs: MeshBenchRun[]
   readonly relay?: { readonly peers: number, readonly p50Ms: number, readonly p99Ms: number, readonly [k: string]: unknown }
   readonly notes: string[]
@@ -65,6 +92,8 @@ export interface MeshBenchOptions {
   readonly syntheticLayers?: number
   /** Split matrices with at least this many output blocks across the two miners (default: the client's, 16). */
   readonly splitMinBlocks?: number
+  /** The link to simulate between user and miners (default loopback: unshaped). */
+  readonly link?: LinkName
   /** Relay load: peers making reservations (0 = skip). Default 500. */
   readonly relayPeers?: number
   readonly onProgress?: (line: string) => void
@@ -92,27 +121,53 @@ async function serveFiles (files: Record<string, Uint8Array>): Promise<{ server:
   return { server, base: `http://127.0.0.1:${a.port}` }
 }
 
-function w8a8Text (model: Uint8Array, tokenizer: Uint8Array, tokens: number): string {
+/** The encrypted pipeline's plaintext twin under the plan made for `network` (w8a8 in the plan's round layout). */
+function w8a8Text (model: Uint8Array, tokenizer: Uint8Array, tokens: number, network: NetworkProfile): string {
   const ckpt = parseCheckpoint(model)
   const tok = parseTokenizer(tokenizer, ckpt.config.vocabSize)
   const dec = new TextDecoder()
   let text = ''
-  for (const t of generate(createEngine('w8a8', ckpt), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps: tokens })) text += dec.decode(t.bytes, { stream: true })
+  for (const t of generate(squeezedEngine(squeezeModel(ckpt, { network })), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps: tokens })) text += dec.decode(t.bytes, { stream: true })
   return text + dec.decode()
 }
 
-async function startMiner (relay: string, m: ModelFiles): Promise<ChildProcess> {
+/** A Node miner and the port of its WebSocket address (what it announces). */
+async function startMiner (relay: string, m: ModelFiles): Promise<{ proc: ChildProcess, port: number }> {
   const proc = spawn(process.execPath, [join(PROJECT_ROOT, 'bin/cerberus.js'), 'miner', '--port', '0', '--workers', '1', '--relay', relay, '--model', m.modelPath, '--tokenizer', m.tokenizerPath], { stdio: ['ignore', 'pipe', 'pipe'] })
-  await new Promise<void>((resolve, reject) => {
+  const port = await new Promise<number>((resolve, reject) => {
     let out = ''
     proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString()
-      if (out.includes('miner ready:')) resolve()
+      const ready = /miner ready:.*?\/ip4\/127\.0\.0\.1\/tcp\/(\d+)\/ws/.exec(out)
+      if (ready !== null) resolve(Number(ready[1]))
+      else if (out.includes('miner ready:')) reject(new MeshBenchError(`a miner announced no /ip4/127.0.0.1/tcp/…/ws address: ${out.slice(-400)}`))
     })
     proc.stderr?.on('data', (d: Buffer) => { out += d.toString() })
     proc.once('exit', code => { reject(new MeshBenchError(`a miner exited (${code}): ${out.slice(-400)}`)) })
   })
-  return proc
+  return { proc, port }
+}
+
+/** Per token of a receipt: round trips (the backend's counter). */
+function roundTripsPerToken (r: AnswerReceipt): number {
+  if (r.rounds === undefined) throw new MeshBenchError('a receipt has no round count')
+  return r.rounds / r.tokens
+}
+
+/** Shaped proxies in front of the miners' ports: the user's uplink shared, each miner's own. */
+async function shapeMiners (link: LinkProfile, ports: number[], cleanup: Array<() => Promise<void> | void>): Promise<string> {
+  const spec = directionSpec(link)
+  if (spec === undefined) return ''
+  const shapers: LinkShaper[] = []
+  const shaper = (): LinkShaper => { const l = createLinkShaper(spec); shapers.push(l); return l }
+  const up = shaper()
+  const proxies: ShapedProxy[] = []
+  for (const port of ports) proxies.push(await startShapedProxy({ targetPort: port, toTarget: up, fromTarget: shaper() }))
+  cleanup.push(async () => {
+    for (const p of proxies) await p.close()
+    for (const l of shapers) l.close()
+  })
+  return `&wsproxy=${formatPortMap(new Map(proxies.map(p => [p.targetPort, p.port])))}`
 }
 
 async function userRun (bb: BenchBrowser, ctx: BrowserContext, q: string, timeoutMs: number): Promise<ClientRunResult> {
@@ -126,6 +181,8 @@ async function userRun (bb: BenchBrowser, ctx: BrowserContext, q: string, timeou
 /** Run the benchmark. */
 export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBenchReport> {
   const say = opts.onProgress ?? (() => {})
+  const link = LINK_PROFILES[opts.link ?? 'loopback']
+  const linkQuery = `link=${link.name}`
   const models = opts.models ?? ['stories260K', 'synthetic-768']
   const runs: MeshBenchRun[] = []
   const notes: string[] = []
@@ -141,7 +198,7 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
         const model = new Uint8Array(await readFile(join(dir, DEFAULT_MODEL_FILES.checkpoint)))
         const tok = new Uint8Array(await readFile(join(dir, DEFAULT_MODEL_FILES.tokenizer)))
         const tokens = opts.tokens ?? 32
-        files = { name, modelPath: join(dir, DEFAULT_MODEL_FILES.checkpoint), tokenizerPath: join(dir, DEFAULT_MODEL_FILES.tokenizer), query: `steps=${tokens}`, expected: w8a8Text(model, tok, tokens) }
+        files = { name, modelPath: join(dir, DEFAULT_MODEL_FILES.checkpoint), tokenizerPath: join(dir, DEFAULT_MODEL_FILES.tokenizer), query: `steps=${tokens}`, expected: w8a8Text(model, tok, tokens, link.network) }
       } else {
         const layers = opts.syntheticLayers ?? SYNTHETIC_768X12.nLayers
         const cfg = { ...SYNTHETIC_768X12, nLayers: layers }
@@ -155,13 +212,13 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
         const { server, base } = await serveFiles({ '/model.bin': model, '/tok.bin': tok })
         cleanup.push(async () => { await new Promise<void>(resolve => server.close(() => { resolve() })) })
         const tokens = opts.tokens ?? 3
-        files = { name: `synthetic-768x${layers}`, modelPath, tokenizerPath, query: `steps=${tokens}&model=${encodeURIComponent(`${base}/model.bin`)}&tokenizer=${encodeURIComponent(`${base}/tok.bin`)}`, expected: w8a8Text(model, tok, tokens) }
+        files = { name: `synthetic-768x${layers}`, modelPath, tokenizerPath, query: `steps=${tokens}&model=${encodeURIComponent(`${base}/model.bin`)}&tokenizer=${encodeURIComponent(`${base}/tok.bin`)}`, expected: w8a8Text(model, tok, tokens, link.network) }
       }
       const timeout = name === 'stories260K' ? 240_000 : 900_000
 
       say(`${files.name}: he-local (baseline, one tab)…`)
       const baseCtx = await bb.browser.newContext()
-      const base = await userRun(bb, baseCtx, `bench=helocal&${files.query}`, timeout)
+      const base = await userRun(bb, baseCtx, `bench=helocal&${linkQuery}&${files.query}`, timeout)
       await baseCtx.close()
       const b0 = base.receipts?.[0]
       if (b0 === undefined) throw new MeshBenchError('he-local gave no receipt')
@@ -173,32 +230,47 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
         const relayAddr = relay.multiaddrs[0]
         const contexts: BrowserContext[] = []
         const procs: ChildProcess[] = []
+        const shaping: Array<() => Promise<void> | void> = []
+        let proxied = ''
         try {
           if (path === 'webrtc') {
             for (let i = 0; i < 2; i++) {
               const ctx = await bb.browser.newContext()
               contexts.push(ctx)
               const page = await ctx.newPage()
-              await page.goto(`${bb.origin}/bench.html?bench=donor&workers=1&relay=${encodeURIComponent(relayAddr)}&${files.query}`)
+              await page.goto(`${bb.origin}/bench.html?bench=donor&workers=1&relay=${encodeURIComponent(relayAddr)}&${linkQuery}&${files.query}`)
               await page.waitForFunction(() => window.cerberusDonor?.status === 'on' || window.cerberusDonor?.status === 'error', undefined, { timeout: 120_000 })
               const err = await page.evaluate(() => window.cerberusDonor?.error?.message)
               if (err !== undefined) throw new MeshBenchError(`a donor tab failed: ${err}`)
             }
           } else {
-            for (let i = 0; i < 2; i++) procs.push(await startMiner(relayAddr, files))
+            const ports: number[] = []
+            for (let i = 0; i < 2; i++) {
+              const m = await startMiner(relayAddr, files)
+              procs.push(m.proc)
+              ports.push(m.port)
+            }
+            proxied = await shapeMiners(link, ports, shaping)
           }
           const ctx = await bb.browser.newContext()
           contexts.push(ctx)
           const split = opts.splitMinBlocks === undefined ? '' : `&split=${opts.splitMinBlocks}`
-          const r = await userRun(bb, ctx, `bench=client&miners=2&runs=2${split}&relay=${encodeURIComponent(relayAddr)}&${files.query}`, timeout)
+          const r = await userRun(bb, ctx, `bench=client&miners=2&runs=2${split}&relay=${encodeURIComponent(relayAddr)}&${linkQuery}${proxied}&${files.query}`, timeout)
           const [first, steady] = r.receipts ?? []
           if (steady === undefined) throw new MeshBenchError('the user tab gave no second receipt')
+          const tokPerS = steady.tokens / (steady.ms / 1000)
+          if (steady.layout === undefined || steady.layout !== b0.layout) throw new MeshBenchError(`the user tab planned ${steady.layout ?? 'no layout'} but he-local ${b0.layout ?? 'none'}: the ratio would compare two plans`)
           runs.push({
             model: files.name,
             path,
-            tokPerS: steady.tokens / (steady.ms / 1000),
+            link: link.name,
+            plan: steady.layout,
+            roundTripsPerToken: roundTripsPerToken(steady),
+            tokPerS,
             firstRunTokPerS: first.tokens / (first.ms / 1000),
             heLocalTokPerS: heLocal,
+            heLocalRoundTripsPerToken: roundTripsPerToken(b0),
+            ofHeLocal: tokPerS / heLocal,
             bytesPerToken: (steady.bytesUp + steady.bytesDown) / steady.tokens,
             upPerToken: steady.bytesUp / steady.tokens,
             downPerToken: steady.bytesDown / steady.tokens,
@@ -208,9 +280,10 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
             miners: steady.miners.length,
             tokensMatch: (r.texts ?? []).length === 2 && (r.texts ?? []).every(t => t === files.expected) && base.texts?.[0] === files.expected
           })
-          say(`  ${path}: ${runs[runs.length - 1].tokPerS.toFixed(2)} tok/s (he-local ${heLocal.toFixed(2)})`)
+          say(`  ${path}: ${tokPerS.toFixed(2)} tok/s (he-local ${heLocal.toFixed(2)}), ${runs[runs.length - 1].roundTripsPerToken.toFixed(1)} round trips per token, ${steady.layout}`)
         } finally {
           for (const c of contexts) await c.close().catch(() => {})
+          for (const c of shaping) await c()
           for (const p of procs) p.kill('SIGTERM')
           await relay.stop()
         }
@@ -223,8 +296,9 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
       const { measureRelayLoad } = await import('./relay-load.ts')
       relayReport = await measureRelayLoad({ peers }) as unknown as MeshBenchReport['relay']
     }
-    notes.push('all on loopback on this machine; he-local is the same encrypted pipeline in one tab (no network), measured in the same run')
-    return { runs, ...(relayReport === undefined ? {} : { relay: relayReport }), notes }
+    notes.push('all on loopback on this machine; he-local is the same encrypted pipeline in one tab (no network), measured in the same run, with the same plan')
+    if (link.shape !== undefined) notes.push(`link ${link.name}: ${link.shape.rttMs} ms round trip and ${link.shape.bitsPerSecond / 1e6} Mbit/s each way, simulated in userspace — WebRTC data-channel messages wait on each sending tab's shaper; Node miners are reached through shaped TCP proxies (the user's uplink shared, each miner's its own); the relay (handshakes, signalling, announcements), ICE/DTLS/SCTP control and TCP acknowledgements are not shaped; no loss, jitter or congestion control is modelled`)
+    return { link: { name: link.name, ...(link.shape ?? {}) }, runs, ...(relayReport === undefined ? {} : { relay: relayReport }), notes }
   } finally {
     for (const c of cleanup) await c()
     await bb.close()
@@ -235,11 +309,11 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
 /** The report as a table. */
 export function formatMeshBench (r: MeshBenchReport): string {
   const lines = [
-    '| model | path | tok/s | he-local tok/s | he-local / mesh | first run tok/s | KiB/token (up / down) | verified | rejected | miners | tokens = w8a8 |',
-    '|---|---|---|---|---|---|---|---|---|---|---|'
+    '| model | link | path | plan | round trips / token | tok/s | he-local tok/s (same run, same plan) | mesh ÷ he-local | first run tok/s | KiB/token (up / down) | verified | rejected | miners | tokens = w8a8 |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
   ]
   for (const x of r.runs) {
-    lines.push(`| ${x.model} | ${x.path} | ${x.tokPerS.toFixed(2)} | ${x.heLocalTokPerS.toFixed(2)} | ${(x.heLocalTokPerS / x.tokPerS).toFixed(1)}× | ${x.firstRunTokPerS.toFixed(2)} | ${(x.bytesPerToken / 1024).toFixed(0)} (${(x.upPerToken / 1024).toFixed(0)} / ${(x.downPerToken / 1024).toFixed(0)}) | ${x.verified} | ${x.rejected} | ${x.miners} | ${x.tokensMatch ? 'yes' : 'NO'} |`)
+    lines.push(`| ${x.model} | ${x.link} | ${x.path} | ${x.plan} | ${x.roundTripsPerToken.toFixed(1)} | ${x.tokPerS.toFixed(2)} | ${x.heLocalTokPerS.toFixed(2)} | ${(100 * x.ofHeLocal).toFixed(0)} % | ${x.firstRunTokPerS.toFixed(2)} | ${(x.bytesPerToken / 1024).toFixed(0)} (${(x.upPerToken / 1024).toFixed(0)} / ${(x.downPerToken / 1024).toFixed(0)}) | ${x.verified} | ${x.rejected} | ${x.miners} | ${x.tokensMatch ? 'yes' : 'NO'} |`)
   }
   if (r.relay !== undefined) lines.push('', `relay: ${r.relay.peers} peers making reservations — p50 ${r.relay.p50Ms.toFixed(1)} ms, p99 ${r.relay.p99Ms.toFixed(1)} ms`)
   return lines.join('\n') + '\n'

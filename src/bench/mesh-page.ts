@@ -11,13 +11,23 @@
  * `split=B` splits matrices of B or more output blocks across miners (the client's default
  * is 16). `model=URL&tokenizer=URL` pick another model than the default (the mesh benchmark's
  * synthetic shapes).
+ *
+ * `link=lan|wan` (default loopback: unshaped) is the link `bench mesh --link` simulates
+ * (link-profiles.ts): the user (client, helocal) plans for it, and a client or donor tab
+ * shapes every WebRTC data-channel message it sends (datachannel-shaping.ts).
+ * `wsproxy=PORT-PROXYPORT,…` makes the client dial Node miners' announced ports through the
+ * bench's shaped proxies (websocket-proxying.ts, tcp-proxy.ts).
  */
 import { createCerberusClient, createDonor, createPrivateGeneration, localMinerLink, type AnswerReceipt, type CerberusClient, type DonorState, type ModelSource } from '../app/index.ts'
 import { webClientComponents, webDonorComponents } from '../app/platform.web.ts'
-import { NETWORKS } from '../core/he/index.ts'
 import { auditWire, concatBytes, type AuditReport } from '../net/wire-audit.ts'
+import type { NetworkProfile } from '../core/he/index.ts'
 import { spawnWebHeWorker } from '../workers/he-port.web.ts'
 import { createHeUserClient, createMinerPool } from '../workers/index.ts'
+import { shapeDataChannelSends, type ChannelPrototype } from './datachannel-shaping.ts'
+import { directionSpec, linkProfile, type LinkProfile } from './link-profiles.ts'
+import { createLinkShaper } from './link-shaper.ts'
+import { parsePortMap, proxyWebSockets } from './websocket-proxying.ts'
 
 /** What the user page publishes. */
 export interface ClientRunResult {
@@ -54,10 +64,12 @@ export async function runAppPage (q: URLSearchParams, out: HTMLElement): Promise
   }
   const model: ModelSource = q.get('model') === null ? { kind: 'default' } : { kind: 'url', model: q.get('model') as string, ...(q.get('tokenizer') === null ? {} : { tokenizer: q.get('tokenizer') as string }) }
   try {
+    const link = linkProfile(q.get('link') ?? 'loopback')
     if (q.get('bench') === 'helocal') {
-      window.cerberusClient = await runHeLocal(model, Number(q.get('steps') ?? '24'), q.get('prompt') ?? '')
+      window.cerberusClient = await runHeLocal(model, Number(q.get('steps') ?? '24'), q.get('prompt') ?? '', link.network)
       return
     }
+    shapeThisTab(link, q.get('wsproxy'))
     if (q.get('bench') === 'donor') {
       const donor = createDonor({ relay, model, announceIntervalMs: Number(q.get('announce') ?? '2000') }, webDonorComponents())
       donor.subscribe(s => { window.cerberusDonor = s; out.textContent = `donor ${s.status}: ${s.jobs} jobs` })
@@ -70,7 +82,7 @@ export async function runAppPage (q: URLSearchParams, out: HTMLElement): Promise
     const activations: Int8Array[] = []
     const tokens: number[] = [1] // BOS
     const split = q.get('split')
-    const client = createCerberusClient({ relay, ...(split === null ? {} : { splitMinBlocks: Number(split) }), onSend: f => { sent.push(f.slice()) }, onQuantizedInput: (_m, xq) => { activations.push(xq.slice()) }, onToken: t => { tokens.push(t) } }, webClientComponents())
+    const client = createCerberusClient({ relay, network: link.network, ...(split === null ? {} : { splitMinBlocks: Number(split) }), onSend: f => { sent.push(f.slice()) }, onQuantizedInput: (_m, xq) => { activations.push(xq.slice()) }, onToken: t => { tokens.push(t) } }, webClientComponents())
     window.cerberusApp = client
     client.subscribe(s => { out.textContent = `${s.status} ${s.progress?.label ?? ''} miners=${s.minersReady}` })
     await client.start(model)
@@ -106,14 +118,24 @@ export async function runAppPage (q: URLSearchParams, out: HTMLElement): Promise
   }
 }
 
-/** The baseline: user worker + miner worker in this tab, the same plan and pipeline as the mesh client. */
-async function runHeLocal (source: ModelSource, steps: number, prompt: string): Promise<ClientRunResult> {
+/**
+ * This tab's side of the simulated link: what it sends on data channels waits on its
+ * uplink's shaper; Node miners' ports are dialled through the bench's proxies.
+ */
+function shapeThisTab (link: LinkProfile, wsproxy: string | null): void {
+  const spec = directionSpec(link)
+  if (spec !== undefined) shapeDataChannelSends(RTCDataChannel.prototype as unknown as ChannelPrototype, createLinkShaper(spec))
+  if (wsproxy !== null) proxyWebSockets(parsePortMap(wsproxy))
+}
+
+/** The baseline: user worker + miner worker in this tab, the same plan and pipeline as the mesh client (no link). */
+async function runHeLocal (source: ModelSource, steps: number, prompt: string, network: NetworkProfile): Promise<ClientRunResult> {
   const components = webClientComponents()
   const model = await components.loadModel(source)
   const user = createHeUserClient({ spawn: spawnWebHeWorker })
   const miner = createMinerPool({ spawn: spawnWebHeWorker, size: 1 })
   try {
-    const gen = await createPrivateGeneration(model, { session: user, miners: localMinerLink(miner, 'he-local') }, { network: NETWORKS.lan })
+    const gen = await createPrivateGeneration(model, { session: user, miners: localMinerLink(miner, 'he-local') }, { network })
     let text = ''
     const receipt = await gen.generate(prompt, { temperature: 0, topp: 0.9, seed: 1, maxTokens: steps }, { onText: t => { text += t } })
     await gen.close()
