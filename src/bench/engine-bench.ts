@@ -54,6 +54,31 @@ export interface EngineBenchPrefill {
   readonly logitsMatch: boolean
 }
 
+/** Today's coefficient-only plan (no Galois keys), he-local, same run: the packed scheme's baseline. */
+export interface EngineBenchCoefficient {
+  readonly heTokPerS: number
+  readonly msPerToken: number
+  readonly userMsPerToken: number
+  readonly minerMsPerToken: number
+  readonly bytesPerToken: number
+  /** he-local printed exactly this plan's plaintext twin's tokens. */
+  readonly tokensMatch: boolean
+  readonly prepareMs: number
+}
+
+/** The squeezed plan (packed where it pays) against the coefficient-only plan, same run. */
+export interface EngineBenchPackedVsCoefficient {
+  /** squeezed bytes per token / coefficient bytes per token. */
+  readonly bytes: number
+  /** squeezed user ms per token / coefficient user ms per token. */
+  readonly userMs: number
+  /** squeezed miner ms per token / coefficient miner ms per token. */
+  readonly minerMs: number
+  /** Matrices the squeezed plan packs, out of the encrypted ones. */
+  readonly packedMatrices: number
+  readonly encryptedMatrices: number
+}
+
 /** One model's results. */
 export interface EngineBenchModel {
   readonly model: string
@@ -89,6 +114,10 @@ export interface EngineBenchModel {
   readonly fused: EngineBenchFused
   readonly roundsPlans: readonly EngineBenchRoundsPlan[]
   readonly prefill: EngineBenchPrefill
+  readonly coefficient: EngineBenchCoefficient
+  readonly packedVsCoefficient: EngineBenchPackedVsCoefficient
+  /** Galois key bytes the user sends each miner session (once; 0 when nothing is packed). */
+  readonly keyBytesPerSession: number
 }
 
 /** The report. */
@@ -169,10 +198,13 @@ export async function benchEngineModel (seal: Seal, name: string, ckpt: Checkpoi
   t0 = performance.now()
   const w8Tokens = [...generate(w8, tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps })].map(t => t.token)
   const w8Ms = performance.now() - t0
-  // squeezed w8a8 backend (the twin of the plan) — must equal the w8a8 engine
-  const sq = squeezeModel(ckpt, { network })
-  const twin = await timeTokens(privateEngine(sq.params, squeezedW8a8Backend(sq)), tok, steps)
   const he = await heRun(seal, ckpt, tok, { network }, steps)
+  // squeezed w8a8 backend (the twin of the plan he-local ran) — must print its tokens
+  const sq = he.sq
+  const twin = await timeTokens(privateEngine(sq.params, squeezedW8a8Backend(sq)), tok, steps)
+  // today's coefficient-only plan (no Galois keys), same run: the baseline of the packed scheme
+  const coeff = await heRun(seal, ckpt, tok, { network, scheme: 'coeff' }, steps)
+  const coeffTwin = await timeTokens(privateEngine(coeff.sq.params, squeezedW8a8Backend(coeff.sq)), tok, steps)
   const stats = he.stats
   const n = he.tokens.length
   const naive = await heRun(seal, ckpt, tok, { ...NAIVE, network }, Math.min(steps, opts.naiveTokens ?? 2))
@@ -183,10 +215,11 @@ export async function benchEngineModel (seal: Seal, name: string, ckpt: Checkpoi
     ['+ fusion', { ...NAIVE, fuse: true, network }],
     ['+ folding', { ...NAIVE, fuse: true, fold: true, network }],
     ['+ placement', { fuse: true, fold: true, placement: 'auto', fixedNi: 32, network }],
-    ['+ planned packing (the squeezed plan)', { network }]
+    ['+ planned packing, coefficient scheme', { network, scheme: 'coeff' }],
+    ['+ packed results where they pay (the squeezed plan)', { network, exactPlans: false }]
   ]
   const squeezeSteps = ladder.map(([step, o]) => {
-    const p = predictToken(squeezeModel(ckpt, o))
+    const p = predictToken(squeezeModel(ckpt, { exactPlans: false, ...o }))
     return { step, predictedMsPerToken: p.totalMs, bytesPerToken: p.bytesUp + p.bytesDown }
   })
   let encryptedGroups = 0
@@ -198,10 +231,20 @@ export async function benchEngineModel (seal: Seal, name: string, ckpt: Checkpoi
   const fs = fused.stats
   const fn = fused.tokens.length
   const roundsPlans = (['loopback', 'lan', 'wan'] as const).map(name => {
-    const r = squeezeModel(ckpt, { network: NETWORKS[name], rounds: 'auto' }).rounds
+    const r = squeezeModel(ckpt, { network: NETWORKS[name], rounds: 'auto', exactPlans: false }).rounds
     const cost = (p: typeof r.predicted.unfused): { totalMs: number, roundTrips: number, bytes: number } => ({ totalMs: p.totalMs, roundTrips: p.roundTrips, bytes: p.bytesUp + p.bytesDown })
     return { network: name, chosen: r.chosen, unfused: cost(r.predicted.unfused), fused: r.predicted.fused === undefined ? null : cost(r.predicted.fused) }
   })
+  let packedMatrices = 0
+  let encryptedMatrices = 0
+  for (const g of sq.groups.values()) {
+    if (g.placement !== 'encrypted') continue
+    encryptedMatrices += g.plans.length
+    packedMatrices += g.plans.filter(p => p?.scheme === 'packed').length
+  }
+  const cs = coeff.stats
+  const cn = coeff.tokens.length
+  const same = (a: readonly number[], b: readonly number[]): boolean => JSON.stringify(a) === JSON.stringify(b)
   const prefillTokens = Math.max(4, Math.min(PREFILL_MAX_TOKENS, Math.floor(PREFILL_BUDGET_MS / squeezedMs)))
   const prefill = await prefillRun(seal, he.sq, opts.prefillTokens ?? prefillTokens)
   const f32TokPerS = f32Tokens / (f32Ms / 1000)
@@ -220,7 +263,8 @@ export async function benchEngineModel (seal: Seal, name: string, ckpt: Checkpoi
     bytesDownPerToken: stats.bytesDown / n,
     bytesPerToken: (stats.bytesUp + stats.bytesDown) / n,
     timeToFirstTokenMs: he.firstMs,
-    tokensMatch: JSON.stringify(he.tokens) === JSON.stringify(w8Tokens) && JSON.stringify(twin.tokens) === JSON.stringify(w8Tokens),
+    // he-local = its plan's twin, and an unfused twin = the w8a8 engine (a fused plan rounds differently: its twin is the reference)
+    tokensMatch: same(he.tokens, twin.tokens) && (sq.rounds.chosen === 'fused' || same(twin.tokens, w8Tokens)),
     prepareMs: he.prepareMs,
     predictedMsPerToken: he.predicted,
     naiveMsPerToken: naiveMs,
@@ -242,7 +286,24 @@ export async function benchEngineModel (seal: Seal, name: string, ckpt: Checkpoi
       speedVsUnfused: squeezedMs / (fused.ms / fn)
     },
     roundsPlans,
-    prefill
+    prefill,
+    coefficient: {
+      heTokPerS: cn / (coeff.ms / 1000),
+      msPerToken: coeff.ms / cn,
+      userMsPerToken: cs.userMs / cn,
+      minerMsPerToken: cs.minerMs / cn,
+      bytesPerToken: (cs.bytesUp + cs.bytesDown) / cn,
+      tokensMatch: same(coeff.tokens, coeffTwin.tokens),
+      prepareMs: coeff.prepareMs
+    },
+    packedVsCoefficient: {
+      bytes: ((stats.bytesUp + stats.bytesDown) / n) / ((cs.bytesUp + cs.bytesDown) / cn),
+      userMs: (stats.userMs / n) / (cs.userMs / cn),
+      minerMs: (stats.minerMs / n) / (cs.minerMs / cn),
+      packedMatrices,
+      encryptedMatrices
+    },
+    keyBytesPerSession: stats.keyBytes
   }
 }
 
@@ -261,6 +322,8 @@ export function formatEngineBench (r: EngineBenchReport): string {
   for (const m of r.models) lines.push(`| ${m.model} | ${m.heTokPerS.toFixed(2)} | ${m.roundTripsPerToken.toFixed(1)} | ${m.fused.heTokPerS.toFixed(2)} | ${m.fused.roundTripsPerToken.toFixed(1)} | ${m.fused.speedVsUnfused.toFixed(2)}× | ${(m.fused.bytesPerToken / 1024).toFixed(0)} | ${(m.fused.prepareMs / 1000).toFixed(1)} | ${m.fused.tokensMatch ? 'yes' : '**NO**'} |`)
   lines.push('', 'Predicted ms per token, unfused vs fused (round trips), and what the planner picks:', '', '| model | network | unfused | fused | picks |', '|---|---|---|---|---|')
   for (const m of r.models) for (const p of m.roundsPlans) lines.push(`| ${m.model} | ${p.network} | ${p.unfused.totalMs.toFixed(1)} (${p.unfused.roundTrips}) | ${p.fused === null ? '—' : `${p.fused.totalMs.toFixed(1)} (${p.fused.roundTrips})`} | ${p.chosen} |`)
+  lines.push('', 'Packed where it pays (the squeezed plan) vs coefficient only, he-local, same run:', '', '| model | packed matrices | coeff tok/s | KiB / tok coeff → squeezed | bytes ratio | user ms ratio | miner ms ratio | Galois keys KiB / session | coeff tokens = twin |', '|---|---|---|---|---|---|---|---|---|')
+  for (const m of r.models) lines.push(`| ${m.model} | ${m.packedVsCoefficient.packedMatrices} / ${m.packedVsCoefficient.encryptedMatrices} | ${m.coefficient.heTokPerS.toFixed(2)} | ${(m.coefficient.bytesPerToken / 1024).toFixed(0)} → ${(m.bytesPerToken / 1024).toFixed(0)} | ${m.packedVsCoefficient.bytes.toFixed(2)}× | ${m.packedVsCoefficient.userMs.toFixed(2)}× | ${m.packedVsCoefficient.minerMs.toFixed(2)}× | ${(m.keyBytesPerSession / 1024).toFixed(0)} | ${m.coefficient.tokensMatch ? 'yes' : '**NO**'} |`)
   lines.push('', 'Time to first token, he-local: the prompt in one batched pass vs one token at a time:', '', '| model | prompt tokens | batched ms | one by one ms | ratio | rounds | logits equal |', '|---|---|---|---|---|---|---|')
   for (const m of r.models) lines.push(`| ${m.model} | ${m.prefill.promptTokens} | ${m.prefill.batchedMs.toFixed(0)} | ${m.prefill.oneByOneMs.toFixed(0)} | ${m.prefill.ratio.toFixed(2)} | ${m.prefill.roundsBatched} vs ${m.prefill.roundsOneByOne} | ${m.prefill.logitsMatch ? 'yes' : '**NO**'} |`)
   for (const m of r.models) {

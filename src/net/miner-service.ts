@@ -228,7 +228,8 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
   async function serve (j: Job): Promise<void> {
     if (!alive(j.conn)) { stats.dropped++; j.conn.pending--; return } // the user is gone
     const blocks = j.request.blocks ?? [0, j.plan.split.blocks] as const
-    const key = `${j.matrixId}|${paramsKey(j.plan.params)}|${j.plan.split.nI}|${blocks[0]}-${blocks[1]}`
+    // Everything the encoding depends on: the plan's wire form (scheme, batch, packed layout) and the range.
+    const key = `${j.matrixId}|${JSON.stringify(j.request.plan)}|${blocks[0]}-${blocks[1]}`
     try {
       let ready = prepared.get(key)
       if (ready === undefined) {

@@ -26,6 +26,8 @@ export interface BackendStats {
   rejected: number
   /** ms of the user's time spent on Freivalds checks (part of userMs). */
   verifyMs: number
+  /** Bytes of Galois key material handed to the miners (once per session and key set; 0 with no packed plan). */
+  keyBytes: number
 }
 
 /** Computes linear layer groups, possibly remotely. */
@@ -45,7 +47,7 @@ export interface LinearBackend {
 
 /** Fresh zeroed counters. */
 export function emptyStats (): BackendStats {
-  return { groups: 0, rounds: 0, userMs: 0, minerMs: 0, bytesUp: 0, bytesDown: 0, verified: 0, rejected: 0, verifyMs: 0 }
+  return { groups: 0, rounds: 0, userMs: 0, minerMs: 0, bytesUp: 0, bytesDown: 0, verified: 0, rejected: 0, verifyMs: 0, keyBytes: 0 }
 }
 
 /** A single request as a one-vector round. */

@@ -154,7 +154,9 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
       // One Galois key set per packed parameter set, made once and handed to the miners.
       if (plan.scheme === 'packed' && !keySets.has(paramsKey(plan.params))) {
         if (session.galoisKeys === undefined || miner.setKeys === undefined) throw new HeParamsError(`matrix ${matrixId(g, i)} has a packed plan, but the ${session.galoisKeys === undefined ? 'HE session makes no Galois keys' : `link to ${miner.name} cannot carry them`}`)
-        await miner.setKeys(plan, await session.galoisKeys(plan))
+        const galois = await session.galoisKeys(plan)
+        await miner.setKeys(plan, galois)
+        stats.keyBytes += galois.byteLength
         keySets.add(paramsKey(plan.params))
       }
       await miner.prepare(matrixId(g, i), plan, m.q)

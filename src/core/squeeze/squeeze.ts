@@ -62,6 +62,11 @@ export interface SqueezeOptions {
    * 'coeff' (no keys) or 'packed' (every matrix packed).
    */
   readonly scheme?: 'coeff' | 'packed' | 'auto'
+  /**
+   * Plan the built layout's packed matrices with their own noise bounds (default true; 0.3–1 s
+   * per 768-wide matrix). False keeps the shape-only bound: for predictions only.
+   */
+  readonly exactPlans?: boolean
 }
 
 /** The naive plan the squeeze is measured against: no fusion, no folding, everything encrypted, one fixed packing. */
@@ -216,7 +221,7 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
   let rounds = chooseRounds(roundsMode, network, unfusedPrediction, fused?.predicted)
   const plain = { groups: unfused, layout: UNFUSED }
   let built: { groups: Map<string, SqueezedGroup>, layout: ForwardLayout } = rounds.chosen === 'fused' && fused !== undefined ? fused : plain
-  if (scheme !== 'coeff' && opts.fixedNi === undefined) {
+  if (scheme !== 'coeff' && opts.fixedNi === undefined && opts.exactPlans !== false) {
     // The layout built, planned again with each matrix's own noise bound (packed plans get
     // deeper input orbits: fewer bytes). Its groups' matrices are the same objects.
     const exact = new Map<string, SqueezedGroup>()
@@ -232,7 +237,7 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
     layout: built.layout,
     rounds,
     ...(other === undefined ? {} : { otherLayout: { layout: other.layout, groups: other.groups } }),
-    options: { fuse, fold, placement: placementMode, network, localMacNs, rounds: roundsMode, scheme, ...(opts.fixedNi === undefined ? {} : { fixedNi: opts.fixedNi }) }
+    options: { fuse, fold, placement: placementMode, network, localMacNs, rounds: roundsMode, scheme, exactPlans: opts.exactPlans ?? true, ...(opts.fixedNi === undefined ? {} : { fixedNi: opts.fixedNi }) }
   }
 }
 
