@@ -8,8 +8,11 @@
  *   benchmarks and the gateway;
  * - {@link startMinerNode}: a miner (service + mesh), used by the donor tab and
  *   `cerberus miner`;
+ * - {@link startValidator}: a validator (a user's visits with exact checks, signed scores),
+ *   used by `cerberus validator`;
  * - {@link joinMesh}, {@link createMinerLinks}, {@link createPeerViews}: a peer on the
- *   mesh, the user's scheduler over the miners of her model, the network panel's views;
+ *   mesh, the user's scheduler over the miners of her model (with validators' standings),
+ *   the network panel's views;
  * - {@link createCerberusClient} and {@link createDonor}: the browser roles the UI drives.
  *
  * @example
@@ -24,10 +27,13 @@
 export { createCerberusClient, ClientBusyError, type ClientComponents, type ClientOptions } from './client.ts'
 export { createDonor, type DonorComponents, type DonorOptions } from './donor.ts'
 export { joinMesh, type MeshMember, type MeshMemberOptions } from './mesh-member.ts'
-export { createMinerLinks, JOB_TIMEOUT_MS, type DropReason, type MinerLinks, type MinerLinksOptions } from './miner-links.ts'
+export { createMinerLinks, JOB_TIMEOUT_MS, SCORES_SETTLE_MS, untilMinersReady, type DropReason, type MinerLinks, type MinerLinksOptions } from './miner-links.ts'
+export { emptyTally, knownAnswerCheck, KNOWN_ANSWER_LIMITS, type MinerTally } from './known-answer.ts'
 export { localMinerLink } from './local-miner.ts'
 export { startMinerNode, type MinerNode, type MinerNodeComponents, type MinerNodeOptions } from './miner-node.ts'
 export { parseModel, sha256Hex, type ByteProgress, type LoadedModel, type ModelLoader } from './model-source.ts'
 export { connectionKind, createPeerViews, publicError, PING_INTERVAL_MS, type PeerViews } from './peer-views.ts'
 export { createPrivateGeneration, GenerationBusyError, type GenerationCallbacks, type GenerationModel, type GenerationSettings, type PrivateGeneration, type PrivateGenerationComponents, type PrivateGenerationOptions } from './private-generation.ts'
+export { startValidator, type Validator, type ValidatorComponents, type ValidatorEvent, type ValidatorOptions } from './validator.ts'
+export { cryptoRandom, drawVisit, USER_MIX, type DrawnAnswer, type UserMix } from './user-mix.ts'
 export type * from './types.ts'
