@@ -15,6 +15,8 @@ import { cmdMiner, MINER_USAGE } from './miner.ts'
 import type { CliIo } from './options.ts'
 import { cmdPlan, PLAN_USAGE } from './plan.ts'
 import { cmdRelay, RELAY_USAGE } from './relay.ts'
+import { cmdScores, SCORES_USAGE } from './scores.ts'
+import { cmdValidator, VALIDATOR_USAGE } from './validator.ts'
 
 export type { CliIo } from './options.ts'
 
@@ -28,13 +30,16 @@ Commands:
   relay         run the signaling relay (--port 9090, --health-port, --key-file)
   miner         run a headless miner on WebSockets (--port 9100, --workers 2,
                 --relay MULTIADDR to join a mesh and announce itself there)
+  validator     keep miners honest: visit them as a user would, check every result
+                exactly, publish signed scores (--relay MULTIADDR, --interval MS)
+  scores        the miners' standings from validators' scores (--relay, --json)
   bench he      benchmark the encrypted matvec (Node or Chromium)
   bench engine  benchmark private generation (stories260K and a 768-dim 12-layer model)
   bench mesh    benchmark private generation over the mesh (WebRTC, WebSockets) in Chromium
   bench relay   the relay under load (reservations by hundreds of loopback peers)
   help          this text ("cerberus <command> --help" for one command)
 
-Model options (generate, eval-quant, plan, miner):
+Model options (generate, eval-quant, plan, miner, validator):
   --model PATH        llama2.c checkpoint (default: <model dir>/${DEFAULT_MODEL_FILES.checkpoint})
   --tokenizer PATH    llama2.c tokenizer  (default: <model dir>/${DEFAULT_MODEL_FILES.tokenizer})
                       model dir: $CERBERUS_MODEL_DIR, else ../shared/models/stories260K,
@@ -45,6 +50,8 @@ ${EVAL_QUANT_USAGE}
 ${PLAN_USAGE}
 ${RELAY_USAGE}
 ${MINER_USAGE}
+${VALIDATOR_USAGE}
+${SCORES_USAGE}
 ${BENCH_USAGE}`
 
 /** The commands by name. */
@@ -54,6 +61,8 @@ const COMMANDS: Readonly<Record<string, (args: string[], io: CliIo) => Promise<v
   plan: cmdPlan,
   relay: cmdRelay,
   miner: cmdMiner,
+  validator: cmdValidator,
+  scores: cmdScores,
   bench: cmdBench
 }
 

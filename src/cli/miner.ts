@@ -4,7 +4,7 @@
  */
 import type { TamperMode } from '../net/miner-service.ts'
 import { parseChoice, parseInteger, UsageError } from './args.ts'
-import { loadCliModel, MODEL_OPTIONS, parse, untilSignal, type CliIo } from './options.ts'
+import { loadCliModel, MODEL_OPTIONS, parse, parseRelays, untilSignal, type CliIo } from './options.ts'
 
 /** Help of `miner`. */
 export const MINER_USAGE = `miner:
@@ -37,13 +37,7 @@ export async function cmdMiner (args: string[], io: CliIo): Promise<void> {
   const port = v.port === undefined ? 9100 : parseInteger('port', v.port, 0, 65535)
   const workers = v.workers === undefined ? 2 : parseInteger('workers', v.workers, 1, 64)
   const announceIntervalMs = v['announce-interval'] === undefined ? undefined : parseInteger('announce-interval', v['announce-interval'], 100, 3_600_000)
-  const { multiaddr } = await import('@multiformats/multiaddr')
-  const relays = (v.relay ?? []).map(a => {
-    let ma
-    try { ma = multiaddr(a) } catch { throw new UsageError(`--relay must be a multiaddr like /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3…, got "${a}"`) }
-    if (!ma.getComponents().some(c => c.name === 'p2p')) throw new UsageError(`--relay must end in /p2p/<the relay's peer id> (printed by "cerberus relay"), got "${a}"`)
-    return ma
-  })
+  const relays = await parseRelays(v.relay ?? [])
   const model = await loadCliModel(v)
   const { squeezeModel } = await import('../core/squeeze/index.ts')
   const { startMinerNode } = await import('../app/index.ts')

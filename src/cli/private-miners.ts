@@ -10,11 +10,16 @@ import type { CliIo } from './options.ts'
 /** How long `--relay` waits for a first miner of the model. */
 const FIND_MINERS_MS = 30_000
 
-/** The components, what to call them in the summary line, tries per job, and how to let go of them. */
+/**
+ * The components, what to call them in the summary line, tries per job, how to let go of
+ * them, and (through a relay) what the receipt adds: each miner's standing and each
+ * validator's weight for this user.
+ */
 export interface PrivateMiners {
   readonly components: PrivateGenerationComponents
   readonly label: string
   readonly attempts: number
+  readonly standings?: () => { standings: unknown[], validators: unknown[] }
   close: () => Promise<void>
 }
 
@@ -49,27 +54,38 @@ export async function privateMiners (opts: { engine: 'he' | 'mesh', miners: read
     const relay = multiaddrOf(multiaddr, 'relay', opts.relay)
     if (!relay.getComponents().some(c => c.name === 'p2p')) throw new UsageError(`--relay must end in /p2p/<the relay's peer id> (printed by "cerberus relay"), got "${opts.relay}"`)
     const { generateKeyPair } = await import('@libp2p/crypto/keys')
-    const { joinMesh, createMinerLinks } = await import('../app/index.ts')
+    const { joinMesh, createMinerLinks, untilMinersReady } = await import('../app/index.ts')
     const privateKey = await generateKeyPair('Ed25519')
     const peer = await createPeer({ privateKey })
     const member = joinMesh(peer, { privateKey, relays: [relay] })
     member.announce(() => ({ role: 'user' as const, addrs: [], presets: [], capacity: 0, load: 0 }))
     const seen = new Set<string>()
+    // declared first: the links report a change while they are being made (their first sync)
+    const made: { links?: import('../app/index.ts').MinerLinks } = {}
     const links = createMinerLinks(member, {
       session,
       modelSha256: opts.modelSha256,
       onChange: () => {
-        for (const [m, why] of links?.dropped ?? []) if (!seen.has(m)) { seen.add(m); onDrop(m, why === 'rejected' ? 'rejected' : 'failed') }
+        for (const [m, why] of made.links?.dropped ?? []) if (!seen.has(m)) { seen.add(m); onDrop(m, why === 'rejected' ? 'rejected' : 'failed') }
       }
     })
-    const t0 = Date.now()
-    while (links.ready === 0 && Date.now() - t0 < FIND_MINERS_MS) await new Promise(resolve => setTimeout(resolve, 100))
+    made.links = links
+    const found = await untilMinersReady(member, links, { timeoutMs: FIND_MINERS_MS })
     const close = async (): Promise<void> => { links.stop(); member.leave(); user.close?.(); local.miner.close?.(); await peer.stop() }
-    if (links.ready === 0) {
+    if (!found) {
       await close()
       throw new UsageError(`no miner for this model (sha256 ${opts.modelSha256.slice(0, 12)}…) was announced through ${opts.relay} within ${FIND_MINERS_MS / 1000} s; start one with "cerberus miner --relay …"`)
     }
-    return { components: { session: user, miners: links.scheduler }, label: `${links.ready} miner(s) found through the relay`, attempts: 3, close }
+    const listed = (): string[] => member.table.list().filter(e => e.role === 'miner' && e.model?.sha256 === opts.modelSha256).map(e => e.peerId)
+    for (const m of listed()) {
+      const s = links.standing(m)
+      if (s.status !== 'trusted') opts.io.stderr(`miner ${m}: ${s.status} (${s.reason})${s.status === 'failed' ? ': no job will go to it' : ''}\n`)
+    }
+    const standings = (): { standings: unknown[], validators: unknown[] } => ({
+      standings: listed().map(peerId => ({ peerId, ...links.standing(peerId) })),
+      validators: [...links.validatorWeights()].map(([peerId, weight]) => ({ peerId, weight }))
+    })
+    return { components: { session: user, miners: links.scheduler }, label: `${links.ready} miner(s) found through the relay`, attempts: 3, standings, close }
   }
   const { meshMinerLink } = await import('../net/mesh-link.ts')
   const { minerScheduler } = await import('../net/scheduler.ts')

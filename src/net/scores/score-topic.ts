@@ -52,6 +52,8 @@ export interface LiveScoreBookOptions extends ScoreBookOptions {
 /** The live book of a node's score records. */
 export interface ScoreBook extends Pick<ScoreBookState, 'list' | 'forMiner' | 'subscribe'> {
   readonly stats: ScoreBookStats
+  /** Ask the snapshot servers met so far (the relay) again; resolves when they answered or failed. */
+  refresh: () => Promise<void>
   stop: () => void
 }
 
@@ -106,8 +108,11 @@ export function createScoreBook (node: PubsubNode, opts: LiveScoreBookOptions = 
   })
   pubsub.subscribe(SCORES_TOPIC)
 
-  const fetchFrom = (peer: PeerId): void => {
-    void fetchRecordSnapshot(node, peer, SCORE_SNAPSHOT, Date.now()).then(records => {
+  const servers = new Map<string, PeerId>() // a peer has a relay or two
+  const fetchFrom = async (peer: PeerId): Promise<void> => {
+    servers.set(peer.toString(), peer)
+    if (servers.size > 8) servers.delete(servers.keys().next().value as string)
+    await fetchRecordSnapshot(node, peer, SCORE_SNAPSHOT, Date.now()).then(records => {
       if (stopped) return
       stats.snapshots++
       for (const r of records) {
@@ -116,7 +121,7 @@ export function createScoreBook (node: PubsubNode, opts: LiveScoreBookOptions = 
       }
     }, () => {}) // a relay that does not answer leaves the book to gossip
   }
-  const unwatch = watchSnapshotServers(node, SCORES_PROTOCOL, fetchFrom)
+  const unwatch = watchSnapshotServers(node, SCORES_PROTOCOL, peer => { void fetchFrom(peer) })
   const forgetAfterMs = opts.forgetAfterMs ?? SCORE_BOOK_DEFAULTS.forgetAfterMs
   const sweeper = setInterval(state.sweep, Math.max(50, Math.min(1000, forgetAfterMs / 4)))
   return {
@@ -124,6 +129,7 @@ export function createScoreBook (node: PubsubNode, opts: LiveScoreBookOptions = 
     forMiner: state.forMiner,
     subscribe: state.subscribe,
     stats,
+    refresh: async () => { await Promise.all([...servers.values()].map(fetchFrom)) },
     stop () {
       if (stopped) return
       stopped = true
