@@ -52,6 +52,8 @@ export type DropReason = 'rejected' | 'unreachable'
 
 /** The user's links to the miners of her model. */
 export interface MinerLinks {
+  /** The model whose miners these are. */
+  readonly modelSha256: string
   /** The one link private generation uses. */
   readonly scheduler: MinerScheduler
   /** Miners usable now (announced, not dropped, not failed by validators). */
@@ -138,6 +140,7 @@ export function createMinerLinks (member: MeshMember, opts: MinerLinksOptions): 
   sync()
 
   return {
+    modelSha256: opts.modelSha256,
     scheduler,
     get ready () { return scheduler.active.filter(m => !follow || standing(m).status !== 'failed').length },
     failed,
