@@ -4,8 +4,9 @@
  * validator's exact checks, its signed records on the mesh, and a user's standings.
  */
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startRelay, type Relay } from '../../signaling-server/relay.ts'
 import { localHe } from '../core/engine/index.ts'
 import { loadSeal, type Seal } from '../core/he/index.ts'
@@ -22,7 +23,7 @@ import { startMinerNode, type MinerNode } from './miner-node.ts'
 import type { LoadedModel } from './model-source.ts'
 import { createPrivateGeneration } from './private-generation.ts'
 import { USER_MIX, type UserMix } from './user-mix.ts'
-import { startValidator, type Validator, type ValidatorEvent } from './validator.ts'
+import { startValidator, type Validator, type ValidatorEvent, type ValidatorOptions } from './validator.ts'
 
 const cleanup: Array<() => Promise<void> | void> = []
 let relay: Relay
@@ -52,17 +53,22 @@ async function miner (tamper?: TamperMode): Promise<MinerNode> {
   return node
 }
 
-async function validator (extra: { lie?: boolean } = {}, events: ValidatorEvent[] = []): Promise<Validator> {
-  const privateKey = await generateKeyPair('Ed25519')
+async function validator (extra: Partial<ValidatorOptions> = {}, events: ValidatorEvent[] = [], key?: PrivateKey): Promise<Validator> {
+  const privateKey = key ?? await generateKeyPair('Ed25519')
   const peer = await createPeer({ privateKey })
-  const v = await startValidator({ model, privateKey, relays: [multiaddr(relay.multiaddrs[0])], mix: QUICK, publishIntervalMs: 1000, findMinersMs: 10_000, onEvent: e => events.push(e), ...extra }, {
+  const v: Validator = await startValidator({ model, privateKey, relays: [multiaddr(relay.multiaddrs[0])], mix: QUICK, publishIntervalMs: 1000, findMinersMs: 10_000, onEvent: e => events.push(e), ...extra }, {
     peer,
     createPeer: async key => await createPeer({ privateKey: key }),
     newSession: () => { const l = localHe(seal); l.miner.close?.(); return l.session }
   })
-  cleanup.push(async () => { await v.stop(); await peer.stop() })
+  const stop = async (): Promise<void> => { await v.stop(); await peer.stop() }
+  cleanup.push(stop)
+  stops.set(v, stop)
   return v
 }
+
+/** Stops a validator and its peer (so that the same identity can come back on another peer). */
+const stops = new Map<Validator, () => Promise<void>>()
 
 async function user (): Promise<MeshMember> {
   const privateKey = await generateKeyPair('Ed25519')
@@ -78,10 +84,9 @@ beforeAll(async () => {
   seal = await loadSeal()
 })
 
-afterAll(async () => {
-  for (const c of cleanup.reverse()) await c()
-  await relay.stop()
-})
+// every test stops what it started: a validator left running would load the next test's cores
+afterEach(async () => { for (const c of cleanup.splice(0).reverse()) await c() })
+afterAll(async () => { await relay.stop() })
 
 describe('the exact check (known answers)', () => {
   it('credits every right result to the miner that answered it, and a wrong one as failed', async () => {
@@ -121,7 +126,7 @@ describe('a validator on the mesh', () => {
     const m = await user()
     const links = createMinerLinks(m, { session: 'user-1', modelSha256: model.sha256 })
     cleanup.push(() => { links.stop() })
-    await until(() => links.standing(cheat.peerId).status === 'failed' && links.standing(honest.peerId).status === 'trusted' && links.standing(honest.peerId).vouches === 3, 40_000, 'the standings', () => ({ cheat: links.standing(cheat.peerId), honest: links.standing(honest.peerId), events: events.slice(-3), e2: e2.slice(-3), e3: e3.slice(-3), book: m.scores.stats }))
+    await until(() => links.standing(cheat.peerId).status === 'failed' && links.standing(honest.peerId).status === 'trusted' && links.standing(honest.peerId).vouches === 3, 60_000, 'the standings', () => ({ cheat: links.standing(cheat.peerId), honest: links.standing(honest.peerId), events: events.slice(-3), e2: e2.slice(-3), e3: e3.slice(-3), book: m.scores.stats }))
     expect(links.standing(cheat.peerId)).toMatchObject({ status: 'failed', against: 2, validators: 3 })
     expect(links.standing(honest.peerId)).toMatchObject({ status: 'trusted', vouches: 3, failed: 0 })
     const weights = links.validatorWeights()
@@ -144,5 +149,43 @@ describe('a validator on the mesh', () => {
     expect(r.rejected).toBe(0)
     expect(r.miners.map(x => x.peerId)).toContain(honest.peerId)
     expect(r.miners.map(x => x.peerId)).not.toContain(cheat.peerId)
+  })
+
+  it('a cheat honest for its first jobs of each session: validators\' short visits pass it, the user\'s Freivalds check catches it in her long session, and the validator\'s next, longer visit marks it failed', async () => {
+    const honest = await miner()
+    const cheat = await miner({ flipAfter: 20 }) // a visit of one 1-token answer has 20 jobs: it never lies there
+    const m = await user()
+    await until(() => m.table.list().filter(e => e.role === 'miner' && !e.peerId.startsWith('x')).length >= 2, 10_000, 'both miners announced')
+    const key = await generateKeyPair('Ed25519')
+    const short: UserMix = { ...QUICK, prompts: [''], tokens: [1, 1], answers: [1, 1] }
+    const v = await validator({ mix: short }, [], key)
+    const links = createMinerLinks(m, { session: 'user-long', modelSha256: model.sha256 })
+    cleanup.push(() => { links.stop() })
+    await until(() => links.standing(cheat.peerId).status === 'trusted' && links.standing(honest.peerId).status === 'trusted', 30_000, 'both miners trusted after short visits', () => ({ cheat: links.standing(cheat.peerId), honest: links.standing(honest.peerId) }))
+    await stops.get(v)?.() // the validator goes quiet (its records stay in the books for a while)
+
+    // the user's session is long: the cheat gets more than 16 of her jobs and lies; she catches it
+    const local = localHe(seal)
+    const gen = await createPrivateGeneration(model, { session: local.session, miners: links.scheduler }, { maxAttempts: 3 })
+    const r = await gen.generate('', { temperature: 0, topp: 0.9, maxTokens: 6 })
+    await gen.close()
+    local.miner.close?.()
+    expect(r.rejected).toBeGreaterThan(0)
+    expect(r.tokens).toBe(6)
+    expect(links.dropped.get(cheat.peerId)).toBe('rejected')
+    expect(links.standing(cheat.peerId)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/your own/) })
+    expect(links.validatorWeights().get(v.peerId)).toBeLessThan(1) // it vouched for a proven liar
+
+    // the same validator (same identity) comes back; its next visit is as long as hers (4 answers
+    // of 2 tokens: 160 jobs): it catches the cheat
+    const events: ValidatorEvent[] = []
+    await validator({ mix: { ...short, tokens: [2, 2], answers: [4, 4] } }, events, key)
+    const fresh = await user() // a newcomer, who knows only what validators say
+    const theirs = createMinerLinks(fresh, { session: 'newcomer', modelSha256: model.sha256 })
+    cleanup.push(() => { theirs.stop() })
+    await until(() => theirs.standing(cheat.peerId).status === 'failed', 30_000, 'the cheat failed by the validator', () => ({ cheat: theirs.standing(cheat.peerId), events: events.slice(-4) }))
+    expect(events.some(e => e.type === 'answer' && e.wrong.includes(cheat.peerId))).toBe(true)
+    // and the first user's weight for the validator comes back once it says so
+    await until(() => links.validatorWeights().get(v.peerId) === 1, 10_000, 'the validator\'s weight restored')
   })
 })
