@@ -96,9 +96,26 @@ describe('validators as processes', () => {
     expect(receipt.miners.find(m => m.peerId === cheat)).toBeUndefined() // zero jobs
     expect(receipt.miners.reduce((a, m) => a + m.jobs, 0)).toBe(receipt.verified)
     for (const m of receipt.miners) expect([honestA, honestB]).toContain(m.peerId)
+    console.log(`the user's weights: ${JSON.stringify(receipt.validators.map(x => ({ id: x.peerId.slice(-6), liar: x.peerId === liar, weight: x.weight })))}`)
     const weight = (id: string): number | undefined => receipt.validators.find(x => x.peerId === id)?.weight
     expect(weight(v1)).toBe(1)
     expect(weight(v2)).toBe(1)
     expect(weight(liar)).toBeLessThan(1)
   }, 150_000)
+
+  it('refuses bad usage with a hint: no relay, a bad range, a bad tamper mode', async () => {
+    const usage = async (...argv: string[]): Promise<string> => {
+      const r = await cli(...argv)
+      expect(r.code).toBe(2)
+      return r.err
+    }
+    expect(await usage('validator')).toMatch(/validator needs --relay/)
+    expect(await usage('validator', '--relay', '/ip4/127.0.0.1/tcp/9090/ws')).toMatch(/--relay must end in \/p2p\//)
+    expect(await usage('validator', '--relay', '/ip4/127.0.0.1/tcp/9090/ws/p2p/12D3KooWF5cP9kGe4zyxXovWTNgotoYyw7pvVhjRA8FpynYd8Ftq', '--tokens', '8-2')).toMatch(/--tokens: 8 is above 2/)
+    expect(await usage('scores')).toMatch(/scores needs --relay/)
+    expect(await usage('miner', '--tamper=flip-after=x')).toMatch(/--tamper must be one of flip, zero, stale, flip-after=N/)
+    const help = await cli('help')
+    expect(help.out).toMatch(/^ {2}validator {5}/m)
+    expect(help.out).toMatch(/^ {2}scores {8}/m)
+  })
 })
