@@ -38,8 +38,14 @@ import { startValidator } from './validator.ts'
  * validators both draw from it, as in production both draw from USER_MIX.
  */
 const MIX: UserMix = { ...USER_MIX, prompts: ['', '', 'Once'], defaultShare: 0, tokens: [1, 2], answers: [1, 2], thinkMs: 300 }
-/** How long users and validators visit, side by side. */
-const RUN_MS = 45_000
+/**
+ * Sessions of each kind the classifier is judged on (and twice as many when the first look
+ * exceeds the bound), observed in slices of SLICE_MS, at most MAX_OBSERVE_MS in all (a
+ * machine busy with other tests gives fewer sessions per second; ~45 s alone here).
+ */
+const SESSIONS = 25
+const SLICE_MS = 15_000
+const MAX_OBSERVE_MS = 180_000
 
 const cleanup: Array<() => Promise<void> | void> = []
 let relay: Relay
@@ -162,7 +168,7 @@ describe('validator traffic, as a miner sees it', () => {
           }
         }),
         (async () => {
-          for (let k = 0; k < 8 && Date.now() < stopAt; k++) {
+          while (control.size < 16 && Date.now() < stopAt) {
             const session = crypto.randomUUID()
             control.add(session)
             await rhythmicVisit(session, minerAddrs, plan)
@@ -171,14 +177,20 @@ describe('validator traffic, as a miner sees it', () => {
         })()
       ])
     }
-    const judge = (): ReturnType<typeof crossValidatedAuc> => crossValidatedAuc(samples(s => users.has(s) ? 0 : control.has(s) ? undefined : 1))
-    await observe(RUN_MS)
+    const label = (s: string): 0 | 1 | undefined => users.has(s) ? 0 : control.has(s) ? undefined : 1
+    const judge = (): ReturnType<typeof crossValidatedAuc> => crossValidatedAuc(samples(label))
+    const deadline = Date.now() + MAX_OBSERVE_MS
+    const observeUntil = async (n: number): Promise<void> => {
+      const sessions = (y: 0 | 1): number => new Set(samples(label).filter(x => x.y === y).map(x => x.group)).size
+      while ((sessions(0) < n || sessions(1) < n || control.size < 8) && Date.now() < deadline) await observe(SLICE_MS)
+    }
+    await observeUntil(SESSIONS)
     let honest = judge()
     // With ~25 sessions a class, a classifier that knows nothing still scores above 0.6 about
-    // one time in ten (the permutation p says how often): measure as long again, judge on all.
+    // one time in ten (the permutation p says how often): observe twice as many, judge on all.
     if (honest.auc > 0.6) {
-      console.log(`first ${RUN_MS / 1000} s: ${show(honest)}; observing as long again`)
-      await observe(RUN_MS)
+      console.log(`first look: ${show(honest)}; observing more`)
+      await observeUntil(2 * SESSIONS)
       honest = judge()
     }
     for (const { v, peer } of validators) { await v.stop(); await peer.stop() }
@@ -189,7 +201,7 @@ describe('validator traffic, as a miner sees it', () => {
     expect(honest.n.user).toBeGreaterThanOrEqual(15)
     expect(honest.auc).toBeLessThanOrEqual(0.6)
     expect(naive.auc).toBeGreaterThanOrEqual(0.9)
-  }, 180_000)
+  }, MAX_OBSERVE_MS + 60_000)
 })
 
 /** The plan of matrix qkv:0:0 as users make it. */
