@@ -26,7 +26,8 @@ const STANDING: Record<NonNullable<PeerView['standing']>['status'], string> = {
 /** A miner's standing: a badge (trusted, unscored, failed), how many validators vouch, and why it is avoided. */
 function StandingBadge ({ s }: { s: NonNullable<PeerView['standing']> }) {
   const counts = `${plural(s.vouches, 'validator')} vouch${s.against > 0 ? `, ${s.against} saw wrong results` : ''}`
-  const why = s.status === 'failed' ? `avoided: ${s.reason}` : s.status === 'unscored' ? `gets a small share of jobs: ${s.reason}` : s.reason
+  // unscored miners get a bounded share only while a trusted one is usable; the reason says why it is unscored
+  const why = s.status === 'failed' ? `avoided: ${s.reason}` : s.reason
   return (
     <span className='peer-standing' data-standing={s.status} title={counts}>
       <span className={s.status === 'trusted' ? 'badge badge-ok' : 'badge badge-warn'}>{STANDING[s.status]}</span>
