@@ -1,12 +1,17 @@
 /**
  * `npm start`: everything a user needs on one machine, in one process tree.
  *
- *   node scripts/start.ts [--port 5173] [--relay-port 9090] [--miner-workers 1] [--no-miner] [--no-watch]
+ *   node scripts/start.ts [--port 5173] [--relay-port 9090] [--miner-workers 1] [--no-miner] [--validator] [--no-watch]
  *
  * 1. the signaling relay (signaling-server/relay.ts), WebSockets on --relay-port
  *    (CERBERUS_RELAY_PORT, default 9090), `/health` on the next port;
  * 2. one headless miner, as a child process (`bin/cerberus.js miner --port 0 --relay …`),
  *    so the chat works before any browser donates — the same command a volunteer runs;
+ * 2b. with --validator, one validator (`bin/cerberus.js validator --relay …`), so the
+ *    network panel shows standings. Off by default: a validator is a user that never stops
+ *    asking (an answer of the chat's 64 tokens every ~30 s), which would take a share of a
+ *    2-core machine from the user's own chat and from every e2e test; and one validator
+ *    alone is not a median. It does not delay the ready line.
  * 3. the Vite dev server with the repository's vite.config.ts on --port (CERBERUS_PORT,
  *    default 5173), plus `GET /cerberus.json` telling the page the relay's multiaddr.
  *
@@ -36,13 +41,15 @@ const HOST = '127.0.0.1'
  */
 const LIMITS = Object.freeze({ minerReadyMs: 120_000, stopGraceMs: 5_000 })
 
-const USAGE = `Usage: npm start [-- --port 5173] [--relay-port 9090] [--miner-workers 1] [--no-miner] [--no-watch]
+const USAGE = `Usage: npm start [-- --port 5173] [--relay-port 9090] [--miner-workers 1] [--no-miner] [--validator] [--no-watch]
 
   --port N            the app's port (env CERBERUS_PORT, default 5173)
   --relay-port N      the relay's WebSockets port; /health listens on N+1
                       (env CERBERUS_RELAY_PORT, default 9090)
   --miner-workers N   worker threads of the local miner (default 1)
   --no-miner          start no local miner (donor tabs and other miners still work)
+  --validator         also start one validator (it checks the miners with known-answer
+                      jobs and publishes their scores; see docs/06-mesh.md)
   --no-watch          do not watch the source files (no live reload; the e2e tests use
                       it so that an edit elsewhere in the checkout cannot reload a page
                       under test)
@@ -57,6 +64,7 @@ interface StartOptions {
   readonly port: number
   readonly relayPort: number
   readonly miner: boolean
+  readonly validator: boolean
   readonly minerWorkers: number
   readonly watch: boolean
 }
@@ -78,6 +86,7 @@ function parseOptions (argv: string[], env: NodeJS.ProcessEnv): StartOptions | n
         'relay-port': { type: 'string' },
         'miner-workers': { type: 'string' },
         'no-miner': { type: 'boolean' },
+        validator: { type: 'boolean' },
         'no-watch': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' }
       },
@@ -93,6 +102,7 @@ function parseOptions (argv: string[], env: NodeJS.ProcessEnv): StartOptions | n
     port: values.port !== undefined ? parsePort(values.port, 5173, '--port') : parsePort(env.CERBERUS_PORT, 5173, 'CERBERUS_PORT'),
     relayPort: values['relay-port'] !== undefined ? parsePort(values['relay-port'], 9090, '--relay-port') : parsePort(env.CERBERUS_RELAY_PORT, 9090, 'CERBERUS_RELAY_PORT'),
     miner: values['no-miner'] !== true,
+    validator: values.validator === true,
     minerWorkers: workers,
     watch: values['no-watch'] !== true
   }
@@ -158,6 +168,14 @@ function startMiner (relay: string, workers: number): { child: ChildProcess, rea
   return { child, ready }
 }
 
+/** Start `cerberus validator` connected to the relay; its messages go to stderr, prefixed. */
+function startValidator (relay: string): ChildProcess {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'cerberus.js'), 'validator', '--relay', relay], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
+  child.stderr?.setEncoding('utf8')
+  child.stderr?.on('data', (chunk: string) => { process.stderr.write(chunk.replace(/^(?=.)/gm, '[validator] ')) })
+  return child
+}
+
 /** SIGTERM a child, SIGKILL it after the grace period; resolves when it has exited. */
 async function stopChild (child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
@@ -192,9 +210,11 @@ async function main (): Promise<number> {
   let relay: Relay | undefined
   let vite: ViteDevServer | undefined
   let miner: ChildProcess | undefined
+  let validator: ChildProcess | undefined
   let stopping: Promise<void> | undefined
   const stopAll = async (): Promise<void> => {
     stopping ??= (async () => {
+      if (validator !== undefined) await stopChild(validator)
       if (miner !== undefined) await stopChild(miner)
       if (vite !== undefined) await vite.close()
       if (relay !== undefined) await relay.stop()
@@ -206,7 +226,7 @@ async function main (): Promise<number> {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       process.on(sig, () => {
         // A second Ctrl-C while stopping: stop waiting.
-        if (stopping !== undefined) { miner?.kill('SIGKILL'); process.exit(130) }
+        if (stopping !== undefined) { miner?.kill('SIGKILL'); validator?.kill('SIGKILL'); process.exit(130) }
         interrupted = true
         resolve(sig)
       })
@@ -251,6 +271,7 @@ async function main (): Promise<number> {
     const page = await expectOk(url, 'the app')
     if (!page.includes('id="root"')) throw new StartError(`the app at ${url} did not serve the Cerberus page`)
     await started?.ready
+    if (opts.validator) validator = startValidator(relayAddr)
     started?.child.once('exit', (code, sig) => {
       if (stopping === undefined) process.stderr.write(`the local miner stopped (${sig ?? `code ${code}`}); the app keeps running, and donor tabs can still serve\n`)
     })

@@ -9,7 +9,10 @@
  *   announcement topic (a gossipsub router forwards only topics it subscribes to) and
  *   validates every record before forwarding it; it never announces itself. It keeps the
  *   latest records and hands them to each peer that connects, so a fresh user sees the
- *   miners at once (src/net/discovery/index.ts);
+ *   miners at once (src/net/discovery/index.ts); likewise for validators' signed score
+ *   records (`/cerberus/scores/1`): it validates them (signature, age, replays, rate per
+ *   validator, models no announced miner serves) and serves the latest to newcomers
+ *   (src/net/scores/index.ts);
  * - identify and ping;
  * - a stable identity from a key file (created on first start), so peers can keep its
  *   address;
@@ -26,6 +29,7 @@ import { createLibp2p } from 'libp2p'
 import { CerberusError } from '../src/core/errors.ts'
 import { ANNOUNCE_TOPIC, createPeerTable, serveAnnouncements, type AnnouncementRejection } from '../src/net/discovery/index.ts'
 import { PEER_LIMITS, peerConfig } from '../src/net/peer.ts'
+import { createScoreBook, serveScores, SCORES_TOPIC, type ScoreRejection } from '../src/net/scores/index.ts'
 
 /** The relay could not start (port in use, unreadable key file, ...). */
 export class RelayError extends CerberusError {
@@ -48,8 +52,8 @@ export class RelayError extends CerberusError {
  *   10 s upgrade timeout, one host at 5 connections a second can hold at most 50 slots —
  *   with 10, a single host could lock everyone else out.
  * - Pubsub messages: announcements are < 1 KiB; anything above 64 KiB is dropped. Only the
- *   announcement topic is accepted: subscriptions to other topics would cost the relay
- *   state and forwarding for nothing.
+ *   announcement and score topics are accepted: subscriptions to other topics would cost
+ *   the relay state and forwarding for nothing.
  */
 export const RELAY_LIMITS = Object.freeze({
   maxReservations: 1024,
@@ -99,6 +103,8 @@ export interface RelayHealth {
   readonly addresses: string[]
   /** Peers announced on the mesh now, and records validated since the start. */
   readonly announcements: { readonly peers: number, readonly miners: number, readonly accepted: number, readonly rejected: Readonly<Record<AnnouncementRejection, number>> }
+  /** Validators' score records held now, and records validated since the start. */
+  readonly scores: { readonly records: number, readonly validators: number, readonly accepted: number, readonly rejected: Readonly<Record<ScoreRejection, number>> }
   /** The relay process's memory (bytes). */
   readonly memory: { readonly rss: number, readonly heapUsed: number }
 }
@@ -131,7 +137,7 @@ export async function startRelay (opts: RelayOptions = {}): Promise<Relay> {
       host,
       listenPort: port,
       connectionManager: { maxConnections: RELAY_LIMITS.maxConnections, inboundConnectionThreshold: opts.inboundConnectionThreshold ?? RELAY_LIMITS.inboundConnectionThreshold, maxIncomingPendingConnections: RELAY_LIMITS.maxIncomingPendingConnections },
-      allowedTopics: [ANNOUNCE_TOPIC],
+      allowedTopics: [ANNOUNCE_TOPIC, SCORES_TOPIC],
       extraServices: {
         relay: circuitRelayServer({
           reservations: {
@@ -148,7 +154,9 @@ export async function startRelay (opts: RelayOptions = {}): Promise<Relay> {
   }
   const relay = node.services.relay as CircuitRelayService
   const table = createPeerTable(node)
+  const scores = createScoreBook(node, { knownModel: sha => table.list().some(p => p.role === 'miner' && p.model?.sha256 === sha) })
   const stopServing = await serveAnnouncements(node, table)
+  const stopServingScores = await serveScores(node, scores)
   const health = (): RelayHealth => ({
     status: 'ok',
     peerId: node.peerId.toString(),
@@ -157,6 +165,7 @@ export async function startRelay (opts: RelayOptions = {}): Promise<Relay> {
     uptimeSeconds: Math.round((Date.now() - started) / 1000),
     addresses: node.getMultiaddrs().map(String),
     announcements: { peers: table.list().length, miners: table.list().filter(p => p.role === 'miner').length, accepted: table.stats.accepted, rejected: { ...table.stats.rejected } },
+    scores: { records: scores.list().length, validators: new Set(scores.list().map(r => r.validatorId)).size, accepted: scores.stats.accepted, rejected: { ...scores.stats.rejected } },
     memory: { rss: process.memoryUsage.rss(), heapUsed: process.memoryUsage().heapUsed }
   })
   const server: Server = createServer((req, res) => {
@@ -174,6 +183,7 @@ export async function startRelay (opts: RelayOptions = {}): Promise<Relay> {
     server.listen(healthPort, host, resolve)
   }).catch(async (err: unknown) => {
     table.stop()
+    scores.stop()
     await node.stop()
     throw err
   })
@@ -187,7 +197,9 @@ export async function startRelay (opts: RelayOptions = {}): Promise<Relay> {
     async stop () {
       await new Promise<void>(resolve => { server.close(() => { resolve() }) })
       table.stop()
+      scores.stop()
       await stopServing()
+      await stopServingScores()
       await node.stop()
     }
   }

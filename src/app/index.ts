@@ -10,8 +10,11 @@
  *   device, nothing sent (pages run it in a Web Worker: local-generation.web.ts);
  * - {@link startMinerNode}: a miner (service + mesh), used by the donor tab and
  *   `cerberus miner`;
+ * - {@link startValidator}: a validator (a user's visits with exact checks, signed scores),
+ *   used by `cerberus validator`;
  * - {@link joinMesh}, {@link createMinerLinks}, {@link createPeerViews}: a peer on the
- *   mesh, the user's scheduler over the miners of her model, the network panel's views;
+ *   mesh, the user's scheduler over the miners of her model (with validators' standings),
+ *   the network panel's views;
  * - {@link createCerberusClient} and {@link createDonor}: the browser roles the UI drives.
  *
  * @example
@@ -26,7 +29,8 @@
 export { createCerberusClient, ClientBusyError, type ClientComponents, type ClientOptions } from './client.ts'
 export { createDonor, type DonorComponents, type DonorOptions } from './donor.ts'
 export { joinMesh, type MeshMember, type MeshMemberOptions } from './mesh-member.ts'
-export { createMinerLinks, JOB_TIMEOUT_MS, type DropReason, type MinerLinks, type MinerLinksOptions } from './miner-links.ts'
+export { createMinerLinks, JOB_TIMEOUT_MS, SCORES_SETTLE_MS, untilMinersReady, type DropReason, type MinerLinks, type MinerLinksOptions } from './miner-links.ts'
+export { emptyTally, knownAnswerCheck, KNOWN_ANSWER_LIMITS, type MinerTally } from './known-answer.ts'
 export { localMinerLink } from './local-miner.ts'
 export { MINER_SQUEEZE, startMinerNode, type MinerNode, type MinerNodeComponents, type MinerNodeOptions } from './miner-node.ts'
 export { parseModel, sha256Hex, type ByteProgress, type LoadedModel, type ModelLoader } from './model-source.ts'
@@ -35,4 +39,6 @@ export { modelChatTemplate, type ChatTemplateFn } from './chat.ts'
 export { answerSteps, promptTokens, type AnswerRun, type GenerationCallbacks, type GenerationModel, type GenerationSettings } from './answer-loop.ts'
 export { createPrivateGeneration, GenerationBusyError, type PrivateGeneration, type PrivateGenerationComponents, type PrivateGenerationOptions } from './private-generation.ts'
 export { createLocalGeneration, localReceipt, LOCAL_MODE_LABEL, LOCAL_YIELD_MS, type LocalGeneration, type LocalGenerationOptions } from './local-generation.ts'
+export { startValidator, type Validator, type ValidatorComponents, type ValidatorEvent, type ValidatorOptions } from './validator.ts'
+export { cryptoRandom, drawVisit, USER_MIX, type DrawnAnswer, type UserMix } from './user-mix.ts'
 export type * from './types.ts'

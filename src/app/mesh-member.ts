@@ -1,13 +1,14 @@
 /**
  * Being on the mesh: a libp2p peer kept connected to its relays, a live table of the
- * announced peers, and this peer's own signed announcements. Users, miners and
- * validators all join the mesh this way; what they announce differs.
+ * announced peers, a book of validators' scores, and this peer's own signed announcements.
+ * Users, miners and validators all join the mesh this way; what they announce differs.
  */
 import type { PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { keepConnected, type KeepConnected } from '../net/dial.ts'
 import { createPeerTable, startAnnouncing, type AnnounceInfo, type Announcer, type PeerTable } from '../net/discovery/index.ts'
 import type { CerberusPeer } from '../net/peer.ts'
+import { createScoreBook, type ScoreBook } from '../net/scores/index.ts'
 
 /** Options of {@link joinMesh}. */
 export interface MeshMemberOptions {
@@ -25,6 +26,16 @@ export interface MeshMemberOptions {
 export interface MeshMember {
   readonly peer: CerberusPeer
   readonly table: PeerTable
+  /**
+   * Validators' score records, for models announced by a miner in `table` or asked for
+   * with `wantModel` (records for other models are refused).
+   */
+  readonly scores: ScoreBook
+  /**
+   * Keep scores for this model (hex SHA-256) even before a miner of it is in the table
+   * (the relay's snapshots of scores and announcements race); returns the release.
+   */
+  wantModel: (sha256: string) => () => void
   /** Whether any relay is connected now. */
   readonly relayConnected: boolean
   /**
@@ -41,11 +52,25 @@ export interface MeshMember {
 /** Join the mesh with `peer`. */
 export function joinMesh (peer: CerberusPeer, opts: MeshMemberOptions): MeshMember {
   const table = createPeerTable(peer)
+  const wanted = new Map<string, number>()
+  const scores = createScoreBook(peer, { knownModel: sha => wanted.has(sha) || table.list().some(e => e.role === 'miner' && e.model?.sha256 === sha) })
   let announcer: Announcer | undefined
   const watches: KeepConnected[] = opts.relays.map(r => keepConnected(peer, r, { onChange: up => opts.onRelayChange?.(r, up) }))
   return {
     peer,
     table,
+    scores,
+    wantModel (sha256) {
+      wanted.set(sha256, (wanted.get(sha256) ?? 0) + 1)
+      let released = false
+      return () => {
+        if (released) return
+        released = true
+        const n = (wanted.get(sha256) ?? 1) - 1
+        if (n > 0) wanted.set(sha256, n)
+        else wanted.delete(sha256)
+      }
+    },
     get relayConnected () { return watches.some(w => w.connected) },
     announce (info, intervalMs) {
       announcer?.stop()
@@ -56,6 +81,7 @@ export function joinMesh (peer: CerberusPeer, opts: MeshMemberOptions): MeshMemb
       announcer?.stop()
       for (const w of watches) w.stop()
       table.stop()
+      scores.stop()
     }
   }
 }

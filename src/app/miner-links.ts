@@ -2,8 +2,11 @@
  * The user's miners: every miner the mesh announces for her model becomes a link in one
  * scheduler (the {@link MinerLink} her private generation uses), connected through its
  * announced addresses on first use; miners the table forgets are removed; a miner whose
- * result failed verification is never taken back. The app's client, the CLI's
- * `generate --relay` and the gateway use it.
+ * result failed verification is never taken back. Validators' scores (the member's score
+ * book) give each miner a standing for this user (net/scores/standing.ts): a miner that
+ * failed validation gets no job, unscored miners a bounded share, and her own rejections
+ * weigh against the validators that vouched for the liar. The app's client, the CLI's
+ * `generate --relay`, validators and the gateway use it.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
@@ -13,6 +16,7 @@ import { dialWithRetry } from '../net/dial.ts'
 import type { PeerTableEntry } from '../net/discovery/index.ts'
 import { meshMinerLink } from '../net/mesh-link.ts'
 import { minerScheduler, type MinerScheduler } from '../net/scheduler.ts'
+import { minerStandings, standingOf, unscoredShare, type MinerStanding } from '../net/scores/index.ts'
 import type { MeshMember } from './mesh-member.ts'
 
 /**
@@ -37,8 +41,10 @@ export interface MinerLinksOptions {
   readonly maxAttempts?: number
   /** Privacy audits and tests: every frame sent to a miner. */
   readonly onSend?: (frame: Uint8Array) => void
-  /** Told when the set of usable miners may have changed (added, removed, dropped). */
+  /** Told when the set of usable miners may have changed (added, removed, dropped, standings). */
   readonly onChange?: () => void
+  /** Follow validators' standings (default true); false picks every miner alike, as before validators. */
+  readonly standings?: boolean
 }
 
 /** Why a miner is no longer used. */
@@ -46,14 +52,20 @@ export type DropReason = 'rejected' | 'unreachable'
 
 /** The user's links to the miners of her model. */
 export interface MinerLinks {
+  /** The model whose miners these are. */
+  readonly modelSha256: string
   /** The one link private generation uses. */
   readonly scheduler: MinerScheduler
-  /** Miners usable now. */
+  /** Miners usable now (announced, not dropped, not failed by validators). */
   readonly ready: number
   /** Failed jobs per miner (timeouts, errors), for the network panel. */
   readonly failed: ReadonlyMap<string, number>
   /** Miners dropped, and why. */
   readonly dropped: ReadonlyMap<string, DropReason>
+  /** A miner's standing for this user (validators' median, her own rejections). */
+  standing: (peerId: string) => MinerStanding
+  /** Each validator's weight for this user (1 until its claims contradict what she knows). */
+  validatorWeights: () => ReadonlyMap<string, number>
   /** Match the scheduler to the table now (it also follows every table change). */
   sync: () => void
   /** Stop following the table and close the links. */
@@ -66,11 +78,31 @@ export function createMinerLinks (member: MeshMember, opts: MinerLinksOptions): 
   const network = opts.network ?? NETWORKS.lan
   const failed = new Map<string, number>()
   const dropped = new Map<string, DropReason>()
+  const caught = new Set<string>() // miners whose results failed her own check
+  let judged: ReturnType<typeof minerStandings> | undefined // recomputed after a change
+  const judge = (): ReturnType<typeof minerStandings> => {
+    judged ??= minerStandings(member.scores.list().filter(r => r.modelSha256 === opts.modelSha256), { caught })
+    return judged
+  }
+  const standing = (peerId: string): MinerStanding => judge().standings.get(peerId) ?? standingOf(peerId, [], judge().weights, { caught })
+  const follow = opts.standings ?? true
   const changed = (): void => { opts.onChange?.() }
   const scheduler = minerScheduler([], {
     maxAttempts: opts.maxAttempts ?? 4,
     ...(opts.splitMinBlocks === undefined ? { split: (p, miners) => splitWays(p, network, miners) } : { splitMinBlocks: opts.splitMinBlocks }),
-    onDrop: (m, why) => { dropped.set(m, why === 'rejected' ? 'rejected' : 'unreachable'); changed() }
+    onDrop: (m, why) => {
+      dropped.set(m, why === 'rejected' ? 'rejected' : 'unreachable')
+      if (why === 'rejected') { caught.add(m); judged = undefined }
+      changed()
+    },
+    ...(follow ? { standing: (m: string) => standing(m).status, unscoredShare } : {})
+  })
+  const releaseModel = member.wantModel(opts.modelSha256)
+  // records come in bursts (every validator republishes every miner's): one change per burst
+  let telling: ReturnType<typeof setTimeout> | undefined
+  const unsubscribeScores = member.scores.subscribe(() => {
+    judged = undefined
+    telling ??= setTimeout(() => { telling = undefined; changed() }, 0)
   })
 
   /** A link to a discovered miner: connects through its announced addresses on first use. */
@@ -109,14 +141,45 @@ export function createMinerLinks (member: MeshMember, opts: MinerLinksOptions): 
   sync()
 
   return {
+    modelSha256: opts.modelSha256,
     scheduler,
-    get ready () { return scheduler.active.length },
+    get ready () { return scheduler.active.filter(m => !follow || standing(m).status !== 'failed').length },
     failed,
     dropped,
+    standing,
+    validatorWeights: () => judge().weights,
     sync,
     stop () {
       unsubscribe()
+      unsubscribeScores()
+      if (telling !== undefined) clearTimeout(telling)
+      releaseModel()
       scheduler.close?.()
     }
   }
+}
+
+/**
+ * After the first miner of her model appears, how long a user waits for the relay's
+ * snapshot of validators' scores before she starts anyway: both snapshots come one round
+ * trip after the relay connects, so this only matters for a relay that keeps no scores.
+ */
+export const SCORES_SETTLE_MS = 2_000
+
+/**
+ * Resolves true once `links` has a usable miner and the relay's score snapshot is in (or
+ * {@link SCORES_SETTLE_MS} passed), so a cheat that validators failed is never picked in
+ * the moment before their scores arrive; false after `timeoutMs` or when `signal` aborts.
+ */
+export async function untilMinersReady (member: MeshMember, links: MinerLinks, opts: { readonly timeoutMs: number, readonly signal?: AbortSignal }): Promise<boolean> {
+  const t0 = Date.now()
+  let firstReady: number | undefined
+  while (opts.signal?.aborted !== true && Date.now() - t0 < opts.timeoutMs) {
+    if (links.ready > 0) {
+      firstReady ??= Date.now()
+      if (member.scores.stats.snapshots > 0 || Date.now() - firstReady >= SCORES_SETTLE_MS) return links.ready > 0
+    }
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  return false
 }

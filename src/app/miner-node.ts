@@ -45,6 +45,8 @@ export interface MinerNodeOptions {
   readonly announceIntervalMs?: number
   /** TEST ONLY: a miner that lies (see MinerServiceOptions). */
   readonly tamper?: MinerServiceOptions['tamper']
+  /** Sees every request as it arrives (tests of validators' disguise). */
+  readonly onRequest?: MinerServiceOptions['onRequest']
   readonly onRelayChange?: (relay: Multiaddr, connected: boolean) => void
   readonly onAnnounceError?: (err: unknown) => void
 }
@@ -71,7 +73,7 @@ export interface MinerNode {
 /** Serve `opts.model` on `components.peer`. */
 export async function startMinerNode (opts: MinerNodeOptions, components: MinerNodeComponents): Promise<MinerNode> {
   const { peer, compute } = components
-  const service = await startMinerService(peer, opts.model.squeezed, compute, { tamper: opts.tamper })
+  const service = await startMinerService(peer, opts.model.squeezed, compute, { tamper: opts.tamper, onRequest: opts.onRequest })
   const member = joinMesh(peer, { privateKey: opts.privateKey, relays: opts.relays, onRelayChange: opts.onRelayChange, onAnnounceError: opts.onAnnounceError })
   try {
     await opts.reachable?.()

@@ -59,6 +59,11 @@ export function createPeerViews (member: MeshMember, relay: string, links: () =>
   return {
     list () {
       const l = links()
+      const standing = (e: { peerId: string, role: string, model?: { sha256: string } }): PeerView['standing'] => {
+        if (l === undefined || e.role !== 'miner' || e.model?.sha256 !== l.modelSha256) return undefined
+        const s = l.standing(e.peerId)
+        return { status: s.status, vouches: s.vouches, against: s.against, reason: s.reason }
+      }
       const views: PeerView[] = member.table.list().map(e => ({
         peerId: e.peerId,
         role: e.role,
@@ -70,7 +75,8 @@ export function createPeerViews (member: MeshMember, relay: string, links: () =>
         failed: l?.failed.get(e.peerId) ?? 0,
         dropped: l?.dropped.get(e.peerId),
         lastSeen: e.ts,
-        modelSha256: e.model?.sha256
+        modelSha256: e.model?.sha256,
+        standing: standing(e)
       }))
       if (relayId !== undefined) views.unshift({ peerId: relayId, role: 'relay', connection: connectionKind(node.getConnections(peerIdFromString(relayId))), latencyMs: latency.get(relayId), jobs: 0, failed: 0 })
       return views

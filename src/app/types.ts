@@ -49,6 +49,21 @@ export interface PeerView {
   readonly lastSeen?: number
   /** Model hash it serves (miners); only miners with this client's model are used. */
   readonly modelSha256?: string
+  /**
+   * Miners of this client's model: their standing from validators' scores and this user's
+   * own checks — 'trusted' (validators vouch), 'unscored' (a bounded share of jobs) or
+   * 'failed' (no job at all) — how many validators vouch and saw wrong results, and why.
+   */
+  readonly standing?: MinerStandingView
+}
+
+/** A miner's standing as the network panel shows it. */
+export interface MinerStandingView {
+  readonly status: 'trusted' | 'unscored' | 'failed'
+  readonly vouches: number
+  readonly against: number
+  /** In words: why it is trusted, or why it is avoided. */
+  readonly reason: string
 }
 
 /** What the user should know about one answer: what left the browser and who computed it. */

@@ -12,7 +12,7 @@ let relay: RelayProcess | undefined
 afterAll(async () => { await relay?.stop() })
 
 describe('fuzzing the relay', () => {
-  it('10,000 random and mutated frames (hop, gossipsub, identify, ping, snapshot, unknown protocols, raw WebSocket): no crash, no hang, bounded heap; a fresh peer still gets a reservation', async () => {
+  it('10,000 random and mutated frames (hop, gossipsub, identify, ping, both snapshots, unknown protocols, raw WebSocket): no crash, no hang, bounded heap; a fresh peer still gets a reservation', async () => {
     relay = await spawnRelayProcess({ inboundConnectionThreshold: 1_000_000 })
     // the frames must reach live handlers: the relay speaks every protocol the fuzzer aims at
     const probe = await createPeer()
@@ -36,7 +36,7 @@ describe('fuzzing the relay', () => {
     expect(r.checks).toBeGreaterThanOrEqual(10) // a ping and /health answered after every 1,000 frames
     expect(relay.exitCode).toBeNull()
     // every target was exercised, and the relay really parsed frames (answers as well as refusals)
-    for (const t of ['hop', 'gossipsub', 'floodsub', 'identify', 'ping', 'announcements', 'unsupported', 'raw-ws']) expect(Object.values(r.targets[t] ?? {}).reduce((a, b) => a + b, 0), t).toBeGreaterThan(100)
+    for (const t of ['hop', 'gossipsub', 'floodsub', 'identify', 'ping', 'announcements', 'scores', 'unsupported', 'raw-ws']) expect(Object.values(r.targets[t] ?? {}).reduce((a, b) => a + b, 0), t).toBeGreaterThan(100)
     expect((r.targets.hop.reply ?? 0) + (r.targets.hop['reply-open'] ?? 0)).toBeGreaterThan(50)
     expect(r.targets.hop.reset).toBeGreaterThan(500)
     expect(r.targets.ping.reply).toBeGreaterThan(100)

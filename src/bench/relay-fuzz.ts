@@ -25,10 +25,11 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { ANNOUNCE_TOPIC } from '../net/discovery/index.ts'
 import { ANNOUNCEMENTS_PROTOCOL } from '../net/discovery/index.ts'
+import { SCORES_PROTOCOL, SCORES_TOPIC } from '../net/scores/index.ts'
 import { prng } from '../core/prng.ts'
 
 /** What a target is. */
-export type FuzzTarget = 'hop' | 'gossipsub' | 'floodsub' | 'identify' | 'ping' | 'announcements' | 'unsupported' | 'raw-ws'
+export type FuzzTarget = 'hop' | 'gossipsub' | 'floodsub' | 'identify' | 'ping' | 'announcements' | 'scores' | 'unsupported' | 'raw-ws'
 
 /** How one frame ended. */
 export type FuzzOutcome = 'reply' | 'reply-open' | 'closed' | 'reset' | 'sent' | 'unsupported' | 'refused' | 'hang'
@@ -108,13 +109,14 @@ const PROTOCOLS: Record<Exclude<FuzzTarget, 'unsupported' | 'raw-ws'>, string[]>
   floodsub: ['/floodsub/1.0.0'],
   identify: ['/ipfs/id/1.0.0'],
   ping: ['/ipfs/ping/1.0.0'],
-  announcements: [ANNOUNCEMENTS_PROTOCOL]
+  announcements: [ANNOUNCEMENTS_PROTOCOL],
+  scores: [SCORES_PROTOCOL]
 }
 /** Every protocol the relay is expected to speak (the test checks it does). */
 export const RELAY_PROTOCOLS: readonly string[] = Object.values(PROTOCOLS).flat()
 
 /** Share of frames per target, in tenths of a percent (sums to 1000). */
-const WEIGHTS: Array<[FuzzTarget, number]> = [['hop', 250], ['gossipsub', 250], ['floodsub', 50], ['identify', 60], ['ping', 100], ['announcements', 60], ['unsupported', 80], ['raw-ws', 150]]
+const WEIGHTS: Array<[FuzzTarget, number]> = [['hop', 250], ['gossipsub', 250], ['floodsub', 50], ['identify', 60], ['ping', 100], ['announcements', 40], ['scores', 40], ['unsupported', 60], ['raw-ws', 150]]
 
 async function seeds (rand: () => number): Promise<Record<FuzzTarget, Uint8Array[]>> {
   const other = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
@@ -123,8 +125,11 @@ async function seeds (rand: () => number): Promise<Record<FuzzTarget, Uint8Array
   const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256))
   const topicMsg = pb(2, cat(pb(1, id), pb(2, bytes(120)), pb(3, bytes(8)), pb(4, ANNOUNCE_TOPIC), pb(5, bytes(64)), pb(6, bytes(36))))
   const control = pb(3, cat(pb(1, cat(pb(1, ANNOUNCE_TOPIC), pb(2, bytes(20)))), pb(2, pb(1, bytes(20))), pb(3, pb(1, ANNOUNCE_TOPIC)), pb(4, cat(pb(1, ANNOUNCE_TOPIC), pb(2, pb(1, id)), pb(3, 60))), pb(5, pb(1, bytes(20)))))
+  const scoreMsg = pb(2, cat(pb(1, id), pb(2, bytes(261)), pb(3, bytes(8)), pb(4, SCORES_TOPIC), pb(5, bytes(64)), pb(6, bytes(36))))
   const rpc = [
     pb(1, cat(pb(1, 1), pb(2, ANNOUNCE_TOPIC))),
+    pb(1, cat(pb(1, 1), pb(2, SCORES_TOPIC))),
+    scoreMsg,
     pb(1, cat(pb(1, 1), pb(2, 'not-allowed/topic'))),
     topicMsg,
     control,
@@ -143,6 +148,7 @@ async function seeds (rand: () => number): Promise<Record<FuzzTarget, Uint8Array
     identify: [bytes(40)],
     ping: [bytes(32), bytes(64)],
     announcements: [bytes(8)],
+    scores: [bytes(8)],
     unsupported: [bytes(16)],
     'raw-ws': [
       cat(multistream, [0, 32], bytes(32)), // noise XX message 1: a 2-byte length, a 32-byte ephemeral key

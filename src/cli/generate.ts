@@ -33,7 +33,9 @@ export const GENERATE_USAGE = `generate:
   --relay MULTIADDR   for --engine mesh: find the model's miners through this relay
                       (their signed announcements), instead of --miner
   --receipt FILE      for --engine he/mesh: write the answer's receipt as JSON (bytes,
-                      results verified and rejected, jobs per miner)
+                      results verified and rejected, jobs per miner as
+                      "miners": [{ peerId, jobs }]; through --relay also each miner's
+                      standing and each validator's weight for this user)
 `
 
 /** Run `generate`. */
@@ -77,10 +79,12 @@ export async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
     const { NETWORKS } = await import('../core/he/index.ts')
     const source = await privateMiners({ engine: engineKind, miners, relay: v.relay, modelSha256: model.sha256, io })
     let receipt: AnswerReceipt
+    let extras: Record<string, unknown> | undefined
     let gen
     try {
       gen = await createPrivateGeneration(model, source.components, { network: NETWORKS[network], squeeze: { rounds }, maxAttempts: source.attempts })
       receipt = await gen.generate(v.prompt ?? '', { temperature, topp, seed, steps }, { onToken: t => { emit(t.bytes) } })
+      extras = source.standings?.() ?? {}
     } finally {
       await gen?.close()
       await source.close()
@@ -88,7 +92,7 @@ export async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
     const st = gen.stats
     io.stdout('\n')
     io.stderr(`encrypted${source.label === '' ? '' : ` by ${source.label}`}: ${st.verified} linear results verified, ${st.rejected} rejected; ${(st.bytesUp / 1024).toFixed(0)} KiB up, ${(st.bytesDown / 1024).toFixed(0)} KiB down; user ${st.userMs.toFixed(0)} ms, miner ${st.minerMs.toFixed(0)} ms\n`)
-    if (v.receipt !== undefined) await writeFile(v.receipt, JSON.stringify(receipt, null, 2) + '\n')
+    if (v.receipt !== undefined) await writeFile(v.receipt, JSON.stringify({ ...receipt, miners: receipt.miners.map(m => ({ peerId: m.peerId, jobs: m.jobs })), ...(extras ?? {}) }, null, 2) + '\n')
   } else {
     const sampler = createSampler({ temperature, topp }, createRng(seed))
     // w8a8 is the encrypted pipeline's plaintext twin: the same plan (layout) as --engine he would run.

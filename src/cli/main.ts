@@ -16,6 +16,8 @@ import type { CliIo } from './options.ts'
 import { cmdPlan, PLAN_USAGE } from './plan.ts'
 import { cmdRelay, RELAY_USAGE } from './relay.ts'
 import { cmdServe, SERVE_USAGE } from './serve.ts'
+import { cmdScores, SCORES_USAGE } from './scores.ts'
+import { cmdValidator, VALIDATOR_USAGE } from './validator.ts'
 
 export type { CliIo } from './options.ts'
 
@@ -32,6 +34,9 @@ Commands:
   relay         run the signaling relay (--port 9090, --health-port, --key-file)
   miner         run a headless miner on WebSockets (--port 9100, --workers 2,
                 --relay MULTIADDR to join a mesh and announce itself there)
+  validator     keep miners honest: visit them as a user would, check every result
+                exactly, publish signed scores (--relay MULTIADDR, --interval MS)
+  scores        the miners' standings from validators' scores (--relay, --json)
   bench he      benchmark the encrypted matvec (Node or Chromium)
   bench engine  benchmark private generation (stories260K and a 768-dim 12-layer model)
   bench mesh    benchmark private generation over the mesh (WebRTC, WebSockets) in Chromium
@@ -39,7 +44,7 @@ Commands:
   bench gpu     the miner's multiply-accumulate on onnxruntime (WebGPU) against the kernel
   help          this text ("cerberus <command> --help" for one command)
 
-Model options (generate, serve, eval-quant, plan, miner):
+Model options (generate, serve, eval-quant, plan, miner, validator):
   --model PATH        a GGUF file (Llama architecture; it brings its own tokenizer) or a
                       llama2.c checkpoint (default: <model dir>/${DEFAULT_MODEL_FILES.checkpoint})
   --tokenizer PATH    the llama2.c checkpoint's tokenizer (default: <model dir>/${DEFAULT_MODEL_FILES.tokenizer})
@@ -52,6 +57,8 @@ ${EVAL_QUANT_USAGE}
 ${PLAN_USAGE}
 ${RELAY_USAGE}
 ${MINER_USAGE}
+${VALIDATOR_USAGE}
+${SCORES_USAGE}
 ${BENCH_USAGE}`
 
 /** The commands by name. */
@@ -62,6 +69,8 @@ const COMMANDS: Readonly<Record<string, (args: string[], io: CliIo) => Promise<v
   plan: cmdPlan,
   relay: cmdRelay,
   miner: cmdMiner,
+  validator: cmdValidator,
+  scores: cmdScores,
   bench: cmdBench
 }
 

@@ -2,8 +2,9 @@
  * `cerberus miner`: a headless miner on WebSockets (the miner node assembly with Node
  * worker threads), announcing itself through `--relay`, until Ctrl-C.
  */
+import type { TamperMode } from '../net/miner-service.ts'
 import { parseChoice, parseInteger, UsageError } from './args.ts'
-import { loadCliModel, MODEL_OPTIONS, parse, untilSignal, type CliIo } from './options.ts'
+import { loadCliModel, MODEL_OPTIONS, parse, parseRelays, untilSignal, type CliIo } from './options.ts'
 
 /** Help of `miner`. */
 export const MINER_USAGE = `miner:
@@ -12,24 +13,31 @@ export const MINER_USAGE = `miner:
   --relay MULTIADDR   stay connected to this relay (reconnecting when it comes back) and
                       announce this miner on the mesh through it; repeatable
   --announce-interval MS   between announcements (default 5000)
-  --tamper=flip|zero|stale  TESTS ONLY: a miner that lies, to show users catch it
+  --tamper=flip|zero|stale|flip-after=N
+                      TESTS ONLY: a miner that lies, to show users and validators catch
+                      it (flip-after=N: honest for the first N jobs of each session)
 `
+
+/** `--tamper`'s value: a mode, or flip-after=N. */
+function parseTamper (raw: string): TamperMode {
+  const after = /^flip-after=(\d+)$/.exec(raw)
+  if (after !== null) return { flipAfter: parseInteger('tamper', after[1], 0, 1 << 30) }
+  try {
+    return parseChoice('tamper', raw, ['flip', 'zero', 'stale'] as const)
+  } catch {
+    throw new UsageError(`--tamper must be one of flip, zero, stale, flip-after=N, got "${raw}"`)
+  }
+}
 
 /** Run `miner`. */
 export async function cmdMiner (args: string[], io: CliIo): Promise<void> {
   const v = parse(args, { ...MODEL_OPTIONS, port: { type: 'string' }, workers: { type: 'string' }, tamper: { type: 'string' }, relay: { type: 'string', multiple: true }, 'announce-interval': { type: 'string' } })
   if (v.help === true) return io.stdout(MINER_USAGE)
-  const tamper = v.tamper === undefined ? undefined : parseChoice('tamper', v.tamper, ['flip', 'zero', 'stale'] as const)
+  const tamper = v.tamper === undefined ? undefined : parseTamper(v.tamper)
   const port = v.port === undefined ? 9100 : parseInteger('port', v.port, 0, 65535)
   const workers = v.workers === undefined ? 2 : parseInteger('workers', v.workers, 1, 64)
   const announceIntervalMs = v['announce-interval'] === undefined ? undefined : parseInteger('announce-interval', v['announce-interval'], 100, 3_600_000)
-  const { multiaddr } = await import('@multiformats/multiaddr')
-  const relays = (v.relay ?? []).map(a => {
-    let ma
-    try { ma = multiaddr(a) } catch { throw new UsageError(`--relay must be a multiaddr like /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3…, got "${a}"`) }
-    if (!ma.getComponents().some(c => c.name === 'p2p')) throw new UsageError(`--relay must end in /p2p/<the relay's peer id> (printed by "cerberus relay"), got "${a}"`)
-    return ma
-  })
+  const relays = await parseRelays(v.relay ?? [])
   const model = await loadCliModel(v)
   const { squeezeModel } = await import('../core/squeeze/index.ts')
   const { MINER_SQUEEZE, startMinerNode } = await import('../app/index.ts')
@@ -59,7 +67,7 @@ export async function cmdMiner (args: string[], io: CliIo): Promise<void> {
     onRelayChange: (r, up) => { io.stderr(`relay ${r.toString()}: ${up ? 'connected' : 'disconnected; reconnecting'}\n`) },
     onAnnounceError: err => { io.stderr(`announcement failed: ${(err as Error).message}\n`) }
   }, { peer: node, compute: pool })
-  if (tamper !== undefined) io.stderr(`WARNING: this miner lies (--tamper=${tamper}); it exists to test that users catch it\n`)
+  if (tamper !== undefined) io.stderr(`WARNING: this miner lies (--tamper=${v.tamper}); it exists to test that users and validators catch it\n`)
   io.stdout(`miner ready: ${node.getMultiaddrs().map(String).join(' ')}\n`)
   await untilSignal()
   await miner.stop()

@@ -34,6 +34,20 @@ export async function loadCliModel (v: { model?: string, tokenizer?: string }): 
   return await loadModelFiles(v.model, v.tokenizer)
 }
 
+/**
+ * `--relay` values as multiaddrs that name the relay's peer id.
+ * @throws {UsageError} for a value that is not a multiaddr, or names no peer.
+ */
+export async function parseRelays (values: readonly string[]): Promise<Array<import('@multiformats/multiaddr').Multiaddr>> {
+  const { multiaddr } = await import('@multiformats/multiaddr')
+  return values.map(a => {
+    let ma
+    try { ma = multiaddr(a) } catch { throw new UsageError(`--relay must be a multiaddr like /ip4/127.0.0.1/tcp/9090/ws/p2p/12D3…, got "${a}"`) }
+    if (!ma.getComponents().some(c => c.name === 'p2p')) throw new UsageError(`--relay must end in /p2p/<the relay's peer id> (printed by "cerberus relay"), got "${a}"`)
+    return ma
+  })
+}
+
 /** Resolves on SIGINT or SIGTERM (long-running commands stop cleanly on Ctrl-C). */
 export async function untilSignal (): Promise<void> {
   await new Promise<void>(resolve => {

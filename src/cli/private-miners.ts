@@ -4,18 +4,23 @@
  * (`--relay`, their signed announcements for this model) — behind one scheduler.
  * `generate --relay` and `serve --relay` share {@link relayMiners}.
  */
-import type { DropReason, MinerLinks, PrivateGenerationComponents } from '../app/index.ts'
+import type { DropReason, MeshMember, MinerLinks, PrivateGenerationComponents } from '../app/index.ts'
 import { UsageError } from './args.ts'
 import type { CliIo } from './options.ts'
 
 /** How long `--relay` waits for a first miner of the model. */
 const FIND_MINERS_MS = 30_000
 
-/** The components, what to call them in the summary line, tries per job, and how to let go of them. */
+/**
+ * The components, what to call them in the summary line, tries per job, how to let go of
+ * them, and (through a relay) what the receipt adds: each miner's standing and each
+ * validator's weight for this user.
+ */
 export interface PrivateMiners {
   readonly components: PrivateGenerationComponents
   readonly label: string
   readonly attempts: number
+  readonly standings?: () => { standings: unknown[], validators: unknown[] }
   close: () => Promise<void>
 }
 
@@ -30,6 +35,7 @@ function multiaddrOf (multiaddr: (s: string) => import('@multiformats/multiaddr'
 /** The miners of one model on the mesh, followed through a relay: the user's scheduler over them, and how to leave. */
 export interface RelayMiners {
   readonly links: MinerLinks
+  readonly member: MeshMember
   close: () => Promise<void>
 }
 
@@ -61,7 +67,7 @@ export async function relayMiners (opts: { relay: string, modelSha256: string, s
     }
   })
   ref.links = links
-  return { links, close: async () => { links.stop(); member.leave(); await peer.stop() } }
+  return { links, member, close: async () => { links.stop(); member.leave(); await peer.stop() } }
 }
 
 /** Build them. */
@@ -83,14 +89,26 @@ export async function privateMiners (opts: { engine: 'he' | 'mesh', miners: read
   const onDrop = (m: string, why: DropReason | 'failed'): void => { opts.io.stderr(`dropped miner ${m}: ${why === 'rejected' ? 'a result failed verification' : 'it failed repeatedly'}\n`) }
   if (opts.relay !== undefined) {
     const mesh = await relayMiners({ relay: opts.relay, modelSha256: opts.modelSha256, session, onDrop })
+    const { untilMinersReady } = await import('../app/index.ts')
+    const { links, member } = mesh
     const close = async (): Promise<void> => { await mesh.close(); user.close?.(); local.miner.close?.() }
-    const t0 = Date.now()
-    while (mesh.links.ready === 0 && Date.now() - t0 < FIND_MINERS_MS) await new Promise(resolve => setTimeout(resolve, 100))
-    if (mesh.links.ready === 0) {
+    // Waits for a first miner and for the validators' scores (or a short settle time), so no job goes to a failed miner.
+    const found = await untilMinersReady(member, links, { timeoutMs: FIND_MINERS_MS })
+    if (!found) {
       await close()
       throw new UsageError(`no miner for this model (sha256 ${opts.modelSha256.slice(0, 12)}…) was announced through ${opts.relay} within ${FIND_MINERS_MS / 1000} s; start one with "cerberus miner --relay …"`)
     }
-    return { components: { session: user, miners: mesh.links.scheduler }, label: `${mesh.links.ready} miner(s) found through the relay`, attempts: 3, close }
+    const listed = (): string[] => member.table.list().filter(e => e.role === 'miner' && e.model?.sha256 === opts.modelSha256).map(e => e.peerId)
+    for (const m of listed()) {
+      const s = links.standing(m)
+      if (s.status !== 'trusted') opts.io.stderr(`miner ${m}: ${s.status} (${s.reason})${s.status === 'failed' ? ': no job will go to it' : ''}
+`)
+    }
+    const standings = (): { standings: unknown[], validators: unknown[] } => ({
+      standings: listed().map(peerId => ({ peerId, ...links.standing(peerId) })),
+      validators: [...links.validatorWeights()].map(([peerId, weight]) => ({ peerId, weight }))
+    })
+    return { components: { session: user, miners: links.scheduler }, label: `${links.ready} miner(s) found through the relay`, attempts: 3, standings, close }
   }
   const { multiaddr } = await import('@multiformats/multiaddr')
   const { createPeer } = await import('../net/peer.ts')

@@ -119,17 +119,34 @@ interface Job {
   readonly matrixId: string
 }
 
+/**
+ * TEST ONLY: how a lying miner lies — 'flip' one bit of every result, 'zero' every result,
+ * 'stale': answer each matrix with its previous result (honest the first time a matrix is
+ * asked), or `{ flipAfter: N }`: honest for the first N jobs of each session, then 'flip'
+ * (a cheat that hopes validators' sessions are short).
+ */
+export type TamperMode = 'flip' | 'zero' | 'stale' | { readonly flipAfter: number }
+
+/** What a miner sees of one request: whose session, how many bytes of ciphertexts, when. */
+export interface ObservedRequest {
+  readonly session: string
+  readonly bytes: number
+  /** performance.now() at arrival. */
+  readonly at: number
+}
+
 /** Options of {@link startMinerService}. */
 export interface MinerServiceOptions {
-  /**
-   * TEST ONLY: make this miner lie, to prove that users catch it — 'flip' one bit of every
-   * result, 'zero' every result, or 'stale': answer each matrix with its previous result
-   * (honest the first time a matrix is asked).
-   */
-  readonly tamper?: 'flip' | 'zero' | 'stale'
+  /** TEST ONLY: make this miner lie, to prove that users and validators catch it. */
+  readonly tamper?: TamperMode
   /** Sessions whose Galois keys are held at once (default {@link MINER_KEYS}.maxSessions; tests lower it). */
   readonly maxKeySessions?: number
+  /** Sees every request as it arrives (what a miner can learn of its users: tests of validators' disguise). */
+  readonly onRequest?: (r: ObservedRequest) => void
 }
+
+/** Sessions whose jobs a `flipAfter` miner counts (the oldest are forgotten). */
+const MAX_COUNTED_SESSIONS = 1024
 
 function tamperWith (mode: 'flip' | 'zero' | 'stale', results: Uint8Array[], previous: Uint8Array[] | undefined): Uint8Array[] {
   if (mode === 'stale') return previous ?? results // the matrix's previous result (the first is honest)
@@ -144,6 +161,16 @@ function tamperWith (mode: 'flip' | 'zero' | 'stale', results: Uint8Array[], pre
 /** Serve `model`'s matrices on `node`. */
 export async function startMinerService (node: Libp2p, model: SqueezedModel, compute: MinerCompute, opts: MinerServiceOptions = {}): Promise<MinerService> {
   const lastResults = new Map<string, Uint8Array[]>()
+  const served = new Map<string, number>() // jobs per session, for `flipAfter`
+  const lie = (session: string): 'flip' | 'zero' | 'stale' | undefined => {
+    const t = opts.tamper
+    if (t === undefined || typeof t === 'string') return t
+    const n = (served.get(session) ?? 0) + 1
+    served.delete(session)
+    served.set(session, n)
+    if (served.size > MAX_COUNTED_SESSIONS) served.delete(served.keys().next().value as string)
+    return n > t.flipAfter ? 'flip' : undefined
+  }
   const stats: MinerServiceStats = { keySets: 0, keysEvicted: 0, streams: 0, jobs: 0, failed: 0, busy: 0, dropped: 0, bytesIn: 0, bytesOut: 0, computeMs: 0 }
   const queues = new Map<string, Job[]>() // per session, in arrival order
   let queued = 0
@@ -242,9 +269,10 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
       const t0 = performance.now()
       let results = await compute.compute(key, j.request.ciphertexts, keyId === undefined ? undefined : { keyId })
       stats.computeMs += performance.now() - t0
-      if (opts.tamper !== undefined) {
+      const mode = lie(j.request.session)
+      if (mode !== undefined) {
         const honest = results
-        results = tamperWith(opts.tamper, results, lastResults.get(key))
+        results = tamperWith(mode, results, lastResults.get(key))
         lastResults.set(key, honest)
       }
       stats.jobs++
@@ -289,6 +317,7 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
     if (m.type === 'keys') { takeKeys(m.session, m.keys); return }
     if (m.type !== 'request') { fail(conn, m.job, 'BAD_REQUEST', `expected a request, got a ${m.type}`); return }
     const request = m
+    opts.onRequest?.({ session: m.session, bytes: m.ciphertexts.reduce((n, c) => n + c.byteLength, 0), at: performance.now() })
     stats.bytesIn += request.ciphertexts.reduce((a, c) => a + c.byteLength, 0)
     const w = matrix(request.matrix)
     if (w === undefined) { fail(conn, request.job, 'UNKNOWN_MATRIX', `this miner has no matrix "${request.matrix}"`); return }

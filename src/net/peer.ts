@@ -25,12 +25,20 @@ import { createLibp2p, type Libp2pOptions, type ServiceFactoryMap } from 'libp2p
  * - addressDialTimeoutMs: per address; libp2p's default 6 s was exceeded once by
  *   WebRTC-through-relay (SDP over the circuit + ICE + noise) on a loaded machine.
  * - maxPubsubMessageBytes: announcements are < 1 KiB.
+ * - gossipsub's IP colocation penalty starts at 10 peers from one address (−5 × surplus²);
+ *   past ~11 peers on loopback every peer's score fell below the gossip threshold and the
+ *   relay's mesh emptied (measured here: 14 loopback peers, no message delivered at all).
+ *   Peers on loopback share this machine; the penalty guards against one remote host
+ *   posing as many peers, so loopback is exempt ({@link LOOPBACK_ADDRESSES}).
  */
 export const PEER_LIMITS = Object.freeze({
   dialTimeoutMs: 8_000,
   addressDialTimeoutMs: 10_000,
   maxPubsubMessageBytes: 64 * 1024
 })
+
+/** Addresses whose peers gossipsub does not count as colocated (see PEER_LIMITS). */
+export const LOOPBACK_ADDRESSES: readonly string[] = Object.freeze(['127.0.0.1', '::1'])
 
 /** The services every Cerberus peer runs. */
 export interface PeerServices {
@@ -80,7 +88,13 @@ export function peerConfig<S extends Record<string, unknown> = Record<never, nev
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, maxInboundDataLength: PEER_LIMITS.maxPubsubMessageBytes, ...(opts.allowedTopics === undefined ? {} : { allowedTopics: opts.allowedTopics }) }),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        maxInboundDataLength: PEER_LIMITS.maxPubsubMessageBytes,
+        scoreParams: { IPColocationFactorWhitelist: new Set(LOOPBACK_ADDRESSES) },
+        ...(opts.allowedTopics === undefined ? {} : { allowedTopics: opts.allowedTopics })
+      }),
       ...opts.extraServices
     } as ServiceFactoryMap<PeerServices & S>
   }

@@ -12,6 +12,7 @@ import { meshMinerLink } from './mesh-link.ts'
 import { startMinerService, type MinerService, type MinerServiceOptions } from './miner-service.ts'
 import { createPeer } from './peer.ts'
 import { minerScheduler } from './scheduler.ts'
+import { unscoredShare } from './scores/index.ts'
 
 const files = stories260K()
 const ckpt = parseCheckpoint(files.model)
@@ -129,5 +130,43 @@ describe('the scheduler over several Node miners', () => {
     expect(rejected).toBeGreaterThanOrEqual(1)
     expect(scheduler.dropped).toEqual([liar.addr])
     expect([...scheduler.active].sort()).toEqual(honest.map(h => h.addr).sort())
+  })
+
+  it('standings: a miner that failed validation gets no job; an unscored one at most its share while a trusted one serves; the text is exact', async () => {
+    const [a, b, c] = [await miner(), await miner(), await miner()]
+    const { multiaddr } = await import('@multiformats/multiaddr')
+    const status = new Map([[a.addr, 'trusted'], [b.addr, 'unscored'], [c.addr, 'failed']] as const)
+    const links = [c, b, a].map(m => meshMinerLink(user, multiaddr(m.addr), { session: 's-standing' }))
+    const { tokens } = await run(links, 10, undefined, { standing: m => status.get(m) ?? 'unscored', unscoredShare })
+    expect(tokens).toEqual(w8a8(10))
+    const total = a.service.stats.jobs + b.service.stats.jobs
+    expect(total).toBe(10 * 20)
+    expect(c.service.stats.jobs).toBe(0)
+    expect(b.service.stats.jobs).toBeGreaterThan(0) // tried, by this user's own checks too
+    expect(b.service.stats.jobs).toBeLessThanOrEqual(Math.ceil(unscoredShare(1) * total))
+  })
+
+  it('no validators (every miner unscored): jobs spread as before; a trusted miner that stops answering leaves the unscored one every job, not none', async () => {
+    const [a, b] = [await miner(), await miner()]
+    const { multiaddr } = await import('@multiformats/multiaddr')
+    const links = [a, b].map(m => meshMinerLink(user, multiaddr(m.addr), { session: 's-unscored' }))
+    const { tokens } = await run(links, 6, undefined, { standing: () => 'unscored', unscoredShare })
+    expect(tokens).toEqual(w8a8(6))
+    expect(a.service.stats.jobs).toBeGreaterThan(20)
+    expect(b.service.stats.jobs).toBeGreaterThan(20)
+
+    const [t, u] = [await miner(), await miner()]
+    t.service.paused = true // trusted, but answers MINER_BUSY: dropped after its failures
+    const status = new Map([[t.addr, 'trusted'], [u.addr, 'unscored']] as const)
+    const run2 = await run([t, u].map(m => meshMinerLink(user, multiaddr(m.addr), { session: 's-starve' })), 6, undefined, { standing: m => status.get(m) ?? 'unscored', unscoredShare })
+    expect(run2.tokens).toEqual(w8a8(6))
+    expect(u.service.stats.jobs).toBe(6 * 20)
+  })
+
+  it('every miner failed validation: no job is sent, the answer fails with NO_MINERS', async () => {
+    const a = await miner()
+    const { multiaddr } = await import('@multiformats/multiaddr')
+    await expect(run([meshMinerLink(user, multiaddr(a.addr), { session: 's-none' })], 2, undefined, { standing: () => 'failed', unscoredShare })).rejects.toMatchObject({ code: 'NO_MINERS' })
+    expect(a.service.stats.jobs).toBe(0)
   })
 })

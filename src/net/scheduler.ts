@@ -2,7 +2,10 @@
  * The user's scheduler over several miners: one {@link MinerLink} that sends each job to
  * the least-loaded, fastest miner, re-runs it elsewhere when a miner fails or is too slow,
  * and drops a miner for good when its result fails verification (the engine tells it
- * through `reject`; the miner is told nothing).
+ * through `reject`; the miner is told nothing). With validators' standings (`standing`),
+ * a miner that failed validation gets no job at all, and unscored miners together get at
+ * most `unscoredShare(trusted)` of the jobs while a trusted miner is usable — with none
+ * trusted (no validators on the mesh), every miner is picked as before.
  */
 import type { MinerLink } from '../core/engine/index.ts'
 import { paramsKey, splitBlocks, type MatvecPlan } from '../core/he/index.ts'
@@ -30,6 +33,13 @@ export interface SchedulerOptions {
   readonly maxSplit?: number
   /** Told when a miner is dropped, and why. */
   readonly onDrop?: (miner: string, reason: 'failed' | 'rejected') => void
+  /** A miner's standing from validators' scores, asked at every pick (default: all 'unscored'). */
+  readonly standing?: (miner: string) => 'trusted' | 'unscored' | 'failed'
+  /**
+   * The most share of jobs the unscored miners together get while `trusted` trusted miners
+   * are usable (default 1: no cap). See net/scores' `unscoredShare`.
+   */
+  readonly unscoredShare?: (trusted: number) => number
 }
 
 interface Entry {
@@ -77,16 +87,32 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
   // Among the miners whose expected wait — (jobs in flight + 1) × latency — is within 4× of
   // the best, rotate (fewest jobs so far): load is spread over comparable miners, so no
   // single miner sees every job. Every 8th job goes to the least-used miner whatever its
-  // speed, so a slow miner is still checked, and a dead one noticed.
+  // speed, so a slow miner is still checked, and a dead one noticed. Miners that failed
+  // validation are never picked; unscored ones only within their share of the picks made
+  // while trusted and unscored miners were both at hand.
   let picks = 0
+  let mixedPicks = 0
+  let unscoredPicks = 0
+  const standing = (e: Entry): 'trusted' | 'unscored' | 'failed' => opts.standing?.(e.link.name) ?? 'unscored'
   const pick = (exclude: Set<Entry>): Entry | undefined => {
-    const candidates = entries.filter(e => !exclude.has(e))
+    let candidates = entries.filter(e => !exclude.has(e) && standing(e) !== 'failed')
     if (candidates.length === 0) return undefined
+    const trusted = candidates.filter(e => standing(e) === 'trusted')
+    const mixed = trusted.length > 0 && trusted.length < candidates.length
+    if (mixed && unscoredPicks + 1 > (opts.unscoredShare?.(trusted.length) ?? 1) * (mixedPicks + 1)) candidates = trusted
     const fewest = (list: Entry[]): Entry => list.reduce((a, b) => (b.jobs < a.jobs ? b : a))
-    if (++picks % 8 === 0) return fewest(candidates)
     const wait = (e: Entry): number => (e.inFlight + 1) * (e.latency === 0 ? 0 : e.latency)
-    const best = Math.min(...candidates.map(wait))
-    return fewest(candidates.filter(e => wait(e) <= 4 * best + 1))
+    let chosen: Entry
+    if (++picks % 8 === 0) chosen = fewest(candidates)
+    else {
+      const best = Math.min(...candidates.map(wait))
+      chosen = fewest(candidates.filter(e => wait(e) <= 4 * best + 1))
+    }
+    if (mixed) {
+      mixedPicks++
+      if (standing(chosen) !== 'trusted') unscoredPicks++
+    }
+    return chosen
   }
   /** One job (or one part of a split job) with fail-over; `avoid` steers the first pick away from miners busy with sibling parts. */
   const runOne = async (matrixId: string, inputs: Uint8Array[], jobId: string, blocks: readonly [number, number] | undefined, avoid: Set<Entry>): Promise<{ results: Uint8Array[], minerMs?: number, miner: string, bytesSent: number }> => {

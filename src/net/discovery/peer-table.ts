@@ -3,7 +3,8 @@
  * peer, forgetting those silent for `forgetAfterMs` — as pure state with an injectable
  * clock, and live on a node (the topic, plus the relay's snapshot when it connects).
  */
-import type { IdentifyResult, PeerId } from '@libp2p/interface'
+import type { PeerId } from '@libp2p/interface'
+import { watchSnapshotServers } from '../snapshots.ts'
 import type { Announcement, AnnouncementError, AnnouncementRejection } from './announcement.ts'
 import { DISCOVERY_DEFAULTS } from './defaults.ts'
 import { ANNOUNCEMENTS_PROTOCOL, fetchAnnouncements } from './snapshot.ts'
@@ -146,17 +147,8 @@ export function createPeerTable (node: PubsubNode, opts: LivePeerTableOptions = 
       }
     }, () => {}) // a relay that does not answer just leaves the table to gossip
   }
-  const onIdentify = (evt: CustomEvent<IdentifyResult>): void => {
-    const { protocols, peerId, connection } = evt.detail
-    if (protocols.includes(ANNOUNCEMENTS_PROTOCOL) && connection.limits === undefined) fetchFrom(peerId)
-  }
   topic.listeners.add(onTopicEvent)
-  node.addEventListener('peer:identify', onIdentify)
-  // peers identified before the table existed
-  void Promise.all(node.getPeers().map(async peer => {
-    const p = await node.peerStore.get(peer).catch(() => undefined)
-    if (p?.protocols.includes(ANNOUNCEMENTS_PROTOCOL) === true) fetchFrom(peer)
-  }))
+  const unwatch = watchSnapshotServers(node, ANNOUNCEMENTS_PROTOCOL, fetchFrom)
   const forgetAfterMs = opts.forgetAfterMs ?? DISCOVERY_DEFAULTS.forgetAfterMs
   const sweeper = setInterval(state.sweep, Math.max(50, Math.min(1000, forgetAfterMs / 4)))
   return {
@@ -169,7 +161,7 @@ export function createPeerTable (node: PubsubNode, opts: LivePeerTableOptions = 
       stopped = true
       clearInterval(sweeper)
       topic.listeners.delete(onTopicEvent)
-      node.removeEventListener('peer:identify', onIdentify)
+      unwatch()
       leaveTopic(pubsub, topic)
     }
   }

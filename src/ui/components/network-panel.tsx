@@ -17,15 +17,35 @@ const GROUPS: ReadonlyArray<{ role: PeerView['role'], title: string }> = [
   { role: 'relay', title: 'Relay' }
 ]
 
+const STANDING: Record<NonNullable<PeerView['standing']>['status'], string> = {
+  trusted: 'trusted',
+  unscored: 'unscored',
+  failed: 'failed validation'
+}
+
+/** A miner's standing: a badge (trusted, unscored, failed), how many validators vouch, and why it is avoided. */
+function StandingBadge ({ s }: { s: NonNullable<PeerView['standing']> }) {
+  const counts = `${plural(s.vouches, 'validator')} vouch${s.against > 0 ? `, ${s.against} saw wrong results` : ''}`
+  // unscored miners get a bounded share only while a trusted one is usable; the reason says why it is unscored
+  const why = s.status === 'failed' ? `avoided: ${s.reason}` : s.reason
+  return (
+    <span className='peer-standing' data-standing={s.status} title={counts}>
+      <span className={s.status === 'trusted' ? 'badge badge-ok' : 'badge badge-warn'}>{STANDING[s.status]}</span>
+      <span className='peer-facts'>{why}</span>
+    </span>
+  )
+}
+
 function PeerLine ({ p }: { p: PeerView }) {
   const parts = [CONNECTION[p.connection]]
   if (p.latencyMs !== undefined) parts.push(formatMs(p.latencyMs))
   if (p.load !== undefined) parts.push(p.capacity !== undefined ? `load ${p.load}/${p.capacity}` : `load ${p.load}`)
   if (p.role !== 'relay') parts.push(`${plural(p.jobs, 'job')}${p.failed > 0 ? `, ${p.failed} failed` : ''}`)
   return (
-    <li className={p.dropped !== undefined ? 'peer peer-dropped' : 'peer'}>
+    <li className={p.dropped !== undefined || p.standing?.status === 'failed' ? 'peer peer-dropped' : 'peer'} data-peer={p.peerId}>
       <code title={p.peerId}>{shortPeerId(p.peerId)}</code>
       <span className='peer-facts'>{parts.join(' · ')}</span>
+      {p.standing !== undefined && <StandingBadge s={p.standing} />}
       {p.dropped !== undefined && <span className='badge badge-warn'>{p.dropped === 'rejected' ? 'dropped: a result failed verification' : 'dropped: unreachable'}</span>}
     </li>
   )
