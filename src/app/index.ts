@@ -33,7 +33,7 @@ export { createMinerLinks, JOB_TIMEOUT_MS, SCORES_SETTLE_MS, untilMinersReady, t
 export { emptyTally, knownAnswerCheck, KNOWN_ANSWER_LIMITS, type MinerTally } from './known-answer.ts'
 export { localMinerLink } from './local-miner.ts'
 export { MINER_SQUEEZE, startMinerNode, type MinerNode, type MinerNodeComponents, type MinerNodeOptions } from './miner-node.ts'
-export { parseModel, sha256Hex, type ByteProgress, type LoadedModel, type ModelLoader } from './model-source.ts'
+export { parseModel, sha256Hex, type ByteProgress, type LoadedModel, type ModelFiles, type ModelLoader } from './model-source.ts'
 export { connectionKind, createPeerViews, publicError, PING_INTERVAL_MS, type PeerViews } from './peer-views.ts'
 export { modelChatTemplate, type ChatTemplateFn } from './chat.ts'
 export { answerSteps, promptTokens, type AnswerRun, type GenerationCallbacks, type GenerationModel, type GenerationSettings } from './answer-loop.ts'

@@ -1,21 +1,22 @@
 /**
  * Local generation in a Web Worker (local.worker.web.ts), for pages: the plaintext engine
  * never runs on the UI thread. The page's client gets it as its `localGeneration`
- * component (src/ui/main.tsx); the model is copied into the worker once. Text streams back
+ * component (src/ui/main.tsx); the model's file bytes are copied into the worker once and
+ * parsed there. Text streams back
  * through `onText`; per-token callbacks (`onToken`) stay in the worker.
  */
 import { RemoteError } from '../core/errors.ts'
-import type { GenerationModel } from './answer-loop.ts'
 import { GenerationBusyError } from './private-generation.ts'
 import type { LocalGeneration, LocalGenerationOptions } from './local-generation.ts'
 import type { LocalReply, LocalRequest } from './local-protocol.ts'
+import type { LoadedModel } from './model-source.ts'
 import type { AnswerReceipt } from './types.ts'
 
 /** Local generation for `model` in a new module Web Worker of this origin. */
-export function workerLocalGeneration (model: GenerationModel, options: LocalGenerationOptions = {}): LocalGeneration {
+export function workerLocalGeneration (model: LoadedModel, options: LocalGenerationOptions = {}): LocalGeneration {
   const worker = new Worker(new URL('./local.worker.web.ts', import.meta.url), { type: 'module', name: 'cerberus-local' })
   const post = (m: LocalRequest): void => { worker.postMessage(m) }
-  post({ type: 'model', model: { ckpt: model.ckpt, tokenizer: model.tokenizer }, options })
+  post({ type: 'model', files: model.files, options })
   let nextId = 1
   let current: { id: number, onText?: (t: string) => void, resolve: (r: AnswerReceipt) => void, reject: (e: Error) => void } | undefined
   worker.addEventListener('message', (event: MessageEvent<LocalReply>) => {

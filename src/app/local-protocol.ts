@@ -5,13 +5,17 @@
  * back as deltas.
  */
 import type { SerializedError } from '../core/errors.ts'
-import type { GenerationModel, GenerationSettings } from './answer-loop.ts'
+import type { GenerationSettings } from './answer-loop.ts'
 import type { LocalGenerationOptions } from './local-generation.ts'
+import type { ModelFiles } from './model-source.ts'
 import type { AnswerReceipt } from './types.ts'
 
-/** Page → worker. */
+/**
+ * Page → worker. The model goes as its file bytes, which the worker parses itself: a
+ * parsed tokenizer holds functions, and a structured clone cannot carry those.
+ */
 export type LocalRequest =
-  | { readonly type: 'model', readonly model: GenerationModel, readonly options: LocalGenerationOptions }
+  | { readonly type: 'model', readonly files: ModelFiles, readonly options: LocalGenerationOptions }
   | { readonly type: 'generate', readonly id: number, readonly prompt: string, readonly settings: GenerationSettings }
   | { readonly type: 'stop', readonly id: number }
 

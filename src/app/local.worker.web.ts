@@ -4,6 +4,7 @@
  * stops one when asked (local generation yields between rounds, so "stop" is read).
  */
 import { serializeError } from '../core/errors.ts'
+import { loadModelBytes } from '../core/model/index.ts'
 import { createLocalGeneration, type LocalGeneration } from './local-generation.ts'
 import type { LocalReply, LocalRequest } from './local-protocol.ts'
 
@@ -15,12 +16,19 @@ interface WorkerScope {
 
 const scope = self as unknown as WorkerScope
 let local: LocalGeneration | undefined
+let modelError: unknown
 const running = new Map<number, AbortController>()
 
 scope.addEventListener('message', (event) => {
   const m = event.data
   if (m.type === 'model') {
-    local = createLocalGeneration(m.model, m.options)
+    try {
+      local = createLocalGeneration(loadModelBytes(m.files.model, m.files.tokenizer), m.options)
+      modelError = undefined
+    } catch (err) {
+      local = undefined
+      modelError = err
+    }
     return
   }
   if (m.type === 'stop') {
@@ -30,7 +38,7 @@ scope.addEventListener('message', (event) => {
   const controller = new AbortController()
   running.set(m.id, controller)
   const answer = local === undefined
-    ? Promise.reject(new Error('the local worker has no model yet'))
+    ? Promise.reject(modelError ?? new Error('the local worker has no model yet'))
     : local.generate(m.prompt, m.settings, { signal: controller.signal, onText: delta => { scope.postMessage({ type: 'text', id: m.id, delta }) } })
   answer.then(
     receipt => { scope.postMessage({ type: 'done', id: m.id, receipt }) },

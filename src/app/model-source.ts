@@ -17,6 +17,17 @@ export interface LoadedModel {
   readonly tokenizer: Tokenizer
   /** The file's format (a GGUF file carries its tokenizer and chat template). */
   readonly format: ModelFormat
+  /**
+   * The file bytes it was parsed from, so a worker can parse its own copy (a tokenizer
+   * holds functions, which a structured clone cannot carry).
+   */
+  readonly files: ModelFiles
+}
+
+/** A model's file bytes: the model file, and a llama2.c checkpoint's tokenizer file. */
+export interface ModelFiles {
+  readonly model: Uint8Array
+  readonly tokenizer?: Uint8Array
 }
 
 /** Bytes done / total (total 0 when unknown). */
@@ -39,5 +50,6 @@ export async function sha256Hex (bytes: Uint8Array): Promise<string> {
  */
 export async function parseModel (name: string, model: Uint8Array, tokenizer?: Uint8Array): Promise<LoadedModel> {
   const { ckpt, tokenizer: tok, format } = loadModelBytes(model, tokenizer)
-  return { name, sha256: await sha256Hex(model), bytes: model.byteLength, ckpt, tokenizer: tok, format }
+  const files: ModelFiles = tokenizer === undefined ? { model } : { model, tokenizer }
+  return { name, sha256: await sha256Hex(model), bytes: model.byteLength, ckpt, tokenizer: tok, format, files }
 }
