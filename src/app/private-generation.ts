@@ -107,7 +107,8 @@ export async function createPrivateGeneration (model: GenerationModel, component
   const session: HeSession = {
     encrypt: async (p, x) => await user.encrypt(p, x),
     decrypt: async (p, r, e) => await user.decrypt(p, r, e),
-    ...(user.galoisKeys === undefined ? {} : { galoisKeys: user.galoisKeys.bind(user) })
+    ...(user.galoisKeys === undefined ? {} : { galoisKeys: user.galoisKeys.bind(user) }),
+    ...(user.rotate === undefined ? {} : { rotate: user.rotate.bind(user) })
   }
   const backend: LinearBackend = await heBackend(squeezed, session, counted, { maxAttempts: opts.maxAttempts ?? 3, onQuantizedInput: opts.onQuantizedInput })
   let busy = false
@@ -140,6 +141,7 @@ export async function createPrivateGeneration (model: GenerationModel, component
         bytesDown: st.bytesDown - before.bytesDown,
         verified: st.verified - before.verified,
         rejected: st.rejected - before.rejected,
+        keyRotations: st.keyRotations - before.keyRotations,
         miners,
         rounds: st.rounds - before.rounds,
         layout: squeezed.layout.rounds,

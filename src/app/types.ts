@@ -65,6 +65,11 @@ export interface AnswerReceipt {
   /** Encrypted linear results checked (Freivalds), and rejected (then recomputed elsewhere). */
   readonly verified: number
   readonly rejected: number
+  /**
+   * Times this answer replaced the user's HE keys with fresh ones after a rejected result
+   * (every rejection rotates them before anything more is encrypted; absent in local mode).
+   */
+  readonly keyRotations?: number
   /** Miners that computed results for this answer, with job counts. */
   readonly miners: ReadonlyArray<{ readonly peerId: string, readonly jobs: number }>
   /** True when the answer was stopped (aborted) before its end: the counts cover what was done. */

@@ -26,6 +26,11 @@ export interface BackendStats {
   rejected: number
   /** ms of the user's time spent on Freivalds checks (part of userMs). */
   verifyMs: number
+  /**
+   * Times the user's HE keys were replaced by fresh ones after a rejected or malformed
+   * result (issue 16: a key never meets the outcome of a rejection twice).
+   */
+  keyRotations: number
 }
 
 /** Computes linear layer groups, possibly remotely. */
@@ -45,7 +50,7 @@ export interface LinearBackend {
 
 /** Fresh zeroed counters. */
 export function emptyStats (): BackendStats {
-  return { groups: 0, rounds: 0, userMs: 0, minerMs: 0, bytesUp: 0, bytesDown: 0, verified: 0, rejected: 0, verifyMs: 0 }
+  return { groups: 0, rounds: 0, userMs: 0, minerMs: 0, bytesUp: 0, bytesDown: 0, verified: 0, rejected: 0, verifyMs: 0, keyRotations: 0 }
 }
 
 /** A single request as a one-vector round. */
