@@ -167,7 +167,7 @@ export function createHeUserClient (opts: HeClientOptions): HeUserClient {
     async encrypt (plan, x, timeoutMs?: number) {
       const epoch = c.epoch
       const r = await c.request(id => ({ type: 'encrypt', id, plan: planToData(plan), x }), 'encrypted', 'encrypt', timeoutMs)
-      if (c.epoch !== epoch) throw new HeKeysRotatedError('the HE user worker was replaced while encrypting; encrypt again')
+      if (c.epoch !== epoch) throw new HeKeysRotatedError('the HE user\'s keys were replaced (rotated, or a new worker) while encrypting; encrypt again')
       return { ciphertexts: r.ciphertexts, epoch }
     },
     async galoisKeys (plan) {
@@ -183,7 +183,7 @@ export function createHeUserClient (opts: HeClientOptions): HeUserClient {
       await c.request(id => ({ type: 'rotate', id }), 'rotated', 'make fresh keys')
     },
     async decrypt (plan, results, epoch, timeoutMs?: number) {
-      if (epoch !== c.epoch) throw new HeKeysRotatedError(`these results were encrypted under keys of worker generation ${epoch}; the current worker (generation ${c.epoch}) has new keys — encrypt again`)
+      if (epoch !== c.epoch) throw new HeKeysRotatedError(`these results were encrypted under the keys of epoch ${epoch}; the HE user now has the keys of epoch ${c.epoch} — encrypt again`)
       return (await c.request(id => ({ type: 'decrypt', id, plan: planToData(plan), results }), 'decrypted', 'decrypt', timeoutMs)).y
     },
     close: () => { c.close() }
