@@ -34,5 +34,6 @@ export { connectionKind, createPeerViews, publicError, PING_INTERVAL_MS, type Pe
 export { modelChatTemplate, type ChatTemplateFn } from './chat.ts'
 export { answerSteps, promptTokens, type AnswerRun, type GenerationCallbacks, type GenerationModel, type GenerationSettings } from './answer-loop.ts'
 export { createPrivateGeneration, GenerationBusyError, type PrivateGeneration, type PrivateGenerationComponents, type PrivateGenerationOptions } from './private-generation.ts'
+export { answerPadding, bucketOf, PADDING_LIMITS, PaddingOptionsError, type AnswerPadding, type PaddedLengths } from './padding.ts'
 export { createLocalGeneration, localReceipt, LOCAL_MODE_LABEL, LOCAL_YIELD_MS, type LocalGeneration, type LocalGenerationOptions } from './local-generation.ts'
 export type * from './types.ts'

@@ -130,6 +130,13 @@ export interface HeBackendOptions {
   readonly onQuantizedInput?: (matrixId: string, xq: Int8Array) => void
   /** Jobs in flight at once (default {@link HE_BACKEND_LIMITS}.maxInFlightJobs). */
   readonly maxInFlight?: number
+  /**
+   * Padding (issue 16): how many vectors each encrypted matrix of a round of `vectors` is
+   * sent as. The extra ones are dummy jobs (zero vectors, encrypted, computed, verified and
+   * rejected like the others, results discarded), in the same round as the real ones, so a
+   * miner cannot tell them apart. Default: no padding.
+   */
+  readonly padBatch?: (vectors: number) => number
 }
 
 // At most `max` calls of `fn` run at once; the others wait in arrival order.
@@ -275,9 +282,11 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
       // Every vector of an encrypted matrix is one job, all of the round's jobs at once.
       const encryptedMatvecs: IntMatvec = async (grp, i, xqs) => {
         if (grp.placement === 'local') return plainIntMatvecs(grp, i, xqs)
-        const done = await Promise.all(xqs.map(async xq => await limit(async () => await job(grp, i, xq, signal))))
+        const dummies = Math.max(0, (opts.padBatch?.(xqs.length) ?? 0) - xqs.length)
+        const sent = dummies === 0 ? xqs : [...xqs, ...Array.from({ length: dummies }, () => new Int8Array(xqs[0].length))]
+        const done = await Promise.all(sent.map(async xq => await limit(async () => await job(grp, i, xq, signal))))
         for (const d of done) minerMs += d.minerMs
-        return done.map(d => d.y)
+        return done.slice(0, xqs.length).map(d => d.y)
       }
       const groups = round.map(req => groupFor(sq, req.group, req.layer))
       await Promise.all(round.map(async (req, k) => { await runQuantizedGroup(groups[k], req, encryptedMatvecs) }))
