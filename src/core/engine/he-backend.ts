@@ -204,14 +204,21 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
       if (verify) keys.set(matrixId(g, i), freivaldsKey(m.q, m.rows, m.cols, opts.randomWords ?? cryptoWords))
     }
   }
-  let jobs = 0
+  // A job's name goes to the miner (its wire id): a session-wide counter there would tell a
+  // miner how many jobs went elsewhere in between, and its digits would change the frame's
+  // size. 48 random bits, always 15 digits: unique in practice (10⁴ jobs collide with
+  // probability < 10⁻⁶), the same length for every job.
+  const jobName = (id: string): string => {
+    const [hi, lo] = cryptoWords(2)
+    return `${id}#${String((hi & 0xffff) * 2 ** 32 + lo).padStart(15, '0')}`
+  }
   const limit = limiter(Math.max(1, opts.maxInFlight ?? HE_BACKEND_LIMITS.maxInFlightJobs))
   // One job: encrypt one vector, compute, decrypt, verify — again under fresh keys after a
   // rejection (its own or another job's). Returns the integer result and the miner's time.
   const job = async (grp: SqueezedGroup, i: number, xq: Int8Array, signal: AbortSignal | undefined): Promise<{ y: Int32Array, minerMs: number }> => {
     const plan = grp.plans[i] as MatvecPlan
     const id = matrixId(grp, i)
-    const name = `${id}#${++jobs}`
+    const name = jobName(id)
     opts.onQuantizedInput?.(id, xq)
     const attempts = Math.max(1, opts.maxAttempts ?? 1)
     let minerMs = 0
