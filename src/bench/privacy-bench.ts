@@ -21,7 +21,7 @@ import { localHe } from '../core/engine/index.ts'
 import { NETWORKS, type Seal } from '../core/he/index.ts'
 import { CerberusError } from '../core/errors.ts'
 import { prng } from '../core/prng.ts'
-import { auc as aucOf, bootstrapAuc, crossValidatedScores } from './privacy-classifier.ts'
+import { auc as aucOf, bootstrapAuc, crossValidatedScores, permutationNull } from './privacy-classifier.ts'
 import { featureNames, minerFeatures, observedLink } from './privacy-observer.ts'
 
 /** Pairs of prompts with the same token count on stories260K (checked at run time): animals | children. */
@@ -42,14 +42,21 @@ export const CONTROL_CLASSES: readonly [readonly string[], readonly string[]] = 
 
 /** Defaults and bounds of the benchmark. */
 export const PRIVACY_BENCH = Object.freeze({
-  /** Generations per class of the content experiment: 40 + 40 give an interval of about ±0.13. */
-  generations: 40,
+  /**
+   * Generations per class of the content experiment: 100 + 100 (~5 min here) put the 95%
+   * interval at about ±0.1; 40 + 40 leave chance alone spanning 0.37–0.66 (measured).
+   */
+  generations: 100,
+  /** Generations per class of the control and padded experiments (their answer is near 1 or ½ plainly). */
+  controlGenerations: 20,
   /** New tokens per answer: short, so an answer rarely ends early (its length would show). */
   answerTokens: 8,
   /** The padding bucket of the padded experiment (the issue's 32 tokens). */
   padTo: 32,
   folds: 5,
   bootstrap: 2000,
+  /** Label shuffles for the chance distribution of the AUC (a p-value to 1/200). */
+  permutations: 200,
   level: 0.95,
   /** The issue's goal for the content experiment's AUC. */
   goal: 0.55
@@ -59,7 +66,7 @@ export const PRIVACY_BENCH = Object.freeze({
 export interface PrivacyBenchOptions {
   readonly seal: Seal
   readonly model: GenerationModel
-  /** Per class, content experiment (default 40); the control and padded experiments run half as many. */
+  /** Per class, content experiment (default 100); the control and padded experiments run at most controlGenerations. */
   readonly generations?: number
   readonly answerTokens?: number
   readonly padTo?: number
@@ -76,6 +83,13 @@ export interface PrivacyExperiment {
   readonly auc: number
   readonly aucLow: number
   readonly aucHigh: number
+  /**
+   * What chance gives with these samples (labels shuffled within each pair of generations):
+   * its mean and 95th percentile, and the share of shuffles at or above `auc` (a p-value).
+   */
+  readonly nullMean: number
+  readonly nullP95: number
+  readonly pValue: number
   /** Requests a generation sent, fewest and most (lengths show here unless padded). */
   readonly requests: readonly [number, number]
   /** Answers that ended before answerTokens (their length is visible unless padded). */
@@ -92,7 +106,7 @@ export interface PrivacyReport {
   readonly aucHigh: number
   readonly goal: number
   readonly meetsGoal: boolean
-  /** The content experiment's advantage over chance as a share of the control's: (auc − ½) / (control − ½). */
+  /** The content experiment's advantage over chance as a share of the control's: max(0, auc − ½) / (control − ½). */
   readonly advantageVsControl: number
   readonly level: number
   readonly folds: number
@@ -120,6 +134,8 @@ async function experiment (ctx: Ctx, name: string, question: string, classes: re
   const kinds = [...new Set([...gen.squeezed.groups.values()].filter(g => g.placement === 'encrypted').map(g => g.group))]
   const rows: Float64Array[] = []
   const labels: number[] = []
+  // the two generations of one iteration share a prompt length and a seed: one group
+  const groups: number[] = []
   let earlyStops = 0
   const once = async (label: number, i: number): Promise<Float64Array> => {
     link.take()
@@ -137,6 +153,7 @@ async function experiment (ctx: Ctx, name: string, question: string, classes: re
       for (const label of order() < 0.5 ? [0, 1] : [1, 0]) {
         rows.push(await once(label, i))
         labels.push(label)
+        groups.push(i)
       }
       if ((i + 1) % Math.max(1, Math.floor(perClass / 4)) === 0) ctx.progress(`${name}: ${i + 1}/${perClass} generations per class`)
     }
@@ -145,9 +162,10 @@ async function experiment (ctx: Ctx, name: string, question: string, classes: re
     session.close?.()
     miner.close?.()
   }
-  const scores = crossValidatedScores(rows, labels, PRIVACY_BENCH.folds, seed)
+  const scores = crossValidatedScores(rows, labels, PRIVACY_BENCH.folds, seed, groups)
   const a = aucOf(scores, labels)
-  const ci = bootstrapAuc(scores, labels, PRIVACY_BENCH.bootstrap, PRIVACY_BENCH.level, seed + 1)
+  const ci = bootstrapAuc(scores, labels, PRIVACY_BENCH.bootstrap, PRIVACY_BENCH.level, seed + 1, groups)
+  const chance = permutationNull(rows, labels, PRIVACY_BENCH.folds, PRIVACY_BENCH.permutations, seed + 2, groups)
   const requests = rows.map(r => r[0])
   return {
     question,
@@ -157,6 +175,9 @@ async function experiment (ctx: Ctx, name: string, question: string, classes: re
     auc: a,
     aucLow: ci.low,
     aucHigh: ci.high,
+    nullMean: chance.reduce((x, y) => x + y, 0) / chance.length,
+    nullP95: chance[Math.floor(0.95 * (chance.length - 1))],
+    pValue: chance.filter(v => v >= a).length / chance.length,
     requests: [Math.min(...requests), Math.max(...requests)],
     earlyStops,
     ms: performance.now() - t0,
@@ -175,7 +196,7 @@ export class PrivacyPromptsError extends CerberusError {
 }
 
 const strip = (e: PrivacyExperiment): PrivacyExperiment => ({
-  question: e.question, perClass: e.perClass, promptTokens: e.promptTokens, padTo: e.padTo, auc: e.auc, aucLow: e.aucLow, aucHigh: e.aucHigh, requests: e.requests, earlyStops: e.earlyStops, ms: e.ms, samples: e.samples
+  question: e.question, perClass: e.perClass, promptTokens: e.promptTokens, padTo: e.padTo, auc: e.auc, aucLow: e.aucLow, aucHigh: e.aucHigh, nullMean: e.nullMean, nullP95: e.nullP95, pValue: e.pValue, requests: e.requests, earlyStops: e.earlyStops, ms: e.ms, samples: e.samples
 })
 
 /** Run the three experiments. */
@@ -189,7 +210,7 @@ export async function runPrivacyBench (opts: PrivacyBenchOptions): Promise<Priva
   }
   const ctx: Ctx = { seal: opts.seal, model: opts.model, answerTokens: opts.answerTokens ?? PRIVACY_BENCH.answerTokens, progress: opts.onProgress ?? (() => {}) }
   const n = opts.generations ?? PRIVACY_BENCH.generations
-  const half = Math.max(6, Math.ceil(n / 2))
+  const half = Math.min(n, PRIVACY_BENCH.controlGenerations)
   const padTo = opts.padTo ?? PRIVACY_BENCH.padTo
   const classes: [string[], string[]] = [CONTENT_PAIRS.map(p => p[0]), CONTENT_PAIRS.map(p => p[1])]
   const content = await experiment(ctx, 'content', 'animals or children? (pairs of prompts with the same token count)', classes, n, undefined, 11)
@@ -201,7 +222,7 @@ export async function runPrivacyBench (opts: PrivacyBenchOptions): Promise<Priva
     aucHigh: content.aucHigh,
     goal: PRIVACY_BENCH.goal,
     meetsGoal: content.auc <= PRIVACY_BENCH.goal,
-    advantageVsControl: (content.auc - 0.5) / (control.auc - 0.5),
+    advantageVsControl: Math.max(0, content.auc - 0.5) / (control.auc - 0.5),
     level: PRIVACY_BENCH.level,
     folds: PRIVACY_BENCH.folds,
     bootstrap: PRIVACY_BENCH.bootstrap,
@@ -217,9 +238,9 @@ export async function runPrivacyBench (opts: PrivacyBenchOptions): Promise<Priva
 /** The report as the CLI prints it. */
 export function formatPrivacyReport (r: PrivacyReport): string {
   const row = (name: string, e: PrivacyExperiment): string =>
-    `${name.padEnd(8)} AUC ${e.auc.toFixed(3)} [${e.aucLow.toFixed(3)}, ${e.aucHigh.toFixed(3)}]  ${String(e.perClass).padStart(3)} + ${e.perClass} generations, requests ${e.requests[0]}–${e.requests[1]}, early stops ${e.earlyStops}  — ${e.question}\n`
+    `${name.padEnd(8)} AUC ${e.auc.toFixed(3)} [${e.aucLow.toFixed(3)}, ${e.aucHigh.toFixed(3)}]  chance ${e.nullMean.toFixed(3)} (95th pct ${e.nullP95.toFixed(3)}, p = ${e.pValue.toFixed(3)})  ${e.perClass} + ${e.perClass} generations, requests ${e.requests[0]}–${e.requests[1]}, early stops ${e.earlyStops}  — ${e.question}\n`
   return 'what a miner can tell from sizes, counts and timing (logistic regression, ' +
-    `${r.folds}-fold cross-validated, ${Math.round(r.level * 100)}% bootstrap interval):\n` +
+    `${r.folds}-fold cross-validated by pairs of generations, ${Math.round(r.level * 100)}% bootstrap interval; chance = the same with labels shuffled):\n` +
     row('content', r.content) + row('control', r.control) + row('padded', r.padded) +
     `content: ${r.meetsGoal ? 'meets' : 'misses'} the goal AUC ≤ ${r.goal}; its advantage over chance is ${(100 * r.advantageVsControl).toFixed(1)}% of the control's\n`
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { prng } from '../core/prng.ts'
-import { auc, bootstrapAuc, crossValidatedScores, scoreOf, trainLogistic } from './privacy-classifier.ts'
+import { auc, bootstrapAuc, crossValidatedScores, permutationNull, scoreOf, trainLogistic } from './privacy-classifier.ts'
 
 // Gaussian samples (Box–Muller) from a seeded PRNG.
 function gaussians (seed: number): () => number {
@@ -56,5 +56,33 @@ describe('the privacy bench\'s classifier', () => {
     const m = trainLogistic([Float64Array.of(1, 5), Float64Array.of(1, 7)], [0, 1])
     expect(scoreOf(m, Float64Array.of(1, 7))).toBeGreaterThan(scoreOf(m, Float64Array.of(1, 5)))
     expect(Number.isFinite(m.weights[0])).toBe(true)
+  })
+
+  it('pairs of near-twins with opposite labels: split apart they make the model anti-learn; grouped they do not', () => {
+    const g = gaussians(4)
+    const rows: Float64Array[] = []
+    const labels: number[] = []
+    const groups: number[] = []
+    for (let i = 0; i < 40; i++) {
+      const common = Array.from({ length: 8 }, () => 5 * g()) // what a pair shares (its length, its seed)
+      for (const label of [0, 1]) {
+        rows.push(Float64Array.from(common, v => v + 0.1 * g()))
+        labels.push(label)
+        groups.push(i)
+      }
+    }
+    expect(auc(crossValidatedScores(rows, labels, 5, 1), labels)).toBeLessThan(0.35)
+    const grouped = auc(crossValidatedScores(rows, labels, 5, 1, groups), labels)
+    expect(Math.abs(grouped - 0.5)).toBeLessThan(0.1)
+    // chance, on these samples, is centred on ½ and the grouped AUC sits inside it
+    const chance = permutationNull(rows, labels, 5, 40, 2, groups)
+    expect(chance.length).toBe(40)
+    expect(Math.abs(chance[20] - 0.5)).toBeLessThan(0.1)
+    expect(grouped).toBeLessThanOrEqual(chance[39])
+    // a cluster bootstrap keeps pairs together and still brackets the estimate
+    const s = crossValidatedScores(rows, labels, 5, 1, groups)
+    const ci = bootstrapAuc(s, labels, 500, 0.95, 3, groups)
+    expect(ci.low).toBeLessThanOrEqual(grouped)
+    expect(ci.high).toBeGreaterThanOrEqual(grouped)
   })
 })

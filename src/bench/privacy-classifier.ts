@@ -6,8 +6,9 @@
  *
  * AUC = P(score of a random class-1 sample > score of a random class-0 sample), ties
  * counting half (the Mann–Whitney U statistic over n1·n0): 0.5 is chance, 1 is a perfect
- * separation. The interval resamples the (score, label) pairs with replacement (percentile
- * bootstrap), so it covers the test samples' variability, not the training's.
+ * separation. The interval resamples the scored samples with replacement (percentile
+ * bootstrap; whole groups of related samples at a time), so it covers the test samples'
+ * variability, not the training's.
  */
 import { prng } from '../core/prng.ts'
 
@@ -87,41 +88,60 @@ export function auc (scores: ArrayLike<number>, labels: ArrayLike<number>): numb
 }
 
 /**
- * Out-of-fold scores: each sample scored by a model trained on the other folds (stratified:
- * each fold holds its share of both classes; seeded shuffle).
+ * Out-of-fold scores: each sample scored by a model trained on the other folds. Samples of
+ * one group (`groups[i]`, e.g. the two generations of a pair of prompts that share length
+ * and seed) always share a fold: splitting near-twins of opposite labels across training and
+ * test makes a model anti-learn (the held-out sample's twin in training carries the other
+ * label), which drives a signal-free AUC well below ½. Groups are shuffled (seeded) and dealt
+ * to folds in turn; without groups, every sample is its own group and folds are stratified.
  */
-export function crossValidatedScores (rows: readonly Float64Array[], labels: readonly number[], folds: number, seed: number): Float64Array {
+export function crossValidatedScores (rows: readonly Float64Array[], labels: readonly number[], folds: number, seed: number, groups?: readonly number[]): Float64Array {
   const rand = prng(seed)
-  const fold = new Int32Array(rows.length)
-  for (const cls of [0, 1]) {
-    const members = labels.flatMap((l, i) => (l === cls ? [i] : []))
-    for (let i = members.length - 1; i > 0; i--) {
+  const shuffle = <T>(a: T[]): T[] => {
+    for (let i = a.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1))
-      ;[members[i], members[j]] = [members[j], members[i]]
+      ;[a[i], a[j]] = [a[j], a[i]]
     }
-    members.forEach((m, k) => { fold[m] = k % folds })
+    return a
+  }
+  const fold = new Int32Array(rows.length)
+  if (groups === undefined) {
+    for (const cls of [0, 1]) shuffle(labels.flatMap((l, i) => (l === cls ? [i] : []))).forEach((m, k) => { fold[m] = k % folds })
+  } else {
+    const of = new Map(shuffle([...new Set(groups)]).map((g, k) => [g, k % folds]))
+    groups.forEach((g, i) => { fold[i] = of.get(g) as number })
   }
   const scores = new Float64Array(rows.length)
   for (let f = 0; f < folds; f++) {
     const train = rows.flatMap((_, i) => (fold[i] === f ? [] : [i]))
+    if (train.length === rows.length) continue // an empty fold (fewer groups than folds)
     const model = trainLogistic(train.map(i => rows[i]), train.map(i => labels[i]))
     for (let i = 0; i < rows.length; i++) if (fold[i] === f) scores[i] = scoreOf(model, rows[i])
   }
   return scores
 }
 
-/** A percentile bootstrap interval of the AUC (`level` e.g. 0.95). */
-export function bootstrapAuc (scores: ArrayLike<number>, labels: ArrayLike<number>, reps: number, level: number, seed: number): { low: number, high: number } {
+/**
+ * A percentile bootstrap interval of the AUC (`level` e.g. 0.95). With `groups`, whole
+ * groups are resampled (a cluster bootstrap: the samples of a group are not independent).
+ */
+export function bootstrapAuc (scores: ArrayLike<number>, labels: ArrayLike<number>, reps: number, level: number, seed: number, groups?: readonly number[]): { low: number, high: number } {
   const rand = prng(seed)
-  const n = scores.length
-  const s = new Float64Array(n)
-  const l = new Float64Array(n)
+  const members = new Map<number, number[]>()
+  for (let i = 0; i < scores.length; i++) {
+    const g = groups?.[i] ?? i
+    members.set(g, [...(members.get(g) ?? []), i])
+  }
+  const clusters = [...members.values()]
   const values: number[] = []
   for (let r = 0; r < reps; r++) {
-    for (let i = 0; i < n; i++) {
-      const k = Math.floor(rand() * n)
-      s[i] = scores[k]
-      l[i] = labels[k]
+    const s: number[] = []
+    const l: number[] = []
+    for (let c = 0; c < clusters.length; c++) {
+      for (const i of clusters[Math.floor(rand() * clusters.length)]) {
+        s.push(scores[i])
+        l.push(labels[i])
+      }
     }
     const a = auc(s, l)
     if (!Number.isNaN(a)) values.push(a)
@@ -129,4 +149,29 @@ export function bootstrapAuc (scores: ArrayLike<number>, labels: ArrayLike<numbe
   values.sort((a, b) => a - b)
   const at = (q: number): number => values[Math.min(values.length - 1, Math.max(0, Math.round(q * (values.length - 1))))]
   return { low: at((1 - level) / 2), high: at(1 - (1 - level) / 2) }
+}
+
+/**
+ * The AUCs cross-validation gives when there is nothing to find, on these very samples: the
+ * labels shuffled within each group (so every group keeps its classes and its structure),
+ * `reps` times. An observed AUC inside this distribution is what chance gives here.
+ */
+export function permutationNull (rows: readonly Float64Array[], labels: readonly number[], folds: number, reps: number, seed: number, groups?: readonly number[]): number[] {
+  const rand = prng(seed)
+  const members = new Map<number, number[]>()
+  labels.forEach((_, i) => { const g = groups?.[i] ?? 0; members.set(g, [...(members.get(g) ?? []), i]) })
+  const out: number[] = []
+  for (let r = 0; r < reps; r++) {
+    const shuffled = labels.slice()
+    for (const idx of members.values()) {
+      const own = idx.map(i => labels[i])
+      for (let i = own.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1))
+        ;[own[i], own[j]] = [own[j], own[i]]
+      }
+      idx.forEach((i, k) => { shuffled[i] = own[k] })
+    }
+    out.push(auc(crossValidatedScores(rows, shuffled, folds, seed + r, groups), shuffled))
+  }
+  return out.sort((a, b) => a - b)
 }

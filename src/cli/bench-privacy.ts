@@ -11,9 +11,10 @@ export const BENCH_PRIVACY_USAGE = `bench privacy [--generations N] [--tokens N]
                      sees (one miner seeing every job, in-process, real SEAL): a logistic
                      regression's cross-validated AUC with a bootstrap interval, for pairs of
                      prompts with the same token count but different content (goal ≤ 0.55;
-                     N generations per class, default 40), against a control that separates
+                     N generations per class, default 100), against a control that separates
                      prompt lengths (visible), and the control with padding to buckets of
-                     --pad-to tokens (default 32); --tokens new tokens per answer (default 8)
+                     --pad-to tokens (default 32); --tokens new tokens per answer (default 8);
+                     ~10 min here
 `
 
 /** Run `bench privacy`; --json gets the report (`auc`, `aucLow`, `aucHigh`, the experiments). */
