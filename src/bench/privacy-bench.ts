@@ -21,7 +21,7 @@ import { localHe } from '../core/engine/index.ts'
 import { NETWORKS, type Seal } from '../core/he/index.ts'
 import { CerberusError } from '../core/errors.ts'
 import { prng } from '../core/prng.ts'
-import { auc as aucOf, bootstrapAuc, crossValidatedScores, permutationNull } from './privacy-classifier.ts'
+import { auc as aucOf, bootstrapAuc, permutationNull, repeatedCvScores } from './privacy-classifier.ts'
 import { featureNames, minerFeatures, observedLink } from './privacy-observer.ts'
 
 /** Pairs of prompts with the same token count on stories260K (checked at run time): animals | children. */
@@ -54,9 +54,11 @@ export const PRIVACY_BENCH = Object.freeze({
   /** The padding bucket of the padded experiment (the issue's 32 tokens). */
   padTo: 32,
   folds: 5,
+  /** Fold assignments averaged (repeated k-fold). */
+  repeats: 3,
   bootstrap: 2000,
-  /** Label shuffles for the chance distribution of the AUC (a p-value to 1/200). */
-  permutations: 200,
+  /** Label shuffles for the chance distribution of the AUC (a p-value to 1/100). */
+  permutations: 100,
   level: 0.95,
   /** The issue's goal for the content experiment's AUC. */
   goal: 0.55
@@ -110,6 +112,7 @@ export interface PrivacyReport {
   readonly advantageVsControl: number
   readonly level: number
   readonly folds: number
+  readonly repeats: number
   readonly bootstrap: number
   readonly answerTokens: number
   readonly features: readonly string[]
@@ -162,10 +165,10 @@ async function experiment (ctx: Ctx, name: string, question: string, classes: re
     session.close?.()
     miner.close?.()
   }
-  const scores = crossValidatedScores(rows, labels, PRIVACY_BENCH.folds, seed, groups)
+  const scores = repeatedCvScores(rows, labels, PRIVACY_BENCH.folds, PRIVACY_BENCH.repeats, seed, groups)
   const a = aucOf(scores, labels)
   const ci = bootstrapAuc(scores, labels, PRIVACY_BENCH.bootstrap, PRIVACY_BENCH.level, seed + 1, groups)
-  const chance = permutationNull(rows, labels, PRIVACY_BENCH.folds, PRIVACY_BENCH.permutations, seed + 2, groups)
+  const chance = permutationNull(rows, labels, PRIVACY_BENCH.folds, PRIVACY_BENCH.repeats, PRIVACY_BENCH.permutations, seed + 2, groups)
   const requests = rows.map(r => r[0])
   return {
     question,
@@ -225,6 +228,7 @@ export async function runPrivacyBench (opts: PrivacyBenchOptions): Promise<Priva
     advantageVsControl: Math.max(0, content.auc - 0.5) / (control.auc - 0.5),
     level: PRIVACY_BENCH.level,
     folds: PRIVACY_BENCH.folds,
+    repeats: PRIVACY_BENCH.repeats,
     bootstrap: PRIVACY_BENCH.bootstrap,
     answerTokens: ctx.answerTokens,
     features: featureNames(content.kinds),
@@ -240,7 +244,7 @@ export function formatPrivacyReport (r: PrivacyReport): string {
   const row = (name: string, e: PrivacyExperiment): string =>
     `${name.padEnd(8)} AUC ${e.auc.toFixed(3)} [${e.aucLow.toFixed(3)}, ${e.aucHigh.toFixed(3)}]  chance ${e.nullMean.toFixed(3)} (95th pct ${e.nullP95.toFixed(3)}, p = ${e.pValue.toFixed(3)})  ${e.perClass} + ${e.perClass} generations, requests ${e.requests[0]}–${e.requests[1]}, early stops ${e.earlyStops}  — ${e.question}\n`
   return 'what a miner can tell from sizes, counts and timing (logistic regression, ' +
-    `${r.folds}-fold cross-validated by pairs of generations, ${Math.round(r.level * 100)}% bootstrap interval; chance = the same with labels shuffled):\n` +
+    `${r.folds}-fold cross-validated by pairs of generations (${r.repeats} assignments), ${Math.round(r.level * 100)}% bootstrap interval; chance = the same with labels shuffled):\n` +
     row('content', r.content) + row('control', r.control) + row('padded', r.padded) +
     `content: ${r.meetsGoal ? 'meets' : 'misses'} the goal AUC ≤ ${r.goal}; its advantage over chance is ${(100 * r.advantageVsControl).toFixed(1)}% of the control's\n`
 }

@@ -75,7 +75,7 @@ describe('the privacy bench\'s classifier', () => {
     const grouped = auc(crossValidatedScores(rows, labels, 5, 1, groups), labels)
     expect(Math.abs(grouped - 0.5)).toBeLessThan(0.1)
     // chance, on these samples, is centred on ½ and the grouped AUC sits inside it
-    const chance = permutationNull(rows, labels, 5, 40, 2, groups)
+    const chance = permutationNull(rows, labels, 5, 1, 40, 2, groups)
     expect(chance.length).toBe(40)
     expect(Math.abs(chance[20] - 0.5)).toBeLessThan(0.1)
     expect(grouped).toBeLessThanOrEqual(chance[39])

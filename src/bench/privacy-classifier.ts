@@ -122,6 +122,19 @@ export function crossValidatedScores (rows: readonly Float64Array[], labels: rea
 }
 
 /**
+ * Out-of-fold scores averaged over `repeats` fold assignments (repeated k-fold): one fold
+ * assignment of a few dozen groups can land lucky or unlucky; the average is steadier.
+ */
+export function repeatedCvScores (rows: readonly Float64Array[], labels: readonly number[], folds: number, repeats: number, seed: number, groups?: readonly number[]): Float64Array {
+  const sum = new Float64Array(rows.length)
+  for (let r = 0; r < repeats; r++) {
+    const s = crossValidatedScores(rows, labels, folds, seed + 7919 * r, groups)
+    for (let i = 0; i < s.length; i++) sum[i] += s[i] / repeats
+  }
+  return sum
+}
+
+/**
  * A percentile bootstrap interval of the AUC (`level` e.g. 0.95). With `groups`, whole
  * groups are resampled (a cluster bootstrap: the samples of a group are not independent).
  */
@@ -152,11 +165,11 @@ export function bootstrapAuc (scores: ArrayLike<number>, labels: ArrayLike<numbe
 }
 
 /**
- * The AUCs cross-validation gives when there is nothing to find, on these very samples: the
- * labels shuffled within each group (so every group keeps its classes and its structure),
- * `reps` times. An observed AUC inside this distribution is what chance gives here.
+ * The AUCs (repeated) cross-validation gives when there is nothing to find, on these very
+ * samples: the labels shuffled within each group (so every group keeps its classes and its
+ * structure), `reps` times. An observed AUC inside this distribution is what chance gives here.
  */
-export function permutationNull (rows: readonly Float64Array[], labels: readonly number[], folds: number, reps: number, seed: number, groups?: readonly number[]): number[] {
+export function permutationNull (rows: readonly Float64Array[], labels: readonly number[], folds: number, repeats: number, reps: number, seed: number, groups?: readonly number[]): number[] {
   const rand = prng(seed)
   const members = new Map<number, number[]>()
   labels.forEach((_, i) => { const g = groups?.[i] ?? 0; members.set(g, [...(members.get(g) ?? []), i]) })
@@ -171,7 +184,7 @@ export function permutationNull (rows: readonly Float64Array[], labels: readonly
       }
       idx.forEach((i, k) => { shuffled[i] = own[k] })
     }
-    out.push(auc(crossValidatedScores(rows, shuffled, folds, seed + r, groups), shuffled))
+    out.push(auc(repeatedCvScores(rows, shuffled, folds, repeats, seed + r, groups), shuffled))
   }
   return out.sort((a, b) => a - b)
 }
