@@ -94,7 +94,7 @@ describe('the client (app layer, no browser)', () => {
     const receipt = await client.generate('', { temperature: 0, topp: 0.9, maxTokens: 24 }, { onText: t => { text += t } })
     expect(text).toBe(w8a8Text(24))
     // the lan plan is unfused: 4 rounds per layer (the classifier runs locally)
-    expect(receipt).toMatchObject({ tokens: 24, rejected: 0, layout: 'unfused', rounds: 24 * 4 * model.ckpt.config.nLayers })
+    expect(receipt).toMatchObject({ tokens: 24, rejected: 0, keyRotations: 0, layout: 'unfused', rounds: 24 * 4 * model.ckpt.config.nLayers })
     expect(receipt.verified).toBeGreaterThan(24 * 10) // 20 encrypted matrices per token on stories260K, minus the local classifier
     expect(receipt.bytesUp).toBeGreaterThan(0)
     expect(receipt.bytesDown).toBeGreaterThan(0)
@@ -132,13 +132,15 @@ describe('the client (app layer, no browser)', () => {
     expect(receipt.rejected).toBe(0)
   })
 
-  it('a lying miner: its results are rejected, it is dropped, the text is exact; a stopped answer says so', async () => {
+  it('a lying miner: its results are rejected, the keys rotate, it is dropped, the text is exact; a stopped answer says so', async () => {
     const liar = await startMiner('flip')
     const client = await readyClient(2)
     let text = ''
     const receipt = await client.generate('', { temperature: 0, topp: 0.9, maxTokens: 16 }, { onText: t => { text += t } })
     expect(text).toBe(w8a8Text(16))
     expect(receipt.rejected).toBeGreaterThan(0)
+    // every rejection replaced the user's keys (in her HE worker) before anything more was encrypted
+    expect(receipt.keyRotations).toBe(receipt.rejected)
     expect(client.getState().peers.find(p => p.peerId === liar.node.peerId)?.dropped).toBe('rejected')
     const controller = new AbortController()
     let partial = ''

@@ -66,6 +66,12 @@ export interface ClientOptions {
    * WebRTC reached here); benchmarks pass the link they simulate.
    */
   readonly network?: NetworkProfile
+  /**
+   * Length padding: round every prompt and answer up to buckets of this many tokens with
+   * dummy jobs (padding.ts; 32 is the usual setting), so miners learn lengths only to
+   * within it. Default: off.
+   */
+  readonly padTo?: number
   /** How long `start` waits for the relay (default 15 s). */
   readonly relayTimeoutMs?: number
   /** Privacy audits and tests: every frame sent to a miner, every int8 vector before it is encrypted, every token id. */
@@ -118,7 +124,7 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
     const nextLinks = createMinerLinks(await joinOnce(), { session, modelSha256: model.sha256, network, splitMinBlocks: opts.splitMinBlocks, onSend: opts.onSend, onChange: refresh })
     let next: PrivateGeneration
     try {
-      next = await createPrivateGeneration(model, { session: user, miners: nextLinks.scheduler }, { network, onQuantizedInput: opts.onQuantizedInput })
+      next = await createPrivateGeneration(model, { session: user, miners: nextLinks.scheduler }, { network, onQuantizedInput: opts.onQuantizedInput, ...(opts.padTo === undefined ? {} : { padTo: opts.padTo }) })
       // The first request starts SEAL in the worker and makes the keys; encrypting zeros here
       // (nothing is sent) makes that happen now, under this progress bar, not on the first token.
       await next.warmUp()

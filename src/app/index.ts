@@ -38,6 +38,7 @@ export { connectionKind, createPeerViews, publicError, PING_INTERVAL_MS, type Pe
 export { modelChatTemplate, type ChatTemplateFn } from './chat.ts'
 export { answerSteps, promptTokens, type AnswerRun, type GenerationCallbacks, type GenerationModel, type GenerationSettings } from './answer-loop.ts'
 export { createPrivateGeneration, GenerationBusyError, type PrivateGeneration, type PrivateGenerationComponents, type PrivateGenerationOptions } from './private-generation.ts'
+export { answerPadding, bucketOf, PADDING_LIMITS, PaddingOptionsError, type AnswerPadding, type PaddedLengths } from './padding.ts'
 export { createLocalGeneration, localReceipt, LOCAL_MODE_LABEL, LOCAL_YIELD_MS, type LocalGeneration, type LocalGenerationOptions } from './local-generation.ts'
 export { startValidator, type Validator, type ValidatorComponents, type ValidatorEvent, type ValidatorOptions } from './validator.ts'
 export { cryptoRandom, drawVisit, USER_MIX, type DrawnAnswer, type UserMix } from './user-mix.ts'

@@ -23,6 +23,7 @@ import { NETWORKS, type NetworkProfile } from '../core/he/index.ts'
 import type { MatvecPlan } from '../core/he/index.ts'
 import { squeezeModel, type SqueezedModel, type SqueezeOptions } from '../core/squeeze/index.ts'
 import { CerberusError } from '../core/errors.ts'
+import { answerPadding } from './padding.ts'
 import type { AnswerReceipt } from './types.ts'
 import { runAnswer, type GenerationCallbacks, type GenerationModel, type GenerationSettings } from './answer-loop.ts'
 
@@ -56,6 +57,13 @@ export interface PrivateGenerationOptions {
   readonly maxAttempts?: number
   /** Privacy audits: every int8 vector before it is encrypted. */
   readonly onQuantizedInput?: (matrixId: string, xq: Int8Array) => void
+  /**
+   * Length padding (padding.ts): round the prompt and the answer up to buckets of this many
+   * tokens ({@link PADDING_LIMITS}.defaultBucket = 32 is the issue's), with dummy jobs that
+   * miners cannot tell from real ones; the output is unchanged. Default: off.
+   * @throws {PaddingOptionsError} (from createPrivateGeneration) for a bucket out of range.
+   */
+  readonly padTo?: number
 }
 
 /** A running private generation. */
@@ -107,9 +115,11 @@ export async function createPrivateGeneration (model: GenerationModel, component
   const session: HeSession = {
     encrypt: async (p, x) => await user.encrypt(p, x),
     decrypt: async (p, r, e) => await user.decrypt(p, r, e),
-    ...(user.galoisKeys === undefined ? {} : { galoisKeys: user.galoisKeys.bind(user) })
+    ...(user.galoisKeys === undefined ? {} : { galoisKeys: user.galoisKeys.bind(user) }),
+    ...(user.rotate === undefined ? {} : { rotate: user.rotate.bind(user) })
   }
-  const backend: LinearBackend = await heBackend(squeezed, session, counted, { maxAttempts: opts.maxAttempts ?? 3, onQuantizedInput: opts.onQuantizedInput })
+  const padding = opts.padTo === undefined ? undefined : answerPadding(opts.padTo)
+  const backend: LinearBackend = await heBackend(squeezed, session, counted, { maxAttempts: opts.maxAttempts ?? 3, onQuantizedInput: opts.onQuantizedInput, ...(padding === undefined ? {} : { padBatch: padding.padBatch }) })
   let busy = false
 
   return {
@@ -127,8 +137,13 @@ export async function createPrivateGeneration (model: GenerationModel, component
       const sentBefore = bytesSent
       const jobsBefore = new Map(jobsBy)
       let run
+      let padded
       try {
-        run = await runAnswer(privateEngine(squeezed.params, backend), model, prompt, settings, cb)
+        const engine = privateEngine(squeezed.params, backend)
+        const paddedEngine = padding?.wrap(engine)
+        run = await runAnswer(paddedEngine ?? engine, model, prompt, settings, cb)
+        // the answer's text is out; its bucket is finished before the receipt (a stopped one is not padded)
+        if (!run.stopped) padded = await paddedEngine?.finish(cb.signal)
       } finally {
         busy = false
       }
@@ -140,9 +155,11 @@ export async function createPrivateGeneration (model: GenerationModel, component
         bytesDown: st.bytesDown - before.bytesDown,
         verified: st.verified - before.verified,
         rejected: st.rejected - before.rejected,
+        keyRotations: st.keyRotations - before.keyRotations,
         miners,
         rounds: st.rounds - before.rounds,
         layout: squeezed.layout.rounds,
+        ...(padded === undefined ? {} : { padded }),
         ...(run.stopped ? { stopped: true } : {})
       }
     },

@@ -80,8 +80,18 @@ export interface AnswerReceipt {
   /** Encrypted linear results checked (Freivalds), and rejected (then recomputed elsewhere). */
   readonly verified: number
   readonly rejected: number
+  /**
+   * Times this answer replaced the user's HE keys with fresh ones after a rejected result
+   * (every rejection rotates them before anything more is encrypted; absent in local mode).
+   */
+  readonly keyRotations?: number
   /** Miners that computed results for this answer, with job counts. */
   readonly miners: ReadonlyArray<{ readonly peerId: string, readonly jobs: number }>
+  /**
+   * Padding mode: the lengths the miners saw, in tokens (the prompt's and the answer's,
+   * rounded up to the bucket with dummy jobs; the counts above include them).
+   */
+  readonly padded?: { readonly prompt: number, readonly answer: number }
   /** True when the answer was stopped (aborted) before its end: the counts cover what was done. */
   readonly stopped?: boolean
   /**

@@ -6,6 +6,7 @@ import { UsageError } from './args.ts'
 import { BENCH_ENGINE_USAGE } from './bench-engine.ts'
 import { BENCH_HE_USAGE } from './bench-he.ts'
 import { BENCH_MESH_USAGE } from './bench-mesh.ts'
+import { BENCH_PRIVACY_USAGE } from './bench-privacy.ts'
 import { BENCH_RELAY_USAGE } from './bench-relay.ts'
 import { loadCliModel, parse, type CliIo } from './options.ts'
 
@@ -17,10 +18,10 @@ const BENCH_GPU_USAGE_LINE = `bench gpu [--runtime node|chromium] [--shapes OUTx
 `
 
 /** Help of every benchmark. */
-export const BENCH_USAGE = [BENCH_HE_USAGE, BENCH_ENGINE_USAGE, BENCH_MESH_USAGE, BENCH_RELAY_USAGE, BENCH_GPU_USAGE_LINE].join('\n')
+export const BENCH_USAGE = [BENCH_HE_USAGE, BENCH_ENGINE_USAGE, BENCH_MESH_USAGE, BENCH_RELAY_USAGE, BENCH_GPU_USAGE_LINE, BENCH_PRIVACY_USAGE].join('\n')
 
 /** The benchmarks by name. */
-const BENCHES = ['he', 'engine', 'mesh', 'relay', 'gpu'] as const
+const BENCHES = ['he', 'engine', 'mesh', 'relay', 'gpu', 'privacy'] as const
 
 /** Run `bench`. */
 export async function cmdBench (args: string[], io: CliIo): Promise<void> {
@@ -55,6 +56,12 @@ export async function cmdBench (args: string[], io: CliIo): Promise<void> {
       if (v.help === true) return io.stdout(BENCH_HE_USAGE)
       const { cmdBenchHe } = await import('./bench-he.ts')
       return await cmdBenchHe(v, io)
+    }
+    case 'privacy': {
+      const v = parse(rest, { generations: { type: 'string' }, tokens: { type: 'string' }, 'pad-to': { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } })
+      if (v.help === true) return io.stdout(BENCH_PRIVACY_USAGE)
+      const { cmdBenchPrivacy } = await import('./bench-privacy.ts')
+      return await cmdBenchPrivacy(v, io)
     }
     default:
       throw new UsageError(`unknown benchmark "${what}" (available: ${BENCHES.join(', ')})`)

@@ -33,9 +33,13 @@ export const GENERATE_USAGE = `generate:
   --relay MULTIADDR   for --engine mesh: find the model's miners through this relay
                       (their signed announcements), instead of --miner
   --receipt FILE      for --engine he/mesh: write the answer's receipt as JSON (bytes,
-                      results verified and rejected, jobs per miner as
-                      "miners": [{ peerId, jobs }]; through --relay also each miner's
-                      standing and each validator's weight for this user)
+                      results verified and rejected, key rotations, jobs per miner
+                      as "miners": [{ peerId, jobs }]; through --relay also each
+                      miner's standing and each validator's weight for this user)
+  --pad N             for --engine he/mesh: round the prompt and the answer up to
+                      buckets of N tokens (32 is a good choice) with dummy jobs miners
+                      cannot tell from real ones, so they learn lengths only to within N;
+                      the text is unchanged (default: off)
 `
 
 /** Run `generate`. */
@@ -52,7 +56,8 @@ export async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
     rounds: { type: 'string' },
     miner: { type: 'string', multiple: true },
     relay: { type: 'string' },
-    receipt: { type: 'string' }
+    receipt: { type: 'string' },
+    pad: { type: 'string' }
   })
   if (v.help === true) return io.stdout(GENERATE_USAGE)
   const temperature = v.temperature === undefined ? 1 : parseNumber('temperature', v.temperature, 0, 1e6)
@@ -65,6 +70,8 @@ export async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
   if (engineKind === 'mesh' && miners.length === 0 && v.relay === undefined) throw new UsageError('--engine mesh needs --miner MULTIADDR (start one with "cerberus miner") or --relay MULTIADDR')
   if (engineKind !== 'mesh' && (miners.length > 0 || v.relay !== undefined)) throw new UsageError('--miner and --relay go with --engine mesh')
   if (engineKind !== 'he' && engineKind !== 'mesh' && v.receipt !== undefined) throw new UsageError('--receipt goes with --engine he or mesh')
+  if (engineKind !== 'he' && engineKind !== 'mesh' && v.pad !== undefined) throw new UsageError('--pad goes with --engine he or mesh')
+  const padTo = v.pad === undefined ? undefined : parseInteger('pad', v.pad, 1, (await import('../app/index.ts')).PADDING_LIMITS.maxBucket)
   const seed = parseSeed(v.seed)
   const model = await loadCliModel(v)
   let start = 0
@@ -82,7 +89,7 @@ export async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
     let extras: Record<string, unknown> | undefined
     let gen
     try {
-      gen = await createPrivateGeneration(model, source.components, { network: NETWORKS[network], squeeze: { rounds }, maxAttempts: source.attempts })
+      gen = await createPrivateGeneration(model, source.components, { network: NETWORKS[network], squeeze: { rounds }, maxAttempts: source.attempts, ...(padTo === undefined ? {} : { padTo }) })
       receipt = await gen.generate(v.prompt ?? '', { temperature, topp, seed, steps }, { onToken: t => { emit(t.bytes) } })
       extras = source.standings?.() ?? {}
     } finally {
@@ -91,7 +98,7 @@ export async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
     }
     const st = gen.stats
     io.stdout('\n')
-    io.stderr(`encrypted${source.label === '' ? '' : ` by ${source.label}`}: ${st.verified} linear results verified, ${st.rejected} rejected; ${(st.bytesUp / 1024).toFixed(0)} KiB up, ${(st.bytesDown / 1024).toFixed(0)} KiB down; user ${st.userMs.toFixed(0)} ms, miner ${st.minerMs.toFixed(0)} ms\n`)
+    io.stderr(`encrypted${source.label === '' ? '' : ` by ${source.label}`}: ${st.verified} linear results verified, ${st.rejected} rejected (keys rotated ${st.keyRotations} times)${receipt.padded === undefined ? '' : `; padded to ${receipt.padded.prompt} prompt and ${receipt.padded.answer} answer tokens`}; ${(st.bytesUp / 1024).toFixed(0)} KiB up, ${(st.bytesDown / 1024).toFixed(0)} KiB down; user ${st.userMs.toFixed(0)} ms, miner ${st.minerMs.toFixed(0)} ms\n`)
     if (v.receipt !== undefined) await writeFile(v.receipt, JSON.stringify({ ...receipt, miners: receipt.miners.map(m => ({ peerId: m.peerId, jobs: m.jobs })), ...(extras ?? {}) }, null, 2) + '\n')
   } else {
     const sampler = createSampler({ temperature, topp }, createRng(seed))

@@ -24,12 +24,5 @@ export class HeWorkerTimeoutError extends CerberusError {
   }
 }
 
-/**
- * Ciphertexts from before a user worker was replaced cannot be decrypted: the new worker
- * has new keys. Encrypt again.
- */
-export class HeKeysRotatedError extends CerberusError {
-  constructor (message: string) {
-    super('HE_KEYS_ROTATED', message)
-  }
-}
+/** Results of keys that were replaced (a rotation, a new worker): defined with the HE layer, whose sessions raise it too. */
+export { HeKeysRotatedError } from '../core/he/index.ts'

@@ -6,7 +6,8 @@
  * (SEAL out of memory), gets the worker terminated and replaced; the pending requests fail
  * with a typed error instead of hanging the app. A miner replays its prepared matrices on
  * the new worker; a user's new worker has new keys, so results of earlier encryptions
- * are refused with {@link HeKeysRotatedError}.
+ * are refused with {@link HeKeysRotatedError} — as they are after `rotate`, which makes
+ * fresh keys inside the same worker (the secret never leaves it).
  */
 import type { HeSession } from '../core/engine/index.ts'
 import { planToData, type MatvecPlan } from '../core/he/index.ts'
@@ -137,6 +138,11 @@ class Connection {
     return reply as Extract<HeReply, { type: T }>
   }
 
+  /** The keys are about to be replaced: work under the old ones is refused from now on. */
+  nextEpoch (): void {
+    this.epoch++
+  }
+
   close (): void {
     this.closed = true
     this.fail(new WorkerCrashedError(`the HE ${this.role} client was closed`))
@@ -146,9 +152,13 @@ class Connection {
 /**
  * The user's HE worker, holding the keys: the engine's {@link HeSession} (encrypt returns
  * the key `epoch`; decrypt refuses results of another epoch with {@link HeKeysRotatedError}
- * after the worker was replaced), and `close`.
+ * after the worker was replaced or the keys rotated), `rotate`, and `close`.
  */
-export type HeUserClient = HeSession & { readonly galoisKeys: (plan: MatvecPlan) => Promise<Uint8Array>, readonly close: () => void }
+export type HeUserClient = HeSession & {
+  readonly galoisKeys: (plan: MatvecPlan) => Promise<Uint8Array>
+  readonly rotate: () => Promise<void>
+  readonly close: () => void
+}
 
 /** Start a user HE client. `x` and `results` are transferred (detached afterwards). */
 export function createHeUserClient (opts: HeClientOptions): HeUserClient {
@@ -157,14 +167,23 @@ export function createHeUserClient (opts: HeClientOptions): HeUserClient {
     async encrypt (plan, x, timeoutMs?: number) {
       const epoch = c.epoch
       const r = await c.request(id => ({ type: 'encrypt', id, plan: planToData(plan), x }), 'encrypted', 'encrypt', timeoutMs)
-      if (c.epoch !== epoch) throw new HeKeysRotatedError('the HE user worker was replaced while encrypting; encrypt again')
+      if (c.epoch !== epoch) throw new HeKeysRotatedError('the HE user\'s keys were replaced (rotated, or a new worker) while encrypting; encrypt again')
       return { ciphertexts: r.ciphertexts, epoch }
     },
     async galoisKeys (plan) {
-      return (await c.request(id => ({ type: 'galois-keys', id, plan: planToData(plan) }), 'galois-keys', 'make Galois keys')).keys
+      const epoch = c.epoch
+      const { keys } = await c.request(id => ({ type: 'galois-keys', id, plan: planToData(plan) }), 'galois-keys', 'make Galois keys')
+      if (c.epoch !== epoch) throw new HeKeysRotatedError('the HE user\'s keys were replaced while making Galois keys; ask for them again')
+      return keys
+    },
+    async rotate () {
+      // The epoch moves now, before the request is sent: an encryption or key set still on its
+      // way back was made with the old keys and is refused (requests run in order in the worker).
+      c.nextEpoch()
+      await c.request(id => ({ type: 'rotate', id }), 'rotated', 'make fresh keys')
     },
     async decrypt (plan, results, epoch, timeoutMs?: number) {
-      if (epoch !== c.epoch) throw new HeKeysRotatedError(`these results were encrypted under keys of worker generation ${epoch}; the current worker (generation ${c.epoch}) has new keys — encrypt again`)
+      if (epoch !== c.epoch) throw new HeKeysRotatedError(`these results were encrypted under the keys of epoch ${epoch}; the HE user now has the keys of epoch ${c.epoch} — encrypt again`)
       return (await c.request(id => ({ type: 'decrypt', id, plan: planToData(plan), results }), 'decrypted', 'decrypt', timeoutMs)).y
     },
     close: () => { c.close() }

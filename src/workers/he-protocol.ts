@@ -15,6 +15,11 @@ export interface InitRequest { readonly type: 'init', readonly id: number, reado
 export interface EncryptRequest { readonly type: 'encrypt', readonly id: number, readonly plan: PlanData, readonly x: Int8Array }
 /** User: decrypt a job's result ciphertexts. */
 export interface DecryptRequest { readonly type: 'decrypt', readonly id: number, readonly plan: PlanData, readonly results: Uint8Array[] }
+/**
+ * User: replace every key with fresh ones (a new secret key, new Galois keys on next use),
+ * inside the worker — after a rejected result, so that no key meets a rejection twice.
+ */
+export interface RotateRequest { readonly type: 'rotate', readonly id: number }
 /** Miner: encode a matrix (or blocks [first, end) of it) under an id. */
 export interface PrepareRequest { readonly type: 'prepare', readonly id: number, readonly matrixId: string, readonly plan: PlanData, readonly w: Int8Array, readonly blocks: readonly [number, number] }
 /** User: the Galois key set of a packed plan's parameters (public key material, made with the secret key here). */
@@ -29,7 +34,7 @@ export interface ReleaseKeysRequest { readonly type: 'release-keys', readonly id
 export interface ReleaseRequest { readonly type: 'release', readonly id: number, readonly matrixId: string }
 
 /** Every request a worker accepts. */
-export type HeRequest = InitRequest | EncryptRequest | DecryptRequest | GaloisKeysRequest | PrepareRequest | ComputeRequest | ReleaseRequest | LoadKeysRequest | ReleaseKeysRequest
+export type HeRequest = InitRequest | EncryptRequest | DecryptRequest | GaloisKeysRequest | RotateRequest | PrepareRequest | ComputeRequest | ReleaseRequest | LoadKeysRequest | ReleaseKeysRequest
 
 /** Replies, one per request id. */
 export type HeReply =
@@ -41,6 +46,7 @@ export type HeReply =
   | { readonly type: 'released', readonly id: number }
   | { readonly type: 'galois-keys', readonly id: number, readonly keys: Uint8Array }
   | { readonly type: 'keys-loaded', readonly id: number, readonly heapBytes: number }
+  | { readonly type: 'rotated', readonly id: number }
   | {
     readonly type: 'error'
     readonly id: number

@@ -34,6 +34,7 @@ export function isFatal (err: unknown): boolean {
 /** The worker side of the HE protocol. */
 export function createHeService (init: HeServiceInit): HeService {
   let role: HeRole | undefined
+  let seal: Seal | undefined
   let user: HeUser | undefined
   let miner: HeMiner | undefined
   const matrices = new Map<string, PreparedMatrix>()
@@ -48,7 +49,7 @@ export function createHeService (init: HeServiceInit): HeService {
     switch (r.type) {
       case 'init': {
         if (role !== undefined) throw new WorkerProtocolError(`this worker is already a ${role} worker`)
-        const seal = await (init.loadSeal ?? (url => loadSeal(url === undefined ? {} : { wasmUrl: url })))(r.wasmUrl)
+        seal = await (init.loadSeal ?? (url => loadSeal(url === undefined ? {} : { wasmUrl: url })))(r.wasmUrl)
         role = r.role
         if (r.role === 'user') user = createHeUser(seal)
         else miner = createHeMiner(seal)
@@ -62,6 +63,12 @@ export function createHeService (init: HeServiceInit): HeService {
       case 'decrypt':
         requireRole('user', r.type)
         reply({ type: 'decrypted', id: r.id, y: (user as HeUser).decryptResults(planFromData(r.plan), r.results) })
+        return
+      case 'rotate':
+        requireRole('user', r.type)
+        ;(user as HeUser).dispose()
+        user = createHeUser(seal as Seal)
+        reply({ type: 'rotated', id: r.id })
         return
       case 'prepare': {
         requireRole('miner', r.type)

@@ -28,6 +28,11 @@ export interface BackendStats {
   verifyMs: number
   /** Bytes of Galois key material handed to the miners (once per session and key set; 0 with no packed plan). */
   keyBytes: number
+  /**
+   * Times the user's HE keys were replaced by fresh ones after a rejected or malformed
+   * result (issue 16: a key never meets the outcome of a rejection twice).
+   */
+  keyRotations: number
 }
 
 /** Computes linear layer groups, possibly remotely. */
@@ -47,7 +52,7 @@ export interface LinearBackend {
 
 /** Fresh zeroed counters. */
 export function emptyStats (): BackendStats {
-  return { groups: 0, rounds: 0, userMs: 0, minerMs: 0, bytesUp: 0, bytesDown: 0, verified: 0, rejected: 0, verifyMs: 0, keyBytes: 0 }
+  return { groups: 0, rounds: 0, userMs: 0, minerMs: 0, bytesUp: 0, bytesDown: 0, verified: 0, rejected: 0, verifyMs: 0, keyBytes: 0, keyRotations: 0 }
 }
 
 /** A single request as a one-vector round. */

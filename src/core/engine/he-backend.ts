@@ -9,14 +9,20 @@
  * vector is its own job (Promise.all, at most {@link HE_BACKEND_LIMITS}.maxInFlightJobs in
  * flight); a packed batch (T vectors per ciphertext set, issue 11) slots into
  * `encryptedMatvecs` as one encrypt, one `MinerLink.compute` and one decrypt per matrix.
+ *
+ * Any rejected or malformed result rotates the user's keys before anything more is
+ * encrypted, and jobs still under the old keys are encrypted again and re-sent
+ * (key-rotation.ts: the reaction attack this closes, and the barrier).
  */
 import type { MatvecPlan } from '../he/plan.ts'
+import { CerberusError } from '../errors.ts'
 import { HeJobError, HeParamsError, HeWireError } from '../he/errors.ts'
 import { paramsKey } from '../he/params.ts'
 import { formatMatrixId } from '../squeeze/matrix-id.ts'
 import { groupFor, type SqueezedGroup, type SqueezedModel } from '../squeeze/squeeze.ts'
 import { cryptoWords, freivaldsCheck, freivaldsKey, VerificationError, type FreivaldsKey } from '../verify/freivalds.ts'
 import { asRound, emptyStats, type LinearBackend } from './backend.ts'
+import { isKeysRotated, keyGuard } from './key-rotation.ts'
 import { plainIntMatvec, plainIntMatvecs, runQuantizedGroup, type IntMatvec } from './quantized.ts'
 
 /** Bounds of the encrypted backend. */
@@ -26,18 +32,44 @@ export const HE_BACKEND_LIMITS = Object.freeze({
    * per session (src/net/miner-service.ts, MINER_QUEUE.maxPerSession), so a long prompt's
    * batch never meets a busy miner; 16 already hides the round trip behind the compute.
    */
-  maxInFlightJobs: 16
+  maxInFlightJobs: 16,
+  /**
+   * Times one job is encrypted again because the keys rotated under it before its result
+   * could be used. Each needs a rotation, i.e. another job's rejected result while this one
+   * was in flight (at most maxInFlightJobs − 1 of them per round); more means the mesh is
+   * mostly cheats, and the job fails with a typed error instead of looping.
+   */
+  maxKeyResends: 32
 })
+
+/** A job was re-encrypted more than {@link HE_BACKEND_LIMITS}.maxKeyResends times. */
+export class KeyChurnError extends CerberusError {
+  constructor (message: string) {
+    super('KEY_CHURN', message)
+  }
+}
 
 /** The user's HE side: encryption and decryption (keys stay inside). */
 export interface HeSession {
+  /** Encrypt one vector; `epoch` names the keys it was encrypted under (it changes when they do). */
   encrypt: (plan: MatvecPlan, x: Int8Array) => Promise<{ ciphertexts: Uint8Array[], epoch: number }>
+  /**
+   * Decrypt a job's results.
+   * @throws {HeKeysRotatedError} when `epoch` is not the current keys' (encrypt again).
+   */
   decrypt: (plan: MatvecPlan, results: Uint8Array[], epoch: number) => Promise<Int32Array>
   /**
    * The Galois key set of a packed plan's parameters: public key material (it lets a miner
    * pack results, it decrypts nothing), made with the secret key inside the session.
    */
   galoisKeys?: (plan: MatvecPlan) => Promise<Uint8Array>
+  /**
+   * Replace every key with fresh ones (a new secret key; new Galois keys on their next use),
+   * the secret never leaving the session: encryptions after it resolves return a new epoch,
+   * and results of earlier epochs are refused with HeKeysRotatedError. The backend calls it
+   * after any rejected result; a session without it cannot go on after one.
+   */
+  rotate?: () => Promise<void>
   close?: () => void
 }
 
@@ -98,6 +130,13 @@ export interface HeBackendOptions {
   readonly onQuantizedInput?: (matrixId: string, xq: Int8Array) => void
   /** Jobs in flight at once (default {@link HE_BACKEND_LIMITS}.maxInFlightJobs). */
   readonly maxInFlight?: number
+  /**
+   * Padding (issue 16): how many vectors each encrypted matrix of a round of `vectors` is
+   * sent as. The extra ones are dummy jobs (zero vectors, encrypted, computed, verified and
+   * rejected like the others, results discarded), in the same round as the real ones, so a
+   * miner cannot tell them apart. Default: no padding.
+   */
+  readonly padBatch?: (vectors: number) => number
 }
 
 // At most `max` calls of `fn` run at once; the others wait in arrival order.
@@ -145,56 +184,82 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
   const stats = emptyStats()
   const verify = opts.verify ?? true
   const keys = new Map<string, FreivaldsKey>()
-  const keySets = new Set<string>()
+  const packed = new Map<string, MatvecPlan>() // one plan per packed parameter set: one Galois key set each
+  for (const g of sq.groups.values()) {
+    if (g.placement !== 'encrypted') continue
+    for (let i = 0; i < g.matrices.length; i++) {
+      const plan = g.plans[i] as MatvecPlan
+      if (plan.scheme !== 'packed' || packed.has(paramsKey(plan.params))) continue
+      if (session.galoisKeys === undefined || miner.setKeys === undefined) throw new HeParamsError(`matrix ${matrixId(g, i)} has a packed plan, but the ${session.galoisKeys === undefined ? 'HE session makes no Galois keys' : `link to ${miner.name} cannot carry them`}`)
+      packed.set(paramsKey(plan.params), plan)
+    }
+  }
+  const guard = keyGuard(session, miner, [...packed.values()], { rotated: () => { stats.keyRotations++ }, keysSent: bytes => { stats.keyBytes += bytes } })
+  await guard.sendKeys()
   for (const g of sq.groups.values()) {
     if (g.placement !== 'encrypted') continue
     for (let i = 0; i < g.matrices.length; i++) {
       const m = g.matrices[i]
-      const plan = g.plans[i] as MatvecPlan
-      // One Galois key set per packed parameter set, made once and handed to the miners.
-      if (plan.scheme === 'packed' && !keySets.has(paramsKey(plan.params))) {
-        if (session.galoisKeys === undefined || miner.setKeys === undefined) throw new HeParamsError(`matrix ${matrixId(g, i)} has a packed plan, but the ${session.galoisKeys === undefined ? 'HE session makes no Galois keys' : `link to ${miner.name} cannot carry them`}`)
-        const galois = await session.galoisKeys(plan)
-        await miner.setKeys(plan, galois)
-        stats.keyBytes += galois.byteLength
-        keySets.add(paramsKey(plan.params))
-      }
-      await miner.prepare(matrixId(g, i), plan, m.q)
+      await miner.prepare(matrixId(g, i), g.plans[i] as MatvecPlan, m.q)
       if (verify) keys.set(matrixId(g, i), freivaldsKey(m.q, m.rows, m.cols, opts.randomWords ?? cryptoWords))
     }
   }
-  let jobs = 0
+  // A job's name goes to the miner (its wire id): a session-wide counter there would tell a
+  // miner how many jobs went elsewhere in between, and its digits would change the frame's
+  // size. 48 random bits, always 15 digits: unique in practice (10⁴ jobs collide with
+  // probability < 10⁻⁶), the same length for every job.
+  const jobName = (id: string): string => {
+    const [hi, lo] = cryptoWords(2)
+    return `${id}#${String((hi & 0xffff) * 2 ** 32 + lo).padStart(15, '0')}`
+  }
   const limit = limiter(Math.max(1, opts.maxInFlight ?? HE_BACKEND_LIMITS.maxInFlightJobs))
-  // One job: encrypt one vector, compute, decrypt, verify (retrying on rejection). Returns
-  // the integer result and the miner's time.
+  // One job: encrypt one vector, compute, decrypt, verify — again under fresh keys after a
+  // rejection (its own or another job's). Returns the integer result and the miner's time.
   const job = async (grp: SqueezedGroup, i: number, xq: Int8Array, signal: AbortSignal | undefined): Promise<{ y: Int32Array, minerMs: number }> => {
     const plan = grp.plans[i] as MatvecPlan
     const id = matrixId(grp, i)
-    const name = `${id}#${++jobs}`
+    const name = jobName(id)
     opts.onQuantizedInput?.(id, xq)
-    const { ciphertexts, epoch } = await session.encrypt(plan, xq.slice())
-    stats.bytesUp += ciphertexts.reduce((a, c) => a + c.byteLength, 0)
     const attempts = Math.max(1, opts.maxAttempts ?? 1)
     let minerMs = 0
-    for (let attempt = 1; ; attempt++) {
+    let attempt = 0
+    let resends = 0
+    // The keys rotated under this job: what it holds is never sent or decrypted; encrypt again.
+    const stale = (): void => {
+      if (++resends > HE_BACKEND_LIMITS.maxKeyResends) throw new KeyChurnError(`job ${name} was encrypted again ${HE_BACKEND_LIMITS.maxKeyResends} times because results of other jobs kept being rejected; the miners are mostly cheating — try again later or with other miners`)
+    }
+    for (;;) {
       signal?.throwIfAborted()
+      await guard.ready()
+      const gen = guard.generation
+      let sealed: { ciphertexts: Uint8Array[], epoch: number }
+      try {
+        sealed = await session.encrypt(plan, xq.slice())
+      } catch (err) {
+        if (!isKeysRotated(err)) throw err
+        stale()
+        continue
+      }
+      if (!guard.observe(gen, sealed.epoch) || !guard.current(gen)) { stale(); continue }
+      stats.bytesUp += sealed.ciphertexts.reduce((a, c) => a + c.byteLength, 0)
       const m0 = performance.now()
-      // Jobs are idempotent: the same ciphertexts may go to another miner (sent as
-      // copies when a retry may need them again: a link may transfer its buffers).
-      const { results, minerMs: reported, miner: who, parts } = await miner.compute(id, attempts > 1 ? ciphertexts.map(c => c.slice()) : ciphertexts, name)
+      const { results, minerMs: reported, miner: who, parts } = await guard.track(miner.compute(id, sealed.ciphertexts, name))
       minerMs += reported ?? performance.now() - m0
       stats.bytesDown += results.reduce((a, c) => a + c.byteLength, 0)
       signal?.throwIfAborted()
+      if (!guard.current(gen)) { stale(); continue } // its result would test a key that is gone
       const by = who ?? miner.name
       let y: Int32Array | undefined
       let rejection: VerificationError | undefined
       try {
-        y = await session.decrypt(plan, results, epoch)
+        y = await session.decrypt(plan, results, sealed.epoch)
       } catch (err) {
+        if (isKeysRotated(err)) { stale(); continue }
         // A result that cannot be decoded is the miner's fault as much as a wrong one.
         if (!(err instanceof HeWireError || err instanceof HeJobError)) throw err
         rejection = new VerificationError(name, by, 'malformed', err)
       }
+      if (!guard.current(gen)) { stale(); continue } // another job's rejection came first: this outcome is never acted on
       const key = keys.get(id)
       if (y !== undefined && key !== undefined) {
         const v0 = performance.now()
@@ -205,9 +270,11 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
       }
       if (rejection === undefined) return { y: y as Int32Array, minerMs }
       stats.rejected++
+      // Fresh keys before anything more is encrypted, this job's retry included.
+      guard.rejected(gen)
       opts.onRejected?.(rejection)
       for (const liar of culprits(grp.matrices[i], plan, xq, y, by, parts)) miner.reject?.(liar, name)
-      if (attempt >= attempts) throw rejection
+      if (++attempt >= attempts) throw rejection
     }
   }
   const backend: LinearBackend = {
@@ -222,9 +289,11 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
       // Every vector of an encrypted matrix is one job, all of the round's jobs at once.
       const encryptedMatvecs: IntMatvec = async (grp, i, xqs) => {
         if (grp.placement === 'local') return plainIntMatvecs(grp, i, xqs)
-        const done = await Promise.all(xqs.map(async xq => await limit(async () => await job(grp, i, xq, signal))))
+        const dummies = Math.max(0, (opts.padBatch?.(xqs.length) ?? 0) - xqs.length)
+        const sent = dummies === 0 ? xqs : [...xqs, ...Array.from({ length: dummies }, () => new Int8Array(xqs[0].length))]
+        const done = await Promise.all(sent.map(async xq => await limit(async () => await job(grp, i, xq, signal))))
         for (const d of done) minerMs += d.minerMs
-        return done.map(d => d.y)
+        return done.slice(0, xqs.length).map(d => d.y)
       }
       const groups = round.map(req => groupFor(sq, req.group, req.layer))
       await Promise.all(round.map(async (req, k) => { await runQuantizedGroup(groups[k], req, encryptedMatvecs) }))

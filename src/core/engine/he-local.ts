@@ -1,21 +1,32 @@
 /**
  * `he-local`: the encrypted backend with the miner in the same process — the real SEAL
- * user and miner code, no network. For tests, benchmarks and the CLI.
+ * user and miner code, no network. For tests, benchmarks and the CLI. The session rotates
+ * like the user's HE worker: a fresh user (new secret and Galois keys) per epoch, results
+ * of an older epoch refused.
  */
-import { createHeMiner, createHeUser, paramsKey, type GaloisKeyHandle, type PreparedMatrix, type Seal } from '../he/index.ts'
+import { createHeMiner, createHeUser, HeKeysRotatedError, paramsKey, type GaloisKeyHandle, type PreparedMatrix, type Seal } from '../he/index.ts'
 import type { MinerLink, HeSession } from './he-backend.ts'
 
 /** An in-process user session and miner over one SEAL module. */
 export function localHe (seal: Seal): { session: HeSession, miner: MinerLink } {
-  const user = createHeUser(seal)
+  let user = createHeUser(seal)
+  let epoch = 0
   const miner = createHeMiner(seal)
   const matrices = new Map<string, PreparedMatrix>()
   const keySets = new Map<string, GaloisKeyHandle>() // per packed parameter set
   return {
     session: {
-      encrypt: async (plan, x) => ({ ciphertexts: user.encryptInput(plan, x), epoch: 0 }),
-      decrypt: async (plan, results) => user.decryptResults(plan, results),
+      encrypt: async (plan, x) => ({ ciphertexts: user.encryptInput(plan, x), epoch }),
+      async decrypt (plan, results, e) {
+        if (e !== epoch) throw new HeKeysRotatedError(`these results were encrypted under the keys of epoch ${e}; the session's keys are now epoch ${epoch}'s — encrypt again`)
+        return user.decryptResults(plan, results)
+      },
       galoisKeys: async (plan) => user.galoisKeys(plan),
+      async rotate () {
+        user.dispose()
+        user = createHeUser(seal)
+        epoch++
+      },
       close: () => { user.dispose() }
     },
     miner: {

@@ -32,6 +32,16 @@ export class HeJobError extends CerberusError {
 }
 
 /**
+ * Ciphertexts from before the user's keys were replaced cannot be decrypted (the keys
+ * rotated after a rejected result, or the user's HE worker was replaced): encrypt again.
+ */
+export class HeKeysRotatedError extends CerberusError {
+  constructor (message: string) {
+    super('HE_KEYS_ROTATED', message)
+  }
+}
+
+/**
  * Run `fn`, turning a SEAL WebAssembly exception (whose `message` is `[type, text]`)
  * into a {@link SealError} naming what was being done.
  */
