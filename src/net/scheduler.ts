@@ -84,7 +84,12 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
     if (candidates.length === 0) return undefined
     const fewest = (list: Entry[]): Entry => list.reduce((a, b) => (b.jobs < a.jobs ? b : a))
     if (++picks % 8 === 0) return fewest(candidates)
-    const wait = (e: Entry): number => (e.inFlight + 1) * (e.latency === 0 ? 0 : e.latency)
+    // A miner not measured yet is taken to be as fast as the measured ones on average: with 0
+    // it looked infinitely fast and took every job in flight — a newly found miner (still
+    // encoding its matrices on first use) got a whole prefill batch, and the answer stalled.
+    const measured = candidates.filter(e => e.latency > 0)
+    const prior = measured.length === 0 ? 0 : measured.reduce((a, e) => a + e.latency, 0) / measured.length
+    const wait = (e: Entry): number => (e.inFlight + 1) * (e.latency === 0 ? prior : e.latency)
     const best = Math.min(...candidates.map(wait))
     return fewest(candidates.filter(e => wait(e) <= 4 * best + 1))
   }
