@@ -80,7 +80,18 @@ export function peerConfig<S extends Record<string, unknown> = Record<never, nev
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, emitSelf: false, maxInboundDataLength: PEER_LIMITS.maxPubsubMessageBytes, ...(opts.allowedTopics === undefined ? {} : { allowedTopics: opts.allowedTopics }) }),
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        emitSelf: false,
+        maxInboundDataLength: PEER_LIMITS.maxPubsubMessageBytes,
+        // No IP-colocation penalty (gossipsub's P6): it keeps a departed peer's IP for the hour
+        // it retains its score, and past 10 peers on one IP scores every peer there down until
+        // it is ignored — honest meshes share IPs (one NAT, one host running several miners,
+        // loopback), and chaos found the relay deaf after a dozen miner restarts. Announcements
+        // are signed and validated instead.
+        scoreParams: { IPColocationFactorWeight: 0 },
+        ...(opts.allowedTopics === undefined ? {} : { allowedTopics: opts.allowedTopics })
+      }),
       ...opts.extraServices
     } as ServiceFactoryMap<PeerServices & S>
   }
