@@ -3,10 +3,12 @@
  * baseline measured in the same run and writing JSON with --json.
  */
 import { UsageError } from './args.ts'
+import { BENCH_CHAOS_USAGE } from './bench-chaos.ts'
 import { BENCH_ENGINE_USAGE } from './bench-engine.ts'
 import { BENCH_HE_USAGE } from './bench-he.ts'
 import { BENCH_MESH_USAGE } from './bench-mesh.ts'
 import { BENCH_RELAY_USAGE } from './bench-relay.ts'
+import { BENCH_SOAK_USAGE } from './bench-soak.ts'
 import { loadCliModel, parse, type CliIo } from './options.ts'
 
 /** `bench gpu` in the overall help (its module loads onnxruntime, so it is imported on use). */
@@ -17,10 +19,10 @@ const BENCH_GPU_USAGE_LINE = `bench gpu [--runtime node|chromium] [--shapes OUTx
 `
 
 /** Help of every benchmark. */
-export const BENCH_USAGE = [BENCH_HE_USAGE, BENCH_ENGINE_USAGE, BENCH_MESH_USAGE, BENCH_RELAY_USAGE, BENCH_GPU_USAGE_LINE].join('\n')
+export const BENCH_USAGE = [BENCH_HE_USAGE, BENCH_ENGINE_USAGE, BENCH_MESH_USAGE, BENCH_RELAY_USAGE, BENCH_GPU_USAGE_LINE, BENCH_CHAOS_USAGE, BENCH_SOAK_USAGE].join('\n')
 
 /** The benchmarks by name. */
-const BENCHES = ['he', 'engine', 'mesh', 'relay', 'gpu'] as const
+const BENCHES = ['he', 'engine', 'mesh', 'relay', 'gpu', 'chaos', 'soak'] as const
 
 /** Run `bench`. */
 export async function cmdBench (args: string[], io: CliIo): Promise<void> {
@@ -43,6 +45,14 @@ export async function cmdBench (args: string[], io: CliIo): Promise<void> {
     case 'mesh': {
       const { cmdBenchMesh } = await import('./bench-mesh.ts')
       return await cmdBenchMesh(rest, io)
+    }
+    case 'chaos': {
+      const { cmdBenchChaos } = await import('./bench-chaos.ts')
+      return await cmdBenchChaos(rest, io)
+    }
+    case 'soak': {
+      const { cmdBenchSoak } = await import('./bench-soak.ts')
+      return await cmdBenchSoak(rest, io)
     }
     case 'gpu': {
       const v = parse(rest, { runtime: { type: 'string' }, shapes: { type: 'string' }, reps: { type: 'string' }, 'hardware-gpu': { type: 'boolean' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } })
