@@ -86,6 +86,11 @@ export function createMinerLinks (member: MeshMember, opts: MinerLinksOptions): 
   }
   const standing = (peerId: string): MinerStanding => judge().standings.get(peerId) ?? standingOf(peerId, [], judge().weights, { caught })
   const follow = opts.standings ?? true
+  // The announcement (its ts) a miner was dropped under: one dropped as unreachable comes
+  // back only with a newer announcement — a killed miner stays in the table until it is
+  // forgotten (15 s), and taking it back at every table change spent a job's attempts on it.
+  const droppedAt = new Map<string, number>()
+  const adding = new Set<string>()
   const changed = (): void => { opts.onChange?.() }
   const scheduler = minerScheduler([], {
     maxAttempts: opts.maxAttempts ?? 4,
@@ -93,6 +98,7 @@ export function createMinerLinks (member: MeshMember, opts: MinerLinksOptions): 
     onDrop: (m, why) => {
       dropped.set(m, why === 'rejected' ? 'rejected' : 'unreachable')
       if (why === 'rejected') { caught.add(m); judged = undefined }
+      droppedAt.set(m, member.table.get(m)?.ts ?? 0)
       changed()
     },
     ...(follow ? { standing: (m: string) => standing(m).status, unscoredShare } : {})
@@ -113,7 +119,9 @@ export function createMinerLinks (member: MeshMember, opts: MinerLinksOptions): 
     return {
       name: entry.peerId,
       prepare: inner.prepare,
-      ...(inner.setKeys === undefined ? {} : { setKeys: inner.setKeys }),
+      // Packed jobs need the session's Galois keys on the stream, and a removed miner's stream is closed.
+      setKeys: inner.setKeys,
+      close: inner.close,
       async compute (matrixId, inputs, jobId, blocks) {
         if (node.getConnections(id).every(c => c.limits !== undefined)) await dialWithRetry(node, addrs()).catch(() => {}) // the link reports the failure
         try {
@@ -130,11 +138,17 @@ export function createMinerLinks (member: MeshMember, opts: MinerLinksOptions): 
     const listed = member.table.list().filter(e => e.role === 'miner' && e.model?.sha256 === opts.modelSha256)
     for (const e of listed) {
       if (scheduler.active.includes(e.peerId) || dropped.get(e.peerId) === 'rejected') continue
+      if (dropped.has(e.peerId) && e.ts <= (droppedAt.get(e.peerId) ?? 0)) continue // not heard from since it failed
+      if (adding.has(e.peerId)) continue // its link is being handed the session's keys and matrices
       dropped.delete(e.peerId)
-      void scheduler.add(linkTo(e)).then(changed)
+      droppedAt.delete(e.peerId)
+      adding.add(e.peerId)
+      void scheduler.add(linkTo(e)).finally(() => { adding.delete(e.peerId) }).then(changed)
     }
     const ids = new Set(listed.map(e => e.peerId))
     for (const name of scheduler.active) if (!ids.has(name)) scheduler.remove(name)
+    // Forgotten by the table: what kept an unreachable miner out goes too (a liar stays refused).
+    for (const [m, why] of dropped) if (why === 'unreachable' && !ids.has(m)) { dropped.delete(m); droppedAt.delete(m) }
     changed()
   }
   const unsubscribe = member.table.subscribe(sync)

@@ -3,11 +3,13 @@
  * baseline measured in the same run and writing JSON with --json.
  */
 import { UsageError } from './args.ts'
+import { BENCH_CHAOS_USAGE } from './bench-chaos.ts'
 import { BENCH_ENGINE_USAGE } from './bench-engine.ts'
 import { BENCH_HE_USAGE } from './bench-he.ts'
 import { BENCH_MESH_USAGE } from './bench-mesh.ts'
 import { BENCH_PRIVACY_USAGE } from './bench-privacy.ts'
 import { BENCH_RELAY_USAGE } from './bench-relay.ts'
+import { BENCH_SOAK_USAGE } from './bench-soak.ts'
 import { loadCliModel, parse, type CliIo } from './options.ts'
 
 /** `bench gpu` in the overall help (its module loads onnxruntime, so it is imported on use). */
@@ -18,10 +20,10 @@ const BENCH_GPU_USAGE_LINE = `bench gpu [--runtime node|chromium] [--shapes OUTx
 `
 
 /** Help of every benchmark. */
-export const BENCH_USAGE = [BENCH_HE_USAGE, BENCH_ENGINE_USAGE, BENCH_MESH_USAGE, BENCH_RELAY_USAGE, BENCH_GPU_USAGE_LINE, BENCH_PRIVACY_USAGE].join('\n')
+export const BENCH_USAGE = [BENCH_HE_USAGE, BENCH_ENGINE_USAGE, BENCH_MESH_USAGE, BENCH_RELAY_USAGE, BENCH_GPU_USAGE_LINE, BENCH_PRIVACY_USAGE, BENCH_CHAOS_USAGE, BENCH_SOAK_USAGE].join('\n')
 
 /** The benchmarks by name. */
-const BENCHES = ['he', 'engine', 'mesh', 'relay', 'gpu', 'privacy'] as const
+const BENCHES = ['he', 'engine', 'mesh', 'relay', 'gpu', 'privacy', 'chaos', 'soak'] as const
 
 /** Run `bench`. */
 export async function cmdBench (args: string[], io: CliIo): Promise<void> {
@@ -44,6 +46,14 @@ export async function cmdBench (args: string[], io: CliIo): Promise<void> {
     case 'mesh': {
       const { cmdBenchMesh } = await import('./bench-mesh.ts')
       return await cmdBenchMesh(rest, io)
+    }
+    case 'chaos': {
+      const { cmdBenchChaos } = await import('./bench-chaos.ts')
+      return await cmdBenchChaos(rest, io)
+    }
+    case 'soak': {
+      const { cmdBenchSoak } = await import('./bench-soak.ts')
+      return await cmdBenchSoak(rest, io)
     }
     case 'gpu': {
       const v = parse(rest, { runtime: { type: 'string' }, shapes: { type: 'string' }, reps: { type: 'string' }, 'hardware-gpu': { type: 'boolean' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } })

@@ -42,6 +42,8 @@ Commands:
   bench mesh    benchmark private generation over the mesh (WebRTC, WebSockets) in Chromium
   bench relay   the relay under load (reservations by hundreds of loopback peers)
   bench gpu     the miner's multiply-accumulate on onnxruntime (WebGPU) against the kernel
+  bench chaos   the mesh under churn: miners SIGKILLed and started, the relay restarted
+  bench soak    one miner serving 1,000 generations: its memory, slope per generation
   help          this text ("cerberus <command> --help" for one command)
 
 Model options (generate, serve, eval-quant, plan, miner, validator):

@@ -4,11 +4,12 @@
  * that dies mid-generation is reopened and nothing is lost; answers out of order or twice
  * are matched by id; an answer to a job never sent is refused with a typed error.
  */
+import { getEventListeners } from 'node:events'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateAsync, heBackend, localHe, privateEngine } from '../core/engine/index.ts'
-import { loadSeal, NETWORKS, type Seal } from '../core/he/index.ts'
+import { loadSeal, NETWORKS, planToData, type MatvecPlan, type Seal } from '../core/he/index.ts'
 import { createRng, createSampler, parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
 import { LINEAR_PROTOCOL, type LinearRequest, type LinearResult } from '../core/protocol/index.ts'
 import { squeezedEngine } from '../core/engine/index.ts'
@@ -18,6 +19,7 @@ import { stories260K } from '../test/fixtures.ts'
 import { createHeMinerClient } from '../workers/he-client.ts'
 import { inThreadPort } from '../workers/he-port.in-thread.ts'
 import { messageWriter, readMessages } from './frames.ts'
+import { openJobStream } from './job-stream.ts'
 import { meshMinerLink, MinerJobError } from './mesh-link.ts'
 import { startMinerService, type MinerService } from './miner-service.ts'
 import { createPeer } from './peer.ts'
@@ -81,6 +83,18 @@ describe('persistent job streams', () => {
     expect(r.tokens).toEqual(twin(16))
     expect(link.streamsOpened).toBeGreaterThanOrEqual(3)
     link.close?.()
+  })
+
+  it('an answered request leaves no listener on its signal (a job\'s timeout signal held its ciphertexts until it fired: the soak saw the user\'s heap grow)', async () => {
+    const g = [...sq.groups.values()].find(x => x.placement === 'encrypted')
+    const plan = g?.plans[0] as MatvecPlan
+    const { ciphertexts } = await localHe(seal).session.encrypt(plan, new Int8Array(plan.dIn))
+    const stream = await openJobStream(userNode, multiaddr(minerNode.getMultiaddrs()[0]), AbortSignal.timeout(10_000))
+    const signal = AbortSignal.timeout(60_000)
+    const reply = await stream.request({ type: 'request', session: 'listeners', job: 'j1', matrix: `${g?.group}:${g?.layer}:0`, plan: planToData(plan), ciphertexts }, signal)
+    expect(reply.job).toBe('j1')
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0)
+    stream.close()
   })
 })
 

@@ -120,6 +120,9 @@ export async function openJobStream (node: Libp2p, target: PeerId | Multiaddr, s
         if (waiting.delete(m.job)) remember(m.job) // a late answer is then a duplicate, ignored
       }
       sig.addEventListener('abort', onAbort, { once: true })
+      // Removed once answered: a listener left on a timeout signal keeps it — and through this
+      // closure the job's answer, its ciphertexts — alive until the timeout fires (60 s).
+      let onTimeout: (() => void) | undefined
       try {
         try {
           await writer.write(m, observe)
@@ -127,11 +130,13 @@ export async function openJobStream (node: Libp2p, target: PeerId | Multiaddr, s
           throw new StreamClosedError(`the request could not be sent: ${(err as Error).message}`, err)
         }
         return await Promise.race([answer, new Promise<never>((_resolve, reject) => {
-          if (sig.aborted) reject(sig.reason)
-          sig.addEventListener('abort', () => { reject(sig.reason) }, { once: true })
+          if (sig.aborted) { reject(sig.reason); return }
+          onTimeout = () => { reject(sig.reason) }
+          sig.addEventListener('abort', onTimeout, { once: true })
         })])
       } finally {
         sig.removeEventListener('abort', onAbort)
+        if (onTimeout !== undefined) sig.removeEventListener('abort', onTimeout)
         waiting.delete(m.job)
       }
     },

@@ -25,20 +25,15 @@ import { createLibp2p, type Libp2pOptions, type ServiceFactoryMap } from 'libp2p
  * - addressDialTimeoutMs: per address; libp2p's default 6 s was exceeded once by
  *   WebRTC-through-relay (SDP over the circuit + ICE + noise) on a loaded machine.
  * - maxPubsubMessageBytes: announcements are < 1 KiB.
- * - gossipsub's IP colocation penalty starts at 10 peers from one address (−5 × surplus²);
- *   past ~11 peers on loopback every peer's score fell below the gossip threshold and the
- *   relay's mesh emptied (measured here: 14 loopback peers, no message delivered at all).
- *   Peers on loopback share this machine; the penalty guards against one remote host
- *   posing as many peers, so loopback is exempt ({@link LOOPBACK_ADDRESSES}).
+ * - gossipsub's IP colocation penalty is off (see the gossipsub options below): past ~11
+ *   peers on loopback every peer's score fell below the gossip threshold and the relay's
+ *   mesh emptied (measured here: 14 loopback peers, no message delivered at all).
  */
 export const PEER_LIMITS = Object.freeze({
   dialTimeoutMs: 8_000,
   addressDialTimeoutMs: 10_000,
   maxPubsubMessageBytes: 64 * 1024
 })
-
-/** Addresses whose peers gossipsub does not count as colocated (see PEER_LIMITS). */
-export const LOOPBACK_ADDRESSES: readonly string[] = Object.freeze(['127.0.0.1', '::1'])
 
 /** The services every Cerberus peer runs. */
 export interface PeerServices {
@@ -92,7 +87,12 @@ export function peerConfig<S extends Record<string, unknown> = Record<never, nev
         allowPublishToZeroTopicPeers: true,
         emitSelf: false,
         maxInboundDataLength: PEER_LIMITS.maxPubsubMessageBytes,
-        scoreParams: { IPColocationFactorWhitelist: new Set(LOOPBACK_ADDRESSES) },
+        // No IP-colocation penalty (gossipsub's P6): it keeps a departed peer's IP for the hour
+        // it retains its score, and past 10 peers on one IP scores every peer there down until
+        // it is ignored — honest meshes share IPs (one NAT, one host running several miners,
+        // loopback), and chaos found the relay deaf after a dozen miner restarts. Announcements
+        // are signed and validated instead.
+        scoreParams: { IPColocationFactorWeight: 0 },
         ...(opts.allowedTopics === undefined ? {} : { allowedTopics: opts.allowedTopics })
       }),
       ...opts.extraServices

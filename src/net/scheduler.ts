@@ -101,10 +101,15 @@ export function minerScheduler (links: readonly MinerLink[], opts: SchedulerOpti
     const mixed = trusted.length > 0 && trusted.length < candidates.length
     if (mixed && unscoredPicks + 1 > (opts.unscoredShare?.(trusted.length) ?? 1) * (mixedPicks + 1)) candidates = trusted
     const fewest = (list: Entry[]): Entry => list.reduce((a, b) => (b.jobs < a.jobs ? b : a))
-    const wait = (e: Entry): number => (e.inFlight + 1) * (e.latency === 0 ? 0 : e.latency)
     let chosen: Entry
     if (++picks % 8 === 0) chosen = fewest(candidates)
     else {
+      // A miner not measured yet is taken to be as fast as the measured ones on average: with 0
+      // it looked infinitely fast and took every job in flight — a newly found miner (still
+      // encoding its matrices on first use) got a whole prefill batch, and the answer stalled.
+      const measured = candidates.filter(e => e.latency > 0)
+      const prior = measured.length === 0 ? 0 : measured.reduce((a, e) => a + e.latency, 0) / measured.length
+      const wait = (e: Entry): number => (e.inFlight + 1) * (e.latency === 0 ? prior : e.latency)
       const best = Math.min(...candidates.map(wait))
       chosen = fewest(candidates.filter(e => wait(e) <= 4 * best + 1))
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { AnswerReceipt, ClientState } from '../app/types.ts'
 import { errorText, statusLine } from './messages.ts'
+import { POLICY_BLOCKS } from './page-policy.ts'
 import { readConnection, readSampling, WidgetAttributeError, WIDGET_DEFAULTS } from './options.ts'
 import { formatKiB, receiptLine } from './receipt.ts'
 import { bootstrapSource, moduleWorkerScript } from './worker-bootstrap.ts'
@@ -65,6 +66,14 @@ describe('messages', () => {
   it('points at the element\'s attributes, not the app\'s settings', () => {
     expect(errorText({ code: 'RELAY_UNREACHABLE', message: 'cannot reach the relay at X; check the address in Settings' }, RELAY)).toBe(`Cannot reach the relay at ${RELAY}. Check the relay attribute of <cerberus-chat> and that the relay is running.`)
     expect(errorText({ code: 'MODEL_FORMAT', message: 'not a llama2.c checkpoint' }, RELAY)).toBe('Not a llama2.c checkpoint.')
+  })
+  it('a worker the page\'s Content-Security-Policy refused names the directive to add; another crash points at CORS', () => {
+    const w = 'https://cerberus.example.org'
+    for (const block of [POLICY_BLOCKS.worker(w), POLICY_BLOCKS.wasm(w), POLICY_BLOCKS.unloaded(w)]) expect(errorText({ code: 'WORKER_CRASHED', message: `the HE user worker stopped: ${block}` }, RELAY)).toBe(block)
+    expect(POLICY_BLOCKS.worker(w)).toMatch(/must allow worker-src blob: https:\/\/cerberus\.example\.org\.$/)
+    expect(POLICY_BLOCKS.wasm(w)).toMatch(/must allow script-src https:\/\/cerberus\.example\.org 'wasm-unsafe-eval'\.$/)
+    expect(POLICY_BLOCKS.unloaded(w)).toMatch(/\(CORS\).*worker-src blob: https:\/\/cerberus\.example\.org\.$/)
+    expect(errorText({ code: 'WORKER_CRASHED', message: 'the HE user worker stopped: it could not be loaded' }, RELAY)).toMatch(/could not run: .*\(CORS\)\.$/)
   })
 })
 

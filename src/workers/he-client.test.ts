@@ -127,6 +127,27 @@ describe('HE workers on real threads (worker_threads)', () => {
     expect(splitBlocks(plan.split.blocks, 2)).toEqual([[0, 12], [12, 24]])
   })
 
+  it('a miner thread reports its memory: SEAL\'s heap, which repeated jobs do not grow (they delete what they make); in-thread it is refused, typed', async () => {
+    const { plan } = planMatvec(768, 768)
+    const { w, x } = job(768, 768)
+    const user = createHeUserClient({ spawn: inThreadPort })
+    const pool = createMinerPool({ spawn: () => spawnNodeHeWorker(), size: 1 })
+    closers.push(user.close, pool.close)
+    const [before] = await pool.memory()
+    expect(before.heapUsed).toBeGreaterThan(0)
+    expect(before.wasmBytes).toBeGreaterThanOrEqual(16 * 2 ** 20) // SEAL, loaded: its initial heap
+    expect(before.external).toBeGreaterThanOrEqual(before.wasmBytes)
+    await pool.prepare('qkv', plan, w)
+    const { ciphertexts } = await user.encrypt(plan, x.slice())
+    await pool.compute('qkv', ciphertexts.map(c => c.slice()))
+    const [first] = await pool.memory()
+    for (let i = 0; i < 10; i++) await pool.compute('qkv', ciphertexts.map(c => c.slice()))
+    expect((await pool.memory())[0].wasmBytes).toBe(first.wasmBytes)
+    const inThread = createHeMinerClient({ spawn: inThreadPort })
+    closers.push(inThread.close)
+    await expect(inThread.memory()).rejects.toMatchObject({ code: 'WORKER_PROTOCOL' })
+  })
+
   it('a hung job times out with a typed error; the miner thread is replaced and works again', async () => {
     const plan = makePlan(4096, 4096, RING_PRESETS.n2048, 64) // ~1 s of work per job here
     const { w, x, y } = job(4096, 4096)

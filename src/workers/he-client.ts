@@ -12,7 +12,7 @@
 import type { HeSession } from '../core/engine/index.ts'
 import { planToData, type MatvecPlan } from '../core/he/index.ts'
 import { HeKeysRotatedError, HeWorkerTimeoutError, WorkerCrashedError } from './errors.ts'
-import { transferables, type HeReply, type HeRequest, type HeRole } from './he-protocol.ts'
+import { transferables, type HeReply, type HeRequest, type HeRole, type WorkerMemory } from './he-protocol.ts'
 import { RemoteError, serializeError, type SerializedError } from '../core/errors.ts'
 
 /** A channel to one HE worker. */
@@ -200,6 +200,8 @@ export interface HeMinerClient {
   /** Validate and load a user's Galois key set under `keyId` (copied, so it can be replayed). @throws the HE layer's typed error for bad keys. */
   loadKeys: (keyId: string, plan: MatvecPlan, keys: Uint8Array) => Promise<{ heapBytes: number }>
   releaseKeys: (keyId: string) => Promise<void>
+  /** The worker's memory (soak benchmarks). @throws when its platform cannot report it. */
+  memory: () => Promise<WorkerMemory>
   close: () => void
 }
 
@@ -238,6 +240,10 @@ export function createHeMinerClient (opts: HeClientOptions): HeMinerClient {
     async release (matrixId) {
       prepared.delete(matrixId)
       await c.request(id => ({ type: 'release', id, matrixId }), 'released', 'release a matrix')
+    },
+    async memory () {
+      const r = await c.request(id => ({ type: 'memory', id }), 'memory', 'report its memory')
+      return { heapUsed: r.heapUsed, wasmBytes: r.wasmBytes, external: r.external }
     },
     close: () => { c.close() }
   }

@@ -5,14 +5,17 @@
  */
 import { splitBlocks } from '../core/he/index.ts'
 import { createHeMinerClient, type HeClientOptions, type HeMinerClient } from './he-client.ts'
+import type { WorkerMemory } from './he-protocol.ts'
 
 /**
  * A pool of miner workers: one worker's interface ({@link HeMinerClient}; `prepare` splits
  * the blocks across the workers), and its size. It is what a miner service computes with
  * (net's `MinerCompute` seam).
  */
-export interface MinerPool extends HeMinerClient {
+export interface MinerPool extends Omit<HeMinerClient, 'memory'> {
   readonly size: number
+  /** Each worker's memory, in order. */
+  memory: () => Promise<WorkerMemory[]>
   /** Jobs it computes at once (packed jobs run one per worker; coefficient jobs use every worker). */
   readonly parallel: number
 }
@@ -69,6 +72,9 @@ export function createMinerPool (opts: HeClientOptions & { size?: number }): Min
       ranges.delete(matrixId)
       whole.delete(matrixId)
       await Promise.all(workers.map(wk => wk.release(matrixId)))
+    },
+    async memory () {
+      return await Promise.all(workers.map(async wk => await wk.memory()))
     },
     close () {
       for (const wk of workers) wk.close()

@@ -33,8 +33,18 @@ export interface ReleaseKeysRequest { readonly type: 'release-keys', readonly id
 /** Miner: forget a prepared matrix. */
 export interface ReleaseRequest { readonly type: 'release', readonly id: number, readonly matrixId: string }
 
+/** Either role: the worker's memory (soak tests: leaks of SEAL objects show in its WebAssembly heap). */
+export interface MemoryRequest { readonly type: 'memory', readonly id: number }
+
 /** Every request a worker accepts. */
-export type HeRequest = InitRequest | EncryptRequest | DecryptRequest | GaloisKeysRequest | RotateRequest | PrepareRequest | ComputeRequest | ReleaseRequest | LoadKeysRequest | ReleaseKeysRequest
+export type HeRequest = InitRequest | EncryptRequest | DecryptRequest | GaloisKeysRequest | RotateRequest | PrepareRequest | ComputeRequest | ReleaseRequest | LoadKeysRequest | ReleaseKeysRequest | MemoryRequest
+
+/**
+ * A worker's memory in bytes, after a GC when the runtime allows one: its JS heap; SEAL's
+ * WebAssembly heap (which never shrinks, so leaked SEAL objects show as growth); and all of
+ * its memory outside the JS heap (SEAL's heap, the prepared matrices' kernel memories, buffers).
+ */
+export interface WorkerMemory { readonly heapUsed: number, readonly wasmBytes: number, readonly external: number }
 
 /** Replies, one per request id. */
 export type HeReply =
@@ -47,6 +57,7 @@ export type HeReply =
   | { readonly type: 'galois-keys', readonly id: number, readonly keys: Uint8Array }
   | { readonly type: 'keys-loaded', readonly id: number, readonly heapBytes: number }
   | { readonly type: 'rotated', readonly id: number }
+  | ({ readonly type: 'memory', readonly id: number } & WorkerMemory)
   | {
     readonly type: 'error'
     readonly id: number

@@ -4,7 +4,7 @@
  */
 import { createHeMiner, createHeUser, loadSeal, type GaloisKeyHandle, type HeMiner, type HeUser, type PreparedMatrix, type Seal } from '../core/he/index.ts'
 import { planFromData } from '../core/he/index.ts'
-import type { HeReply, HeRequest, HeRole } from './he-protocol.ts'
+import type { HeReply, HeRequest, HeRole, WorkerMemory } from './he-protocol.ts'
 import { serializeError } from '../core/errors.ts'
 import { WorkerProtocolError } from './errors.ts'
 
@@ -19,6 +19,8 @@ export interface HeServiceInit {
   post: (reply: HeReply) => void
   /** Load SEAL (default: node-seal's own loader). */
   loadSeal?: (wasmUrl?: string) => Promise<Seal>
+  /** Reads this thread's memory (the Node worker entry gives one; without it, `memory` requests are refused). */
+  memory?: () => WorkerMemory
 }
 
 /**
@@ -113,6 +115,11 @@ export function createHeService (init: HeServiceInit): HeService {
         matrices.delete(r.matrixId)
         reply({ type: 'released', id: r.id })
         return
+      case 'memory': {
+        if (init.memory === undefined) throw new WorkerProtocolError('this worker cannot report its memory')
+        reply({ type: 'memory', id: r.id, ...init.memory() })
+        return
+      }
       default:
         throw new WorkerProtocolError(`unknown request type "${String((r as { type?: unknown }).type)}"`)
     }

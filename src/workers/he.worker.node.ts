@@ -1,12 +1,33 @@
 /**
  * Entry of an HE worker thread in Node: wires the HE service to `parentPort`.
  */
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { parentPort } from 'node:worker_threads'
 import { transferables, type HeRequest } from './he-protocol.ts'
 import { createHeService } from './he-service.ts'
+import { wasmMemoryBytes, watchWasmMemories } from './wasm-memories.ts'
 
 const port = parentPort
 if (port === null) throw new Error('he.worker.node.ts must run as a worker thread')
-const service = createHeService({ post: (reply) => { port.postMessage(reply, transferables(reply)) } })
+let gc: (() => void) | undefined
+/** A full GC before a memory report (V8 allows exposing it at run time), so garbage is not counted. */
+const collect = (): void => {
+  if (gc === undefined) {
+    setFlagsFromString('--expose-gc')
+    gc = runInNewContext('gc') as () => void
+  }
+  gc()
+}
+watchWasmMemories() // before SEAL is loaded (at the first request)
+const service = createHeService({
+  post: (reply) => { port.postMessage(reply, transferables(reply)) },
+  // In a worker thread, memoryUsage() is this thread's isolate's.
+  memory: () => {
+    collect()
+    const m = process.memoryUsage()
+    return { heapUsed: m.heapUsed, wasmBytes: wasmMemoryBytes(), external: m.external }
+  }
+})
 let queue = Promise.resolve()
 port.on('message', (m: HeRequest) => { queue = queue.then(async () => { await service.handle(m) }) })

@@ -307,6 +307,36 @@ describe('discovery over a real relay (loopback)', () => {
     }
   })
 
+  it('after more peers from one address than gossipsub\'s IP-colocation threshold came and went, a new miner still reaches a user through the relay', async () => {
+    // gossipsub keeps a departed peer's (zero) score for an hour, its IP with it; by default,
+    // past 10 peers on one IP every peer there is scored down until it is ignored — on
+    // loopback, behind one NAT, or with miners that restart under new identities (chaos
+    // found the relay deaf after a dozen miner restarts). Cerberus turns that factor off.
+    const hub = await startRelay({ port: 0, healthPort: 0 })
+    cleanup.push(async () => { await hub.stop() })
+    const userInfo = () => ({ role: 'user' as const, addrs: [], presets: [], capacity: 0, load: 0 })
+    for (let i = 0; i < 14; i++) {
+      const { key } = await keyed()
+      const passer = await createPeer({ privateKey: key })
+      const a = startAnnouncing(passer, key, userInfo, { intervalMs: 60_000 })
+      await passer.dial(multiaddr(hub.multiaddrs[0]))
+      await until(() => hub.health().announcements.peers === i + 1, 5000, `the relay hearing passer ${i}`)
+      a.stop()
+      await passer.stop()
+    }
+    const user = await peer()
+    const table = createPeerTable(user)
+    cleanup.push(() => { table.stop() })
+    await user.dial(multiaddr(hub.multiaddrs[0]))
+    await until(() => table.stats.snapshots === 1, 5000, 'the user\'s snapshot')
+    const { key } = await keyed()
+    const miner = await peer(key, true)
+    const announcer = startAnnouncing(miner, key, minerInfo(miner), { intervalMs: 500 })
+    cleanup.push(() => { announcer.stop() })
+    await miner.dial(multiaddr(hub.multiaddrs[0]))
+    await until(() => table.get(miner.peerId.toString()) !== undefined, 5000, 'the user hearing the new miner')
+  })
+
   it('a miner that stops announcing is forgotten after forgetAfterMs', async () => {
     const { key } = await keyed()
     const miner = await peer(key, true)
