@@ -26,6 +26,7 @@ import { withScope, type Scope, type Seal } from './seal.ts'
 import { ciphertextBytes, CT_DATA_OFFSET, parseCiphertext, plaintextBytes, PT_DATA_OFFSET, seededBytes } from './seal-bytes.ts'
 import { barrett, createMacKernel, foldInterval, type MacKernel } from './kernel/mac-kernel.ts'
 import { parmsFingerprint } from './wire.ts'
+import type { LoadedMac, MacWeights } from './mac-engine.ts'
 
 type Ciphertext = InstanceType<Seal['Ciphertext']>
 type GaloisKeys = InstanceType<Seal['GaloisKeys']>
@@ -204,30 +205,85 @@ function loadOrbits (seal: Seal, m: PackedMatrix, inputs: readonly PackedInput[]
   }
 }
 
-/** Merged leaf `block` (NTT MAC, scaled by 2^−e, back in coefficient form) as a SEAL ciphertext. */
-function mergedLeaf (seal: Seal, m: PackedMatrix, block: number, e: number, scope: Scope): Ciphertext {
+/** The MAC step: merged leaf `block`'s reduced (acc0, acc1) NTT words, 2 × N residues. */
+type LeafWords = (block: number) => Uint32Array
+
+/** The merged leaves' MAC in the WebAssembly kernel, over the orbits loadOrbits placed (the default, and the reference). */
+function kernelLeafWords (m: PackedMatrix): LeafWords {
   const L = packedInfo(m.plan).layout
   const { ctx, kernel } = m
   const n = ctx.polyDegree
   const polyBytes = 8 * n
   const orbitSize = 2 ** L.orbitLevels
-  const g = Math.floor(block / L.colsPerGroup)
-  const col = block % L.colsPerGroup
   const q = ctx.primes[0]
   const { mu, shift, fold } = m.barrett
-  new Uint8Array(kernel.memory.buffer, m.accOff, 4 * polyBytes).fill(0)
-  let count = 0
-  for (let c = 0; c < L.chunks; c++) {
-    const base = m.orbitOff + (((g - m.groupRange[0]) * L.chunks + c) * orbitSize) * 2 * polyBytes
-    for (let s = 0; s < orbitSize; s++) {
-      const w = m.pOff[(s * L.chunks + c) * L.colsPerGroup + col]
-      if (w < 0) continue
-      const x = base + s * 2 * polyBytes
-      kernel.mac2(x, x + polyBytes, w, m.accOff, m.accOff + 2 * polyBytes, n)
-      if (++count % fold === 0) kernel.reduce(m.accOff, m.accOff, 2 * n, q, mu, shift, 16)
+  return block => {
+    const g = Math.floor(block / L.colsPerGroup)
+    const col = block % L.colsPerGroup
+    new Uint8Array(kernel.memory.buffer, m.accOff, 4 * polyBytes).fill(0)
+    let count = 0
+    for (let c = 0; c < L.chunks; c++) {
+      const base = m.orbitOff + (((g - m.groupRange[0]) * L.chunks + c) * orbitSize) * 2 * polyBytes
+      for (let s = 0; s < orbitSize; s++) {
+        const w = m.pOff[(s * L.chunks + c) * L.colsPerGroup + col]
+        if (w < 0) continue
+        const x = base + s * 2 * polyBytes
+        kernel.mac2(x, x + polyBytes, w, m.accOff, m.accOff + 2 * polyBytes, n)
+        if (++count % fold === 0) kernel.reduce(m.accOff, m.accOff, 2 * n, q, mu, shift, 16)
+      }
+    }
+    kernel.reduce(m.accOff, m.outOff, 2 * n, q, mu, shift, 8)
+    return new Uint32Array(kernel.memory.buffer.slice(m.outOff, m.outOff + 2 * polyBytes))
+  }
+}
+
+/**
+ * The merged leaves' MAC on an engine: one MAC per input group of `groups`, whose orbits
+ * are contiguous in kernel memory in exactly the engine's (chunk·2^b + S, 2, N) order; the
+ * engine's blocks are the group's columns.
+ */
+async function engineLeafWords (m: PackedMatrix, groups: readonly [number, number], mac: LoadedMac): Promise<LeafWords> {
+  const L = packedInfo(m.plan).layout
+  const n = m.ctx.polyDegree
+  const words = L.chunks * 2 ** L.orbitLevels * 4 * n
+  const out = new Map<number, Uint32Array>()
+  for (let g = groups[0]; g < groups[1]; g++) {
+    const start = m.orbitOff + (g - m.groupRange[0]) * words * 4
+    const y = await mac.mac(new Uint32Array(m.kernel.memory.buffer.slice(start, start + words * 4)))
+    if (y.length !== L.colsPerGroup * 4 * n) throw new HeJobError(`the MAC engine returned ${y.length} words, the matrix has ${L.colsPerGroup} columns × 2 × ${n} residues`)
+    out.set(g, y)
+  }
+  return block => {
+    const col = block % L.colsPerGroup
+    return (out.get(Math.floor(block / L.colsPerGroup)) as Uint32Array).subarray(col * 4 * n, (col + 1) * 4 * n)
+  }
+}
+
+/** A packed matrix's dense weights for an engine: per column, (chunk·2^b + S) polynomials, zeros where there is none. */
+export function packedMacWeights (m: PackedMatrix): MacWeights {
+  const L = packedInfo(m.plan).layout
+  const n = m.ctx.polyDegree
+  const orbitSize = 2 ** L.orbitLevels
+  const chunks = L.chunks * orbitSize
+  const weights = new Uint32Array(L.colsPerGroup * chunks * 2 * n)
+  for (let col = 0; col < L.colsPerGroup; col++) {
+    for (let c = 0; c < L.chunks; c++) {
+      for (let s = 0; s < orbitSize; s++) {
+        const off = m.pOff[(s * L.chunks + c) * L.colsPerGroup + col]
+        if (off >= 0) weights.set(new Uint32Array(m.kernel.memory.buffer, off, 2 * n), ((col * L.chunks + c) * orbitSize + s) * 2 * n)
+      }
     }
   }
-  kernel.reduce(m.accOff, m.outOff, 2 * n, q, mu, shift, 8)
+  const [g0, g1] = m.groupRange
+  return { layout: { q: m.ctx.primes[0], polyDegree: n, chunks, blocks: L.colsPerGroup }, weights, macsPerJob: g1 - g0 }
+}
+
+/** Merged leaf `block` (its MAC words, scaled by 2^−e, back in coefficient form) as a SEAL ciphertext. */
+function mergedLeaf (seal: Seal, m: PackedMatrix, leaf: LeafWords, block: number, e: number, scope: Scope): Ciphertext {
+  const { ctx, kernel } = m
+  const n = ctx.polyDegree
+  const polyBytes = 8 * n
+  new Uint32Array(kernel.memory.buffer, m.outOff, 4 * n).set(leaf(block))
   if (e > 0) scaleInKernel(m, m.outOff, e, m.outOff)
   const words = new Uint32Array(kernel.memory.buffer.slice(m.outOff, m.outOff + 2 * polyBytes))
   const ct = scope.own(new seal.Ciphertext())
@@ -245,21 +301,44 @@ interface TreePart {
   readonly root: Uint8Array | null
 }
 
-/** Run blocks [first, end) of a prepared packed matrix; returns each tree part's root ciphertext. */
-export function computePackedRoots (seal: Seal, m: PackedMatrix, inputs: readonly Uint8Array[], keys: LoadedKeys, range: readonly [number, number], monomial: (h: number) => InstanceType<Seal['Plaintext']>): TreePart[] {
+/** Validate a packed job (before SEAL sees any of it); the decoded inputs and the input groups the range needs. */
+function packedJob (m: PackedMatrix, inputs: readonly Uint8Array[], keys: LoadedKeys, range: readonly [number, number]): { decoded: PackedInput[], groups: readonly [number, number] } {
   const L = packedInfo(m.plan).layout
   const { ctx } = m
-  const n = ctx.polyDegree
   const fingerprint = parmsFingerprint(ctx.parmsId)
   if (keys.fingerprint !== fingerprint) throw new HeJobError('these Galois keys are for other parameters than the matrix\'s plan')
   if (inputs.length !== L.groups * L.chunks) throw new HeJobError(`${inputs.length} input ciphertexts, the plan has ${L.groups} groups × ${L.chunks} chunks`)
   const [first, end] = range
   if (!(m.blocks[0] <= first && first <= end && end <= m.blocks[1])) throw new HeJobError(`block range [${first}, ${end}) is outside the prepared [${m.blocks[0]}, ${m.blocks[1]})`)
-  // Validate every input before SEAL sees any.
-  const expect = { polyDegree: n, fingerprint, prime: ctx.primes[0], primeBits: ctx.primeBits[0], keyId: keys.id }
+  const expect = { polyDegree: ctx.polyDegree, fingerprint, prime: ctx.primes[0], primeBits: ctx.primeBits[0], keyId: keys.id }
   const decoded = inputs.map(bytes => decodePackedInput(bytes, expect))
-  if (first === end) return []
-  loadOrbits(seal, m, decoded, keys, [Math.floor(first / L.colsPerGroup), Math.floor((end - 1) / L.colsPerGroup) + 1])
+  const groups: readonly [number, number] = first === end ? [0, 0] : [Math.floor(first / L.colsPerGroup), Math.floor((end - 1) / L.colsPerGroup) + 1]
+  return { decoded, groups }
+}
+
+/** Run blocks [first, end) of a prepared packed matrix; returns each tree part's root ciphertext. */
+export function computePackedRoots (seal: Seal, m: PackedMatrix, inputs: readonly Uint8Array[], keys: LoadedKeys, range: readonly [number, number], monomial: (h: number) => InstanceType<Seal['Plaintext']>): TreePart[] {
+  const { decoded, groups } = packedJob(m, inputs, keys, range)
+  if (range[0] === range[1]) return []
+  loadOrbits(seal, m, decoded, keys, groups)
+  return packTrees(seal, m, keys, range, monomial, kernelLeafWords(m))
+}
+
+/** {@link computePackedRoots} with the merged leaves' MAC on an engine holding {@link packedMacWeights}: the same roots, bit for bit. */
+export async function computePackedRootsWith (seal: Seal, m: PackedMatrix, inputs: readonly Uint8Array[], keys: LoadedKeys, range: readonly [number, number], monomial: (h: number) => InstanceType<Seal['Plaintext']>, mac: LoadedMac): Promise<TreePart[]> {
+  const { decoded, groups } = packedJob(m, inputs, keys, range)
+  if (range[0] === range[1]) return []
+  loadOrbits(seal, m, decoded, keys, groups)
+  const leaf = await engineLeafWords(m, groups, mac)
+  return packTrees(seal, m, keys, range, monomial, leaf)
+}
+
+/** Pack each tree part of `range` from its merged leaves' MAC words (SEAL's PackRLWEs tree). */
+function packTrees (seal: Seal, m: PackedMatrix, keys: LoadedKeys, range: readonly [number, number], monomial: (h: number) => InstanceType<Seal['Plaintext']>, leaf: LeafWords): TreePart[] {
+  const L = packedInfo(m.plan).layout
+  const { ctx } = m
+  const n = ctx.polyDegree
+  const [first, end] = range
   const ev = ctx.evaluator
   const top = L.m + L.orbitLevels + L.treeLevels
   return treesOf(L, first, end).map(part => withScope(scope => sealCall('pack a result tree', () => {
@@ -270,7 +349,7 @@ export function computePackedRoots (seal: Seal, m: PackedMatrix, inputs: readonl
       else occupied[b % L.perTree] = true
     }
     const e = mergeExponents(occupied)
-    const slots: Array<Ciphertext | null> = occupied.map((on, slot) => on ? mergedLeaf(seal, m, part.tree * L.perTree + slot, e[slot], scope) : null)
+    const slots: Array<Ciphertext | null> = occupied.map((on, slot) => on ? mergedLeaf(seal, m, leaf, part.tree * L.perTree + slot, e[slot], scope) : null)
     const shifted = (odd: Ciphertext, level: number): Ciphertext => {
       const u = scope.own(new seal.Ciphertext())
       ev.multiplyPlain(odd, monomial(n >> level), u)
