@@ -1,8 +1,8 @@
 /**
  * A miner worker on a GPU, through the real client, service and HE library: the GPU runs
  * the exact graph on onnxruntime-node's CPU EP (the graph a donor's WebGPU EP runs), with
- * faults injected in the runtime underneath the real runner — a wrong word, a device lost
- * mid-job, an allocation that fails. Every job's results are compared byte for byte with a
+ * faults injected in the runtime underneath the real runner (src/test/gpu-faults.ts) — a
+ * wrong word, a device lost mid-job, an allocation that fails. Every job's results are compared byte for byte with a
  * CPU-only worker's, and decrypted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -10,55 +10,14 @@ import { GpuUnavailableError } from '../core/gpu/index.ts'
 import { makePlan, planMatvec, RING_PRESETS, type MatvecPlan } from '../core/he/index.ts'
 import { matvecInt8 } from '../core/model/index.ts'
 import { startGpuMacEngine } from '../gpu/mac-engine.ts'
-import { nodeOrtRuntime, probeNodeWebGpu } from '../gpu/mac-runner.node.ts'
-import { createGpuMacWith, type OrtRuntime } from '../gpu/mac-runner.ts'
+import { probeNodeWebGpu } from '../gpu/mac-runner.node.ts'
 import { prng, randomInt8 } from '../test/fixtures.ts'
+import { gpuWithFaults } from '../test/gpu-faults.ts'
 import { createHeMinerClient, createHeUserClient, type HeMinerClient, type HeUserClient } from './he-client.ts'
 import { inThreadPort } from './he-port.in-thread.ts'
 import { spawnNodeHeWorker } from './he-port.node.ts'
 import { createMinerPool } from './he-pool.ts'
 import type { GpuStarter } from './miner-gpu.ts'
-
-/** Faults of the runtime under the real runner; runs and sessions count from 1 (the self-test's). */
-interface Faults {
-  /** Flip one word of every result from this run on. */
-  readonly lieFromRun?: number
-  /** Lose the device during this run. */
-  readonly loseAtRun?: number
-  /** Fail to allocate every session after this many. */
-  readonly oomAfterSessions?: number
-}
-
-/** A GPU starter over onnxruntime-node's CPU EP with `faults` injected. */
-function gpuWith (faults: Faults = {}): GpuStarter {
-  const real = nodeOrtRuntime({ ep: 'cpu' })
-  let sessions = 0
-  let runs = 0
-  let lose: (reason: string) => void = () => {}
-  const lost = new Promise<string>(resolve => { lose = resolve })
-  const runtime: OrtRuntime = {
-    ...real,
-    lost,
-    async createSession (model) {
-      if (faults.oomAfterSessions !== undefined && ++sessions > faults.oomAfterSessions) throw new Error('Failed to allocate memory for the initializers')
-      const s = await real.createSession(model)
-      return {
-        release: () => s.release(),
-        async run (feeds) {
-          const n = ++runs
-          if (n === faults.loseAtRun) {
-            lose('destroyed: the GPU process crashed')
-            throw new Error('Device was lost')
-          }
-          const out = await s.run(feeds)
-          if (faults.lieFromRun !== undefined && n >= faults.lieFromRun) (out.y.data as Int32Array)[7] ^= 1
-          return out
-        }
-      }
-    }
-  }
-  return () => startGpuMacEngine(shape => createGpuMacWith(runtime, shape))
-}
 
 const rand = prng(913)
 let user: HeUserClient
@@ -113,7 +72,7 @@ async function job (miner: HeMinerClient, m: Matrix): Promise<Awaited<ReturnType
 
 describe('a miner worker on a GPU that passes the self-test', () => {
   it('computes coefficient and packed jobs there, byte-identical to the CPU, and says so per job', async () => {
-    const miner = gpuMiner(gpuWith())
+    const miner = gpuMiner(gpuWithFaults())
     expect(await miner.device()).toEqual({ kind: 'gpu', adapter: 'cpu', backend: 'cpu' })
     const coeff = matrix('qkv', makePlan(90, 40, RING_PRESETS.testN256, 8))
     const packed = matrix('up', w => planMatvec(172, 64, { scheme: 'packed', weights: w }).plan, 172, 64)
@@ -131,7 +90,7 @@ describe('a miner worker on a GPU that passes the self-test', () => {
 describe('the CPU, saying why, when there is no GPU to trust', () => {
   it('no GPU runtime in the worker; the GPU not asked for', async () => {
     expect(await gpuMiner(undefined).device()).toEqual({ kind: 'cpu', reason: 'this worker has no GPU runtime' })
-    expect(await gpuMiner(gpuWith(), false).device()).toEqual({ kind: 'cpu', reason: 'GPU not requested' })
+    expect(await gpuMiner(gpuWithFaults(), false).device()).toEqual({ kind: 'cpu', reason: 'GPU not requested' })
   })
 
   it('"WebGPU not available" when the runtime finds no adapter', async () => {
@@ -144,7 +103,7 @@ describe('the CPU, saying why, when there is no GPU to trust', () => {
   })
 
   it('"GPU self-test failed: results differed" for a GPU that returns one wrong word', async () => {
-    const miner = gpuMiner(gpuWith({ lieFromRun: 1 }))
+    const miner = gpuMiner(gpuWithFaults({ lieFromRun: 1 }))
     expect(await miner.device()).toEqual({ kind: 'cpu', reason: 'GPU self-test failed: results differed (1 of 24576 words)' })
     const m = matrix('down', makePlan(40, 60, RING_PRESETS.testN256, 12))
     await prepareBoth(miner, m)
@@ -154,7 +113,7 @@ describe('the CPU, saying why, when there is no GPU to trust', () => {
 
 describe('GPU failures lose nothing', () => {
   it('device lost mid-job: that job runs again on the CPU, the worker goes on on the CPU', async () => {
-    const miner = gpuMiner(gpuWith({ loseAtRun: 3 })) // run 1: the self-test; 2: the first job; 3: the second
+    const miner = gpuMiner(gpuWithFaults({ loseAtRun: 3 })) // run 1: the self-test; 2: the first job; 3: the second
     const m = matrix('qkv', makePlan(50, 30, RING_PRESETS.testN256, 10))
     expect(await prepareBoth(miner, m)).toMatchObject({ device: 'gpu' })
     expect(await job(miner, m)).toMatchObject({ device: 'gpu' })
@@ -168,7 +127,7 @@ describe('GPU failures lose nothing', () => {
   })
 
   it('out of GPU memory while uploading weights: a typed error in the reply, that matrix on the CPU, the others on the GPU', async () => {
-    const miner = gpuMiner(gpuWith({ oomAfterSessions: 2 })) // the self-test's session, then one matrix fits
+    const miner = gpuMiner(gpuWithFaults({ oomAfterSessions: 2 })) // the self-test's session, then one matrix fits
     const a = matrix('a', makePlan(30, 30, RING_PRESETS.testN256, 10))
     const b = matrix('b', makePlan(60, 20, RING_PRESETS.testN256, 10))
     expect(await prepareBoth(miner, a)).toMatchObject({ device: 'gpu' })
