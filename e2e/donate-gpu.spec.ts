@@ -11,8 +11,8 @@
  * N = 2048/4096, coefficient and packed plans), but SwiftShader takes 1.6–2.6 s per job of
  * the ~100-dispatch graph however small it is (`bench gpu --runtime chromium --shapes
  * 64x64,192x64`, median after a first run), and every donor job is on the answer's critical
- * path. So a one-token prompt and a few new tokens: the donor still serves coefficient and
- * packed jobs on the GPU, and the test stays near a minute and a half.
+ * path. So a one-token prompt and two new tokens: the donor still serves a share of the
+ * jobs on the GPU, and the test stays under a minute and a half (60–84 s here).
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -19,7 +19,8 @@
  * bench's shaped proxies (websocket-proxying.ts, tcp-proxy.ts).
  */
 import { createCerberusClient, createDonor, createPrivateGeneration, localMinerLink, type AnswerReceipt, type CerberusClient, type DonorState, type ModelSource } from '../app/index.ts'
-import { webClientComponents, webDonorComponents } from '../app/platform.web.ts'
+import { webDonorComponents } from '../app/platform-donor.web.ts'
+import { webClientComponents } from '../app/platform.web.ts'
 import { auditWire, concatBytes, type AuditReport } from '../net/wire-audit.ts'
 import type { NetworkProfile } from '../core/he/index.ts'
 import { spawnWebHeWorker } from '../workers/he-port.web.ts'

@@ -11,11 +11,6 @@ export function spawnWebHeWorker (): HePort {
   return webWorkerHePort(new Worker(new URL('./he.worker.web.ts', import.meta.url), { type: 'module', name: 'cerberus-he' }))
 }
 
-/** Start a donor's miner worker, `he-miner.worker.web.ts`: SEAL, and the GPU when a miner client asks for it. */
-export function spawnWebMinerWorker (): HePort {
-  return webWorkerHePort(new Worker(new URL('./he-miner.worker.web.ts', import.meta.url), { type: 'module', name: 'cerberus-he-miner' }))
-}
-
 /**
  * The {@link HePort} of a Web Worker already running `he.worker.web.ts` (or `he-miner.worker.web.ts`), however it was
  * started (the widget starts it through a same-origin bootstrap: src/widget/he-worker.ts).
