@@ -3,7 +3,9 @@
  * browser would be) switches donating on and serves encrypted jobs, over WebRTC, for the
  * first tab's private answer. Its jobs counter rises, and the first tab's receipt lists
  * the donor among the miners that computed the answer. (The headless miner `npm start`
- * runs is there too; the scheduler spreads jobs over both.)
+ * runs is there too; the scheduler spreads jobs over both.) This donor's browser has no
+ * WebGPU (hidden before the page loads), so it computes on the CPU and says why;
+ * donate-gpu.spec.ts is the same with WebGPU.
  */
 import { expect, test } from '@playwright/test'
 import { screenshotPath } from './support/screenshots.ts'
@@ -11,15 +13,18 @@ import { screenshotPath } from './support/screenshots.ts'
 test('a donor tab serves jobs for a user tab; the receipt names it', async ({ browser, page }) => {
   test.setTimeout(240_000)
   const donorCtx = await browser.newContext()
+  // A browser without WebGPU, as many still are.
+  await donorCtx.addInitScript(() => { Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }) })
   const donor = await donorCtx.newPage()
   await donor.goto('/')
   const panel = donor.getByRole('region', { name: 'Donate my GPU' })
-  await expect(panel).toContainText('Computing on CPU (WebAssembly). WebGPU detected:')
+  await expect(panel.getByTestId('donor-device')).toHaveText('Not computing yet. WebGPU not detected: this tab will compute on the CPU (WebAssembly).')
   const toggle = panel.getByRole('switch', { name: 'Donate' })
   await expect(toggle).toBeEnabled({ timeout: 60_000 })
   await toggle.click()
   await expect(toggle).toHaveAttribute('aria-checked', 'true')
   await expect(panel.getByRole('status')).toHaveText('On: serving encrypted jobs.', { timeout: 90_000 })
+  await expect(panel.getByTestId('donor-device')).toHaveText('Computing on CPU (WebAssembly): WebGPU not available.')
   const jobs = panel.getByTestId('donor-jobs')
   await expect(jobs).toHaveText('0')
   const donorId = await panel.getByTestId('donor-peer-id').getAttribute('title')
@@ -46,6 +51,9 @@ test('a donor tab serves jobs for a user tab; the receipt names it', async ({ br
     .map(li => li.querySelector('code')?.getAttribute('title')))
   expect(webrtcMiners).toEqual([donorId])
   expect(receiptMiners).toContain(donorId)
+
+  await expect(panel.getByTestId('donor-last-device')).toHaveText('CPU')
+  await expect(panel.getByTestId('donor-gpu-ms')).toHaveText('0 ms')
 
   // Wait for a throughput sample (every 2 s) so the chart has a line, then picture the panel.
   await expect(panel.locator('.sparkline-line, .sparkline-dot')).not.toHaveCount(0, { timeout: 10_000 })

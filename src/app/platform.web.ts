@@ -1,14 +1,14 @@
 /**
- * The browser's components for the app's roles: a WebRTC-capable libp2p peer, HE workers
- * as module Web Workers, models fetched from the page's origin (or picked files), and
- * whether this browser offers WebGPU. Pages, the widget and the browser benchmarks build
- * their client and donor with these; tests in Node inject their own.
+ * The browser's components for a user's client: a WebRTC-capable libp2p peer, HE workers
+ * as module Web Workers, models fetched from the page's origin (or picked files). Pages,
+ * the widget and the browser benchmarks build their client with these; a donor's are in
+ * platform-donor.web.ts (its worker brings the GPU runtime, which the widget must not
+ * bundle); tests in Node inject their own.
  */
-import { createWebPeer, waitForWebrtcAddr, webrtcAddrs } from '../net/peer.web.ts'
+import { createWebPeer } from '../net/peer.web.ts'
 import { spawnWebHeWorker } from '../workers/he-port.web.ts'
 import type { HePortFactory } from '../workers/index.ts'
 import type { ClientComponents } from './client.ts'
-import type { DonorComponents } from './donor.ts'
 import { loadModelSource } from './model-source.web.ts'
 
 /** Browser options shared by the client and the donor. */
@@ -17,7 +17,10 @@ export interface WebPlatformOptions {
   readonly iceServers?: RTCIceServer[]
   /** Where the default model's files are (default `/models/default/`). */
   readonly modelBase?: string
-  /** Starts an HE worker (default: a module Web Worker of this origin; the widget brings its own). */
+  /**
+   * Starts an HE worker (default: a module Web Worker of this origin — for a donor the miner
+   * worker with the GPU runtime, platform-donor.web.ts; the widget brings its own).
+   */
   readonly spawnHeWorker?: HePortFactory
   /**
    * Local mode's engine (the page passes `workerLocalGeneration` from
@@ -34,29 +37,5 @@ export function webClientComponents (opts: WebPlatformOptions = {}): ClientCompo
     spawnHeWorker: opts.spawnHeWorker ?? spawnWebHeWorker,
     loadModel: async (source, onProgress) => await loadModelSource(source, { base: opts.modelBase ?? '/models/default/', onProgress }),
     ...(opts.localGeneration === undefined ? {} : { localGeneration: opts.localGeneration })
-  }
-}
-
-/** Whether this browser has a WebGPU adapter. */
-export async function webgpuAvailable (): Promise<boolean> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter: () => Promise<unknown> } }).gpu
-  if (gpu === undefined) return false
-  try {
-    return (await gpu.requestAdapter()) !== null
-  } catch {
-    return false
-  }
-}
-
-/** A donor's components in a browser tab: reachable over WebRTC through the relay. */
-export function webDonorComponents (opts: WebPlatformOptions = {}): DonorComponents {
-  return {
-    createPeer: async (privateKey) => {
-      const peer = await createWebPeer({ reachable: true, iceServers: opts.iceServers, privateKey })
-      return { peer, ready: async () => { await waitForWebrtcAddr(peer) }, addrs: () => webrtcAddrs(peer).map(String) }
-    },
-    spawnHeWorker: opts.spawnHeWorker ?? spawnWebHeWorker,
-    loadModel: async (source, onProgress) => await loadModelSource(source, { base: opts.modelBase ?? '/models/default/', onProgress }),
-    webgpuAvailable
   }
 }

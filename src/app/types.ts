@@ -175,9 +175,31 @@ export interface DonorState {
   readonly computeMs: number
   /** Jobs per second over the last minute, one sample per 2 s (for the live chart). */
   readonly throughput: readonly number[]
-  /** Honest compute device: 'cpu' (WebAssembly) — WebGPU work comes later. */
-  readonly device: 'cpu'
+  /**
+   * Where the jobs' multiply-accumulate runs: 'gpu' once a worker's GPU passed its
+   * self-test, else 'cpu' (the WebAssembly kernel). SEAL's NTTs and key switches run on the
+   * CPU either way.
+   */
+  readonly device: 'cpu' | 'gpu'
+  /**
+   * Why, once started: the GPU's adapter ("webgpu: …"), or why the CPU — "WebGPU not
+   * available", "GPU self-test failed: results differed (…)", "GPU device lost: …".
+   */
+  readonly deviceReason?: string
   readonly webgpuAvailable: boolean
+  /** How the jobs were computed: GPU and CPU time, per job and in all. */
+  readonly timings?: DonorTimings
+}
+
+/** GPU and CPU time of a donor's jobs (ms, summed over its workers). */
+export interface DonorTimings {
+  /** Jobs timed, and how many of them ran their multiply-accumulate on the GPU. */
+  readonly jobs: number
+  readonly gpuJobs: number
+  readonly gpuMs: number
+  readonly cpuMs: number
+  /** The last job: where it ran, its time on each, and why it fell back to the CPU if it did. */
+  readonly last: { readonly device: 'cpu' | 'gpu', readonly gpuMs: number, readonly cpuMs: number, readonly fallback?: string }
 }
 
 /** This tab as a miner ("donate my GPU"). */

@@ -19,7 +19,8 @@
  * bench's shaped proxies (websocket-proxying.ts, tcp-proxy.ts).
  */
 import { createCerberusClient, createDonor, createPrivateGeneration, localMinerLink, type AnswerReceipt, type CerberusClient, type DonorState, type ModelSource } from '../app/index.ts'
-import { webClientComponents, webDonorComponents } from '../app/platform.web.ts'
+import { webDonorComponents } from '../app/platform-donor.web.ts'
+import { webClientComponents } from '../app/platform.web.ts'
 import { auditWire, concatBytes, type AuditReport } from '../net/wire-audit.ts'
 import type { NetworkProfile } from '../core/he/index.ts'
 import { spawnWebHeWorker } from '../workers/he-port.web.ts'
@@ -71,7 +72,8 @@ export async function runAppPage (q: URLSearchParams, out: HTMLElement): Promise
     }
     shapeThisTab(link, q.get('wsproxy'))
     if (q.get('bench') === 'donor') {
-      const donor = createDonor({ relay, model, announceIntervalMs: Number(q.get('announce') ?? '2000') }, webDonorComponents())
+      // ?gpu=1 lets the donor use WebGPU; off by default so the mesh benchmark measures the CPU donors it always did.
+      const donor = createDonor({ relay, model, announceIntervalMs: Number(q.get('announce') ?? '2000'), gpu: q.get('gpu') === '1' }, webDonorComponents())
       donor.subscribe(s => { window.cerberusDonor = s; out.textContent = `donor ${s.status}: ${s.jobs} jobs` })
       await donor.start({ workers: Number(q.get('workers') ?? '1') })
       window.cerberusDonor = donor.getState()

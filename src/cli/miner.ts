@@ -1,6 +1,9 @@
 /**
  * `cerberus miner`: a headless miner on WebSockets (the miner node assembly with Node
- * worker threads), announcing itself through `--relay`, until Ctrl-C.
+ * worker threads), announcing itself through `--relay`, until Ctrl-C. With `--gpu`, each
+ * worker thread runs the exact MAC graph on onnxruntime-node's WebGPU EP (Dawn over
+ * Vulkan) where it finds an adapter and the self-test passes; otherwise the miner says
+ * why and computes on the CPU (docs/09-gpu.md).
  */
 import type { TamperMode } from '../net/miner-service.ts'
 import { parseChoice, parseInteger, UsageError } from './args.ts'
@@ -13,6 +16,10 @@ export const MINER_USAGE = `miner:
   --relay MULTIADDR   stay connected to this relay (reconnecting when it comes back) and
                       announce this miner on the mesh through it; repeatable
   --announce-interval MS   between announcements (default 5000)
+  --gpu               compute the multiply-accumulate on the GPU through onnxruntime-node's
+                      WebGPU EP (needs libvulkan.so.1 and a Vulkan driver), after a self-test
+                      against the CPU kernel; without an adapter, or if the self-test fails,
+                      it says why and computes on the CPU
   --tamper=flip|zero|stale|flip-after=N
                       TESTS ONLY: a miner that lies, to show users and validators catch
                       it (flip-after=N: honest for the first N jobs of each session)
@@ -31,7 +38,7 @@ function parseTamper (raw: string): TamperMode {
 
 /** Run `miner`. */
 export async function cmdMiner (args: string[], io: CliIo): Promise<void> {
-  const v = parse(args, { ...MODEL_OPTIONS, port: { type: 'string' }, workers: { type: 'string' }, tamper: { type: 'string' }, relay: { type: 'string', multiple: true }, 'announce-interval': { type: 'string' } })
+  const v = parse(args, { ...MODEL_OPTIONS, port: { type: 'string' }, workers: { type: 'string' }, tamper: { type: 'string' }, relay: { type: 'string', multiple: true }, 'announce-interval': { type: 'string' }, gpu: { type: 'boolean' } })
   if (v.help === true) return io.stdout(MINER_USAGE)
   const tamper = v.tamper === undefined ? undefined : parseTamper(v.tamper)
   const port = v.port === undefined ? 9100 : parseInteger('port', v.port, 0, 65535)
@@ -45,7 +52,20 @@ export async function cmdMiner (args: string[], io: CliIo): Promise<void> {
   const { generateKeyPair } = await import('@libp2p/crypto/keys')
   const { createMinerPool } = await import('../workers/index.ts')
   const { spawnNodeHeWorker } = await import('../workers/he-port.node.ts')
-  const pool = createMinerPool({ spawn: () => spawnNodeHeWorker(), size: workers })
+  const gpu = v.gpu === true
+  const pool = createMinerPool({
+    spawn: () => spawnNodeHeWorker(),
+    size: workers,
+    gpu,
+    // A GPU failure mid-job (the job itself ran again on the CPU): say so once it happens.
+    onJob: job => { if (job.fallback !== undefined) io.stderr(`GPU: ${job.fallback}\n`) }
+  })
+  if (gpu) {
+    const device = await pool.device()
+    io.stdout(device.kind === 'gpu'
+      ? `computing on the GPU (${device.reason}), self-test passed on ${device.gpuWorkers} of ${device.workers} workers\n`
+      : `computing on the CPU: ${device.reason}\n`)
+  }
   const privateKey = await generateKeyPair('Ed25519')
   let peer
   try {

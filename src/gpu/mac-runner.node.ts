@@ -13,6 +13,7 @@
 import ort from 'onnxruntime-node'
 import { GpuUnavailableError } from '../core/gpu/index.ts'
 import { createGpuMacWith, type GpuMac, type MacShape, type OrtRuntime } from './mac-runner.ts'
+import { startGpuMacEngine, type GpuEngineStart } from './mac-engine.ts'
 
 /** Options of {@link createGpuMac}. */
 export interface NodeGpuMacOptions {
@@ -78,4 +79,14 @@ export async function probeNodeWebGpu (): Promise<NodeWebGpuProbe> {
     const why = /Failed to get a WebGPU adapter[^\n]*/.exec(msg)?.[0] ?? msg.split('\n')[0]
     return { ok: false, reason: `WebGPU not available in onnxruntime-node: ${why} (Dawn needs libvulkan.so.1 and a Vulkan driver)` }
   }
+}
+
+/**
+ * The headless miner's GPU engine: on the WebGPU EP (default), `probeNodeWebGpu` first —
+ * "WebGPU not available in onnxruntime-node: …" where Dawn finds no adapter — then the
+ * self-test; on the CPU EP (tests) the self-test alone.
+ */
+export async function startNodeGpuMacEngine (opts: NodeGpuMacOptions = {}): Promise<GpuEngineStart> {
+  const ep = opts.ep ?? 'webgpu'
+  return await startGpuMacEngine(shape => createGpuMac(shape, { ...opts, ep }), ep === 'webgpu' ? probeNodeWebGpu : undefined)
 }

@@ -13,6 +13,7 @@ import * as ort from 'onnxruntime-web/webgpu'
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url'
 import { GpuUnavailableError } from '../core/gpu/index.ts'
 import { createGpuMacWith, type GpuMac, type MacShape, type OrtRuntime } from './mac-runner.ts'
+import { startGpuMacEngine, type GpuEngineStart } from './mac-engine.ts'
 
 /** Options of {@link createGpuMac}. */
 export interface WebGpuMacOptions {
@@ -77,4 +78,13 @@ export async function webOrtRuntime (opts: WebGpuMacOptions = {}): Promise<OrtRu
  */
 export async function createGpuMac (shape: MacShape, opts: WebGpuMacOptions = {}): Promise<GpuMac> {
   return createGpuMacWith(await webOrtRuntime(opts), shape)
+}
+
+/**
+ * The donor worker's GPU engine: "WebGPU not available" without an adapter; otherwise the
+ * self-test on it, and the engine if it passes.
+ */
+export async function startWebGpuMacEngine (opts: WebGpuMacOptions = {}): Promise<GpuEngineStart> {
+  if (await webGpuAdapter() === null) return { ok: false, code: 'GPU_UNAVAILABLE', reason: 'WebGPU not available: this browser gives no GPU adapter' }
+  return await startGpuMacEngine(shape => createGpuMac(shape, opts))
 }

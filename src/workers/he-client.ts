@@ -12,7 +12,8 @@
 import type { HeSession } from '../core/engine/index.ts'
 import { planToData, type MatvecPlan } from '../core/he/index.ts'
 import { HeKeysRotatedError, HeWorkerTimeoutError, WorkerCrashedError } from './errors.ts'
-import { transferables, type HeReply, type HeRequest, type HeRole, type WorkerMemory } from './he-protocol.ts'
+import { transferables, type HeReply, type HeRequest, type HeRole, type JobTiming, type MinerDevice, type WorkerMemory } from './he-protocol.ts'
+import { GPU_NOT_REQUESTED } from './miner-gpu.ts'
 import { RemoteError, serializeError, type SerializedError } from '../core/errors.ts'
 
 /** A channel to one HE worker. */
@@ -192,42 +193,89 @@ export function createHeUserClient (opts: HeClientOptions): HeUserClient {
 
 /** A miner HE worker. */
 export interface HeMinerClient {
-  /** Encode a matrix (blocks [first, end), default all). `w` is copied, so it can be replayed. */
-  prepare: (matrixId: string, plan: MatvecPlan, w: Int8Array, blocks?: readonly [number, number]) => Promise<{ heapBytes: number }>
+  /**
+   * Encode a matrix (blocks [first, end), default all). `w` is copied, so it can be replayed.
+   * A worker with a GPU also uploads its weights there: `device` says where its jobs run, and
+   * `fallback` why not on the GPU (e.g. out of GPU memory).
+   */
+  prepare: (matrixId: string, plan: MatvecPlan, w: Int8Array, blocks?: readonly [number, number]) => Promise<{ heapBytes: number, device?: 'gpu' | 'cpu', fallback?: string }>
   /** Compute a job (a packed one with the key set loaded as `keyId`); the inputs are transferred. */
   compute: (matrixId: string, inputs: Uint8Array[], opts?: { timeoutMs?: number, keyId?: string }) => Promise<Uint8Array[]>
+  /** {@link HeMinerClient.compute}, and how the worker computed it (GPU or CPU, the time on each, a fallback's reason). */
+  computeTimed: (matrixId: string, inputs: Uint8Array[], opts?: { timeoutMs?: number, keyId?: string }) => Promise<{ results: Uint8Array[], timing: JobTiming }>
   release: (matrixId: string) => Promise<void>
   /** Validate and load a user's Galois key set under `keyId` (copied, so it can be replayed). @throws the HE layer's typed error for bad keys. */
   loadKeys: (keyId: string, plan: MatvecPlan, keys: Uint8Array) => Promise<{ heapBytes: number }>
   releaseKeys: (keyId: string) => Promise<void>
   /** The worker's memory (soak benchmarks). @throws when its platform cannot report it. */
   memory: () => Promise<WorkerMemory>
+  /**
+   * What the worker computes on. With `gpu`, the first call starts the worker and its GPU
+   * (the self-test); later ones say what the last reply said (a lost device turns it to the CPU).
+   */
+  device: () => Promise<MinerDevice>
   close: () => void
 }
 
+/** Options of a miner client. */
+export interface HeMinerClientOptions extends HeClientOptions {
+  /** Compute on the worker's GPU when it has one that passes the self-test (default false: the CPU). */
+  readonly gpu?: boolean
+}
+
+/**
+ * How long a worker may take to start its GPU: loading onnxruntime, creating the device,
+ * compiling the self-test's shaders and running it — ~10 s on a software adapter
+ * (SwiftShader) on two cores, under a second on a GPU.
+ */
+export const GPU_START_TIMEOUT_MS = 180_000
+
 /** Start a miner HE client. */
-export function createHeMinerClient (opts: HeClientOptions): HeMinerClient {
+export function createHeMinerClient (opts: HeMinerClientOptions): HeMinerClient {
   const c = new Connection('miner', opts)
   const prepared = new Map<string, { plan: MatvecPlan, w: Int8Array, blocks: readonly [number, number] }>()
   type Entry = { plan: MatvecPlan, w: Int8Array, blocks: readonly [number, number] }
   const message = (matrixId: string, p: Entry) => (id: number): HeRequest => ({ type: 'prepare', id, matrixId, plan: planToData(p.plan), w: p.w.slice(), blocks: p.blocks })
   const keySets = new Map<string, { plan: MatvecPlan, keys: Uint8Array }>()
   const keysMessage = (keyId: string, k: { plan: MatvecPlan, keys: Uint8Array }) => (id: number): HeRequest => ({ type: 'load-keys', id, keyId, plan: planToData(k.plan), keys: k.keys.slice() })
-  // A replacement worker gets every matrix and key set again before its first job.
+  let device: MinerDevice = { kind: 'cpu', reason: GPU_NOT_REQUESTED }
+  // The GPU is asked for once per worker: here for the first, in onRestart for replacements.
+  let gpuAsked: Promise<void> | undefined
+  const askGpu = async (send: typeof c.direct): Promise<void> => {
+    device = (await send(id => ({ type: 'use-gpu', id }), 'device', 'start its GPU (self-test)', GPU_START_TIMEOUT_MS)).device
+  }
+  const gpuFirst = async (): Promise<void> => {
+    if (opts.gpu !== true) return
+    gpuAsked ??= askGpu((make, expect, what, t) => c.request(make, expect, what, t)).catch((err: unknown) => { gpuAsked = undefined; throw err })
+    await gpuAsked
+  }
+  // A replacement worker gets its GPU, every matrix and key set again before its first job.
   c.onRestart = async () => {
+    if (opts.gpu === true) await askGpu((make, expect, what, t) => c.direct(make, expect, what, t))
     for (const [id, p] of prepared) await c.direct(message(id, p), 'prepared', 'prepare a matrix again')
     for (const [id, k] of keySets) await c.direct(keysMessage(id, k), 'keys-loaded', 'load a key set again')
   }
+  const computeTimed: HeMinerClient['computeTimed'] = async (matrixId, inputs, copts = {}) => {
+    await gpuFirst()
+    const r = await c.request(id => ({ type: 'compute', id, matrixId, inputs, ...(copts.keyId === undefined ? {} : { keyId: copts.keyId }) }), 'computed', 'compute a job', copts.timeoutMs)
+    const timing: JobTiming = r.timing ?? { device: 'cpu', gpuMs: 0, cpuMs: 0, worker: device }
+    device = timing.worker
+    return { results: r.results, timing }
+  }
   return {
     async prepare (matrixId, plan, w, blocks) {
+      await gpuFirst()
       const entry: Entry = { plan, w: w.slice(), blocks: blocks ?? [0, plan.split.blocks] as const }
       prepared.set(matrixId, entry)
-      return { heapBytes: (await c.request(message(matrixId, entry), 'prepared', 'prepare a matrix')).heapBytes }
+      const { heapBytes, device: on, fallback } = await c.request(message(matrixId, entry), 'prepared', 'prepare a matrix')
+      return { heapBytes, ...(on === undefined ? {} : { device: on }), ...(fallback === undefined ? {} : { fallback }) }
     },
-    async compute (matrixId, inputs, copts = {}) {
-      return (await c.request(id => ({ type: 'compute', id, matrixId, inputs, ...(copts.keyId === undefined ? {} : { keyId: copts.keyId }) }), 'computed', 'compute a job', copts.timeoutMs)).results
+    computeTimed,
+    async compute (matrixId, inputs, copts) {
+      return (await computeTimed(matrixId, inputs, copts)).results
     },
     async loadKeys (keyId, plan, keys) {
+      await gpuFirst()
       const entry = { plan, keys: keys.slice() }
       const r = await c.request(keysMessage(keyId, entry), 'keys-loaded', 'load a key set')
       keySets.set(keyId, entry)
@@ -244,6 +292,10 @@ export function createHeMinerClient (opts: HeClientOptions): HeMinerClient {
     async memory () {
       const r = await c.request(id => ({ type: 'memory', id }), 'memory', 'report its memory')
       return { heapUsed: r.heapUsed, wasmBytes: r.wasmBytes, external: r.external }
+    },
+    async device () {
+      await gpuFirst()
+      return device
     },
     close: () => { c.close() }
   }

@@ -6,13 +6,13 @@ import type { HeReply } from './he-protocol.ts'
 import { serializeError } from '../core/errors.ts'
 import { WorkerCrashedError } from './errors.ts'
 
-/** Start a Web Worker running `he.worker.web.ts`. */
+/** Start a Web Worker running `he.worker.web.ts` (SEAL only: users, the widget). */
 export function spawnWebHeWorker (): HePort {
   return webWorkerHePort(new Worker(new URL('./he.worker.web.ts', import.meta.url), { type: 'module', name: 'cerberus-he' }))
 }
 
 /**
- * The {@link HePort} of a Web Worker already running `he.worker.web.ts`, however it was
+ * The {@link HePort} of a Web Worker already running `he.worker.web.ts` (or `he-miner.worker.web.ts`), however it was
  * started (the widget starts it through a same-origin bootstrap: src/widget/he-worker.ts).
  */
 export function webWorkerHePort (worker: Worker): HePort {

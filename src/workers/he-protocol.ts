@@ -32,12 +32,36 @@ export interface LoadKeysRequest { readonly type: 'load-keys', readonly id: numb
 export interface ReleaseKeysRequest { readonly type: 'release-keys', readonly id: number, readonly keyId: string }
 /** Miner: forget a prepared matrix. */
 export interface ReleaseRequest { readonly type: 'release', readonly id: number, readonly matrixId: string }
+/**
+ * Miner: compute on this worker's GPU from now on, if it has a GPU runtime and the GPU
+ * passes the start-up self-test (once per worker; asking again answers at once).
+ */
+export interface UseGpuRequest { readonly type: 'use-gpu', readonly id: number }
+
+/** What a miner worker computes on: a GPU that passed its self-test, or the CPU and why. */
+export type MinerDevice =
+  | { readonly kind: 'gpu', readonly adapter: string, readonly backend: string }
+  | { readonly kind: 'cpu', readonly reason: string }
+
+/** How a miner worker computed one job. */
+export interface JobTiming {
+  /** Where the job's multiply-accumulate ran. */
+  readonly device: 'gpu' | 'cpu'
+  /** Time awaiting the GPU's multiply-accumulate (ms; 0 on the CPU). */
+  readonly gpuMs: number
+  /** Time on the CPU: SEAL's NTTs, key switches and encodings — all of it on the CPU path (ms). */
+  readonly cpuMs: number
+  /** Why a job meant for the GPU ran on the CPU instead (the GPU failed during it). */
+  readonly fallback?: string
+  /** What the worker computes on after this job. */
+  readonly worker: MinerDevice
+}
 
 /** Either role: the worker's memory (soak tests: leaks of SEAL objects show in its WebAssembly heap). */
 export interface MemoryRequest { readonly type: 'memory', readonly id: number }
 
 /** Every request a worker accepts. */
-export type HeRequest = InitRequest | EncryptRequest | DecryptRequest | GaloisKeysRequest | RotateRequest | PrepareRequest | ComputeRequest | ReleaseRequest | LoadKeysRequest | ReleaseKeysRequest | MemoryRequest
+export type HeRequest = InitRequest | EncryptRequest | DecryptRequest | GaloisKeysRequest | RotateRequest | PrepareRequest | ComputeRequest | ReleaseRequest | LoadKeysRequest | ReleaseKeysRequest | MemoryRequest | UseGpuRequest
 
 /**
  * A worker's memory in bytes, after a GC when the runtime allows one: its JS heap; SEAL's
@@ -51,8 +75,16 @@ export type HeReply =
   | { readonly type: 'ready', readonly id: number, readonly role: HeRole }
   | { readonly type: 'encrypted', readonly id: number, readonly ciphertexts: Uint8Array[] }
   | { readonly type: 'decrypted', readonly id: number, readonly y: Int32Array }
-  | { readonly type: 'prepared', readonly id: number, readonly heapBytes: number }
-  | { readonly type: 'computed', readonly id: number, readonly results: Uint8Array[] }
+  | {
+    readonly type: 'prepared'
+    readonly id: number
+    readonly heapBytes: number
+    /** Where the matrix's jobs will run, and why not on the GPU when this worker has one (e.g. out of GPU memory). */
+    readonly device?: 'gpu' | 'cpu'
+    readonly fallback?: string
+  }
+  | { readonly type: 'computed', readonly id: number, readonly results: Uint8Array[], readonly timing?: JobTiming }
+  | { readonly type: 'device', readonly id: number, readonly device: MinerDevice }
   | { readonly type: 'released', readonly id: number }
   | { readonly type: 'galois-keys', readonly id: number, readonly keys: Uint8Array }
   | { readonly type: 'keys-loaded', readonly id: number, readonly heapBytes: number }

@@ -7,6 +7,7 @@ import { planFromData } from '../core/he/index.ts'
 import type { HeReply, HeRequest, HeRole, WorkerMemory } from './he-protocol.ts'
 import { serializeError } from '../core/errors.ts'
 import { WorkerProtocolError } from './errors.ts'
+import { createMinerGpu, type GpuStarter } from './miner-gpu.ts'
 
 /** Handles one request at a time; replies through `post`. */
 export interface HeService {
@@ -21,6 +22,11 @@ export interface HeServiceInit {
   loadSeal?: (wasmUrl?: string) => Promise<Seal>
   /** Reads this thread's memory (the Node worker entry gives one; without it, `memory` requests are refused). */
   memory?: () => WorkerMemory
+  /**
+   * Start this worker's GPU engine, self-test included, when a miner client asks for it
+   * (`use-gpu`); absent: the worker has no GPU runtime and computes on the CPU.
+   */
+  startGpu?: GpuStarter
 }
 
 /**
@@ -41,6 +47,7 @@ export function createHeService (init: HeServiceInit): HeService {
   let miner: HeMiner | undefined
   const matrices = new Map<string, PreparedMatrix>()
   const keySets = new Map<string, GaloisKeyHandle>()
+  const gpu = createMinerGpu(init.startGpu)
   const reply = (r: HeReply): void => { init.post(r) }
 
   const requireRole = (want: HeRole, type: string): void => {
@@ -76,9 +83,11 @@ export function createHeService (init: HeServiceInit): HeService {
         requireRole('miner', r.type)
         matrices.get(r.matrixId)?.delete()
         matrices.delete(r.matrixId)
+        await gpu.release(r.matrixId)
         const m = (miner as HeMiner).prepare(planFromData(r.plan), r.w, r.blocks)
         matrices.set(r.matrixId, m)
-        reply({ type: 'prepared', id: r.id, heapBytes: m.heapBytes })
+        const on = await gpu.load(r.matrixId, miner as HeMiner, m)
+        reply({ type: 'prepared', id: r.id, heapBytes: m.heapBytes, ...on })
         return
       }
       case 'galois-keys':
@@ -91,7 +100,8 @@ export function createHeService (init: HeServiceInit): HeService {
         if (m === undefined) throw new WorkerProtocolError(`no matrix "${r.matrixId}" is prepared in this worker`)
         const keys = r.keyId === undefined ? undefined : keySets.get(r.keyId)
         if (r.keyId !== undefined && keys === undefined) throw new WorkerProtocolError(`no key set "${r.keyId}" is loaded in this worker`)
-        reply({ type: 'computed', id: r.id, results: (miner as HeMiner).compute(m, r.inputs, keys) })
+        const { results, timing } = await gpu.compute(r.matrixId, miner as HeMiner, m, r.inputs, keys)
+        reply({ type: 'computed', id: r.id, results, timing })
         return
       }
       case 'load-keys': {
@@ -113,6 +123,7 @@ export function createHeService (init: HeServiceInit): HeService {
         requireRole('miner', r.type)
         matrices.get(r.matrixId)?.delete()
         matrices.delete(r.matrixId)
+        await gpu.release(r.matrixId)
         reply({ type: 'released', id: r.id })
         return
       case 'memory': {
@@ -120,6 +131,10 @@ export function createHeService (init: HeServiceInit): HeService {
         reply({ type: 'memory', id: r.id, ...init.memory() })
         return
       }
+      case 'use-gpu':
+        requireRole('miner', r.type)
+        reply({ type: 'device', id: r.id, device: await gpu.start() })
+        return
       default:
         throw new WorkerProtocolError(`unknown request type "${String((r as { type?: unknown }).type)}"`)
     }

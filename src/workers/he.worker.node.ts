@@ -1,5 +1,6 @@
 /**
- * Entry of an HE worker thread in Node: wires the HE service to `parentPort`.
+ * Entry of an HE worker thread in Node: wires the HE service to `parentPort`. Its GPU
+ * runtime is onnxruntime-node's WebGPU EP, loaded only when a miner asks (`miner --gpu`).
  */
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -27,7 +28,8 @@ const service = createHeService({
     collect()
     const m = process.memoryUsage()
     return { heapUsed: m.heapUsed, wasmBytes: wasmMemoryBytes(), external: m.external }
-  }
+  },
+  startGpu: async () => await (await import('../gpu/mac-runner.node.ts')).startNodeGpuMacEngine({ ep: 'webgpu' })
 })
 let queue = Promise.resolve()
 port.on('message', (m: HeRequest) => { queue = queue.then(async () => { await service.handle(m) }) })

@@ -20,11 +20,17 @@
  * const m2 = miner.prepare(packed, weightsInt8)
  * const y2 = user.decryptResults(packed, miner.compute(m2, user.encryptInput(packed, xInt8), keys))
  * // a prompt of T tokens: planMatvec(…, { batch: T }), user.encryptBatch / decryptBatch
+ *
+ * // The multiply-accumulate on an engine (a GPU, src/gpu/mac-engine.ts): the same bytes.
+ * const { layout, weights } = miner.macWeights(matrix)
+ * const onGpu = await engine.load(layout, weights)
+ * const same = await miner.computeWith(matrix, user.encryptInput(plan, xInt8), onGpu)
  * ```
  */
 export { loadSeal, type Seal, type LoadSealOptions } from './seal.ts'
 export { createHeUser, type HeUser } from './user.ts'
 export { createHeMiner, type HeMiner, type PreparedMatrix, type GaloisKeyHandle } from './miner.ts'
+export type { MacEngine, MacLayout, MacWeights, LoadedMac } from './mac-engine.ts'
 export { makePlan, makePackedPlan, packedInfo, planFromData, planToData, resultBits, splitBlocks, MAX_DIMENSION, MAX_BATCH, type MatvecPlan, type PackedPlanInfo, type PackedChoice, type PlanData } from './plan.ts'
 export { planMatvec, predictPlan, predictNoiseBudget, splitWays, NETWORKS, DEFAULT_COST_MODEL, type NetworkProfile, type CostModel, type RingCosts, type PlanPrediction, type PlannedMatvec, type PlannerOptions } from './planner.ts'
 export { packedCounts, type PackedCosts, type PackedCounts } from './packed-planner.ts'

@@ -7,7 +7,9 @@
  * SEAL does what needs its internals — expanding the input's seed, the forward and
  * inverse NTTs; the multiply-accumulate over NTT coefficients, where the time goes, runs in
  * our WebAssembly kernel (kernel/mac-kernel.ts), about 4× faster than SEAL's
- * multiply_plain + add in WebAssembly, and exact.
+ * multiply_plain + add in WebAssembly, and exact — or, through `computeWith`, on an
+ * engine that holds the matrix's dense weights (mac-engine.ts: a GPU), with the same
+ * result bytes; the kernel stays the default, the reference and the fallback.
  *
  * Packed plans (packed-miner.ts) also need the user's Galois keys — public key material
  * that lets the miner apply automorphisms and nothing else; it still cannot decrypt.
@@ -19,16 +21,14 @@
  */
 import { HeJobError, HeWireError, sealCall } from './errors.ts'
 import { decodeGaloisKeys, sealKeyBytes } from './galois-keys.ts'
-import { packWeights, resultPositions } from './packing.ts'
-import { computePackedRoots, encodePackedParts, preparePacked, type LoadedKeys, type PackedMatrix } from './packed-miner.ts'
+import { computePackedRoots, computePackedRootsWith, encodePackedParts, packedMacWeights, preparePacked, type LoadedKeys, type PackedMatrix } from './packed-miner.ts'
+import type { LoadedMac, MacWeights } from './mac-engine.ts'
+import { coeffMacWeights, computeCoeff, computeCoeffRaw, computeCoeffWith, prepareCoeff, type CoeffMatrix } from './coeff-miner.ts'
 import { createContext, paramsKey, type HeContext } from './params.ts'
 import type { MatvecPlan } from './plan.ts'
-import { withScope, type Scope, type Seal } from './seal.ts'
-import { ciphertextBytes, CT_DATA_OFFSET, parseCiphertext, plaintextBytes, PT_DATA_OFFSET, seededBytes } from './seal-bytes.ts'
-import { barrett, createMacKernel, foldInterval, type MacKernel } from './kernel/mac-kernel.ts'
-import { decodeInput, encodeResult, parmsFingerprint } from './wire.ts'
-
-type Ciphertext = InstanceType<Seal['Ciphertext']>
+import type { Seal } from './seal.ts'
+import { plaintextBytes } from './seal-bytes.ts'
+import { parmsFingerprint } from './wire.ts'
 
 /** A loaded Galois key set of one user session. */
 export interface GaloisKeyHandle {
@@ -74,6 +74,16 @@ export interface HeMiner {
    */
   computeRaw: (matrix: PreparedMatrix, inputs: readonly Uint8Array[], keys?: GaloisKeyHandle) => Array<Uint8Array | null>
   /**
+   * `compute`, with the multiply-accumulate on an engine holding this matrix's
+   * {@link HeMiner.macWeights} (a GPU): the same result bytes, bit for bit. SEAL's steps
+   * before and after the engine's awaited MACs run synchronously.
+   * @throws what `compute` throws; the engine's own errors (a lost GPU) unchanged, so the
+   * caller can compute the job again with `compute`.
+   */
+  computeWith: (matrix: PreparedMatrix, inputs: readonly Uint8Array[], mac: LoadedMac, keys?: GaloisKeyHandle, blocks?: readonly [number, number]) => Promise<Uint8Array[]>
+  /** The matrix's MAC layout and dense NTT weights, for an engine to load (mac-engine.ts). */
+  macWeights: (matrix: PreparedMatrix) => MacWeights
+  /**
    * Validate and load a user's Galois key set (galois-keys.ts) for `plan`'s parameters, or
    * — without a plan — for the parameters of a packed matrix this miner prepared.
    * @throws {HeWireError} for keys that are truncated, oversized, for other parameters or
@@ -82,66 +92,6 @@ export interface HeMiner {
   loadGaloisKeys: (bytes: Uint8Array, plan?: MatvecPlan) => GaloisKeyHandle
   /** Delete every SEAL object. */
   dispose: () => void
-}
-
-interface MatrixInternal extends PreparedMatrix {
-  readonly ctx: HeContext
-  readonly kernel: MacKernel
-  /** Byte offset of W's NTT coefficients per (block − first, chunk), −1 for an all-zero block. */
-  readonly wOff: Int32Array
-  /** Offsets of the input (batch × chunks × 2N u64), accumulator (2N × 128 bit) and output (2N u64) regions. */
-  readonly xOff: number
-  readonly accOff: number
-  readonly outOff: number
-  readonly barrett: { readonly mu: bigint, readonly shift: bigint, readonly fold: number }
-}
-
-/**
- * Load the inputs (batch × chunks, vector-major), move them to the NTT domain, and for each
- * output block of `range` and each vector accumulate Σ_c ct_c ⊙ W_bc; hand each result's
- * ciphertext (back in coefficient form, or null when the block of W is all zeros) to `done`.
- */
-function macBlocks (seal: Seal, m: MatrixInternal, inputs: ReadonlyArray<{ c0: Uint32Array, seedBlob: Uint8Array }>, range: readonly [number, number], scope: Scope, done: (block: number, acc: Ciphertext | null) => void): void {
-  const { ctx, plan, kernel } = m
-  const s = plan.split
-  const n = ctx.polyDegree
-  const polyBytes = 8 * n
-  // Inputs: SEAL expands each seed and applies the NTT; the coefficients go to the kernel.
-  inputs.forEach((d, c) => {
-    const bytes = withScope(inner => sealCall('load an input ciphertext', () => {
-      const ct = inner.own(new seal.Ciphertext())
-      ct.loadFromArray(ctx.context, seededBytes({ parmsId: ctx.parmsId, polyDegree: n, limbs: 1, c0: d.c0, seedBlob: d.seedBlob }))
-      ctx.evaluator.cipherTransformToNttInplace(ct)
-      return ct.saveToArray(seal.ComprModeType.none) as Uint8Array
-    }))
-    new Uint8Array(kernel.memory.buffer, m.xOff + c * 2 * polyBytes, 2 * polyBytes).set(bytes.subarray(CT_DATA_OFFSET, CT_DATA_OFFSET + 2 * polyBytes))
-  })
-  const q = ctx.primes[0]
-  const { mu, shift, fold } = m.barrett
-  const first = m.blocks[0]
-  const acc = scope.own(new seal.Ciphertext())
-  for (let b = range[0]; b < range[1]; b++) for (let v = 0; v < plan.batch; v++) {
-    new Uint8Array(kernel.memory.buffer, m.accOff, 4 * polyBytes).fill(0)
-    let count = 0
-    for (let c = 0; c < s.chunks; c++) {
-      const w = m.wOff[(b - first) * s.chunks + c]
-      if (w < 0) continue
-      const x = m.xOff + (v * s.chunks + c) * 2 * polyBytes
-      kernel.mac2(x, x + polyBytes, w, m.accOff, m.accOff + 2 * polyBytes, n)
-      if (++count % fold === 0) kernel.reduce(m.accOff, m.accOff, 2 * n, q, mu, shift, 16)
-    }
-    if (count === 0) {
-      done(b, null)
-      continue
-    }
-    kernel.reduce(m.accOff, m.outOff, 2 * n, q, mu, shift, 8)
-    const words = new Uint32Array(kernel.memory.buffer.slice(m.outOff, m.outOff + 2 * polyBytes))
-    sealCall('finish a result', () => {
-      acc.loadFromArray(ctx.context, ciphertextBytes({ parmsId: ctx.parmsId, isNtt: true, size: 2, polyDegree: n, limbs: 1, words }))
-      ctx.evaluator.cipherTransformFromNttInplace(acc)
-    })
-    done(b, acc)
-  }
 }
 
 /** Check a block range against [0, blocks). */
@@ -153,7 +103,7 @@ function checkRange (range: readonly [number, number], blocks: number): void {
 /** Create a miner. It takes no key, because it has no secret use for one. */
 export function createHeMiner (seal: Seal): HeMiner {
   const contexts = new Map<string, HeContext>()
-  const matrices = new Set<MatrixInternal>()
+  const matrices = new Set<CoeffMatrix>()
   const packed = new Map<PreparedMatrix, PackedMatrix>()
   const keySets = new Map<GaloisKeyHandle, LoadedKeys>()
   const monomials = new Map<string, InstanceType<Seal['Plaintext']>>()
@@ -185,6 +135,11 @@ export function createHeMiner (seal: Seal): HeMiner {
     if (k === undefined) throw new HeJobError('these Galois keys were not loaded by this miner, or were deleted')
     return k
   }
+  const coeffOf = (matrix: PreparedMatrix): CoeffMatrix => {
+    const m = matrix as CoeffMatrix
+    if (!matrices.has(m)) throw new HeJobError('this matrix was not prepared by this miner, or was deleted')
+    return m
+  }
   const packedOf = (matrix: PreparedMatrix): PackedMatrix => {
     const m = packed.get(matrix)
     if (m === undefined) throw new HeJobError('this matrix was not prepared by this miner, or was deleted')
@@ -202,54 +157,7 @@ export function createHeMiner (seal: Seal): HeMiner {
         packed.set(handle, pm)
         return handle
       }
-      const ctx = get(plan)
-      const n = ctx.polyDegree
-      const polyBytes = 8 * n
-      const coeffs = new Uint32Array(n)
-      // Which blocks of W are non-zero decides the layout: W first, then X, acc, out.
-      const wOff = new Int32Array((end - first) * s.chunks).fill(-1)
-      let offset = 0
-      const nonzero: Array<[number, number]> = []
-      for (let b = first; b < end; b++) {
-        for (let c = 0; c < s.chunks; c++) {
-          if (!packWeights(s, w, b, c, ctx.plainModulus, coeffs)) continue
-          wOff[(b - first) * s.chunks + c] = offset
-          nonzero.push([b, c])
-          offset += polyBytes
-        }
-      }
-      const xOff = offset
-      const accOff = xOff + plan.batch * s.chunks * 2 * polyBytes
-      const outOff = accOff + 4 * polyBytes
-      const kernel = createMacKernel()
-      kernel.ensure(outOff + 2 * polyBytes)
-      for (const [b, c] of nonzero) {
-        packWeights(s, w, b, c, ctx.plainModulus, coeffs)
-        const ntt = withScope(scope => sealCall('encode weights', () => {
-          const pt = scope.own(new seal.Plaintext())
-          pt.loadFromArray(ctx.context, plaintextBytes(coeffs))
-          const pid = scope.own(ctx.context.firstParmsId())
-          ctx.evaluator.plainTransformToNttInplace(pt, pid)
-          return pt.saveToArray(seal.ComprModeType.none) as Uint8Array
-        }))
-        new Uint8Array(kernel.memory.buffer, wOff[(b - first) * s.chunks + c], polyBytes).set(ntt.subarray(PT_DATA_OFFSET, PT_DATA_OFFSET + polyBytes))
-      }
-      const q = ctx.primes[0]
-      const m: MatrixInternal = {
-        plan,
-        blocks: [first, end],
-        ctx,
-        kernel,
-        wOff,
-        xOff,
-        accOff,
-        outOff,
-        barrett: { ...barrett(q), fold: foldInterval(q) },
-        heapBytes: outOff + 2 * polyBytes,
-        delete () {
-          matrices.delete(m)
-        }
-      }
+      const m: CoeffMatrix = prepareCoeff(seal, get(plan), plan, w, [first, end], () => { matrices.delete(m) })
       matrices.add(m)
       return m
     },
@@ -260,45 +168,20 @@ export function createHeMiner (seal: Seal): HeMiner {
         const range = blocks ?? pm.blocks
         return encodePackedParts(pm, computePackedRoots(seal, pm, inputs, keysFor(keys), range, monomial(pm.ctx)))
       }
-      const m = matrix as MatrixInternal
-      if (!matrices.has(m)) throw new HeJobError('this matrix was not prepared by this miner, or was deleted')
-      const { plan, ctx } = m
-      const s = plan.split
-      const range = blocks ?? m.blocks
-      if (!(m.blocks[0] <= range[0] && range[0] <= range[1] && range[1] <= m.blocks[1])) throw new HeJobError(`block range [${range[0]}, ${range[1]}) is outside the prepared [${m.blocks[0]}, ${m.blocks[1]})`)
-      if (inputs.length !== plan.batch * s.chunks) throw new HeJobError(`${inputs.length} input ciphertexts, the plan has ${plan.batch > 1 ? `${plan.batch} vectors × ` : ''}${s.chunks} chunks`)
-      const n = ctx.polyDegree
-      const fingerprint = parmsFingerprint(ctx.parmsId)
-      const expect = { polyDegree: n, fingerprint, prime: ctx.primes[0], primeBits: ctx.primeBits[0] }
-      // Validate every input before SEAL sees any of them.
-      const decoded = inputs.map(bytes => decodeInput(bytes, expect))
-      const down = 2 ** plan.resultBits / ctx.primesDouble[0]
-      const two32 = 4294967296
-      const wrap = 2 ** plan.resultBits
-      // c' = round(c · 2^b / q) mod 2^b, into (lo, hi) words
-      const shrink = (src: Uint32Array, i: number, dst: Uint32Array, j: number): void => {
-        let v = Math.round((src[2 * i + 1] * two32 + src[2 * i]) * down)
-        if (v >= wrap) v -= wrap
-        const hi = Math.floor(v / two32)
-        dst[2 * j] = v - hi * two32
-        dst[2 * j + 1] = hi
+      return computeCoeff(seal, coeffOf(matrix), inputs, blocks)
+    },
+
+    async computeWith (matrix, inputs, mac, keys, blocks) {
+      if (matrix.plan.scheme === 'packed') {
+        const pm = packedOf(matrix)
+        const range = blocks ?? pm.blocks
+        return encodePackedParts(pm, await computePackedRootsWith(seal, pm, inputs, keysFor(keys), range, monomial(pm.ctx), mac))
       }
-      return withScope(scope => {
-        const out: Uint8Array[] = []
-        macBlocks(seal, m, decoded, range, scope, (b, acc) => {
-          const pos = resultPositions(s, b)
-          const c1 = new Uint32Array(2 * n)
-          const c0 = new Uint32Array(2 * pos.length)
-          // An all-zero block of W has no product: its result is 0, sent as the zero ciphertext.
-          if (acc !== null) {
-            const f = parseCiphertext(sealCall('finish a result', () => acc.saveToArray(seal.ComprModeType.none) as Uint8Array))
-            for (let i = 0; i < n; i++) shrink(f.words, n + i, c1, i)
-            pos.forEach((p, i) => { shrink(f.words, p, c0, i) })
-          }
-          out.push(encodeResult({ bits: plan.resultBits, rows: pos.length, stride: s.nI, c1, c0 }, n, fingerprint))
-        })
-        return out
-      })
+      return await computeCoeffWith(seal, coeffOf(matrix), inputs, mac, blocks)
+    },
+
+    macWeights (matrix) {
+      return matrix.plan.scheme === 'packed' ? packedMacWeights(packedOf(matrix)) : coeffMacWeights(coeffOf(matrix))
     },
 
     computeRaw (matrix, inputs, keys) {
@@ -306,18 +189,7 @@ export function createHeMiner (seal: Seal): HeMiner {
         const pm = packedOf(matrix)
         return computePackedRoots(seal, pm, inputs, keysFor(keys), pm.blocks, monomial(pm.ctx)).map(p => p.root)
       }
-      const m = matrix as MatrixInternal
-      if (!matrices.has(m)) throw new HeJobError('this matrix was not prepared by this miner, or was deleted')
-      const { ctx } = m
-      const expect = { polyDegree: ctx.polyDegree, fingerprint: parmsFingerprint(ctx.parmsId), prime: ctx.primes[0], primeBits: ctx.primeBits[0] }
-      const decoded = inputs.map(bytes => decodeInput(bytes, expect))
-      return withScope(scope => {
-        const out: Array<Uint8Array | null> = []
-        macBlocks(seal, m, decoded, m.blocks, scope, (_b, acc) => {
-          out.push(acc === null ? null : acc.saveToArray(seal.ComprModeType.none) as Uint8Array)
-        })
-        return out
-      })
+      return computeCoeffRaw(seal, coeffOf(matrix), inputs)
     },
 
     loadGaloisKeys (bytes, plan) {

@@ -5,8 +5,8 @@
  *
  * Per job and block range: each needed input ciphertext is scaled by 2^−b mod q and
  * expanded into its orbit (SEAL applyGalois, 2^b − 1 key switches); the merged leaves are
- * multiply-accumulated in our WebAssembly kernel (kernel/mac-kernel.ts) against the merged
- * plaintexts encoded at prepare time, scaled by 2^−e, and packed by the PackRLWEs tree (SEAL
+ * multiply-accumulated (packed-mac.ts: our WebAssembly kernel, or an engine such as the GPU)
+ * against the merged plaintexts encoded at prepare time, scaled by 2^−e, and packed by the PackRLWEs tree (SEAL
  * sub/add/applyGalois); each tree's root is rounded to the plan's result widths.
  *
  * Heap: a prepared matrix holds 2^b × chunks × (merged leaves per group) NTT plaintexts of
@@ -24,33 +24,16 @@ import type { HeContext } from './params.ts'
 import { packedInfo, type MatvecPlan } from './plan.ts'
 import { withScope, type Scope, type Seal } from './seal.ts'
 import { ciphertextBytes, CT_DATA_OFFSET, parseCiphertext, plaintextBytes, PT_DATA_OFFSET, seededBytes } from './seal-bytes.ts'
-import { barrett, createMacKernel, foldInterval, type MacKernel } from './kernel/mac-kernel.ts'
+import { barrett, createMacKernel, foldInterval } from './kernel/mac-kernel.ts'
 import { parmsFingerprint } from './wire.ts'
+import type { LoadedMac } from './mac-engine.ts'
+import { engineLeafWords, kernelLeafWords, scaleInKernel, type LeafWords, type PackedMatrix } from './packed-mac.ts'
+
+// The prepared matrix's layout and its MAC live in packed-mac.ts; miner.ts imports them from here.
+export { packedMacWeights, type PackedMatrix } from './packed-mac.ts'
 
 type Ciphertext = InstanceType<Seal['Ciphertext']>
 type GaloisKeys = InstanceType<Seal['GaloisKeys']>
-
-/** A packed matrix encoded for a plan and a block range. */
-export interface PackedMatrix {
-  readonly plan: MatvecPlan
-  readonly blocks: readonly [number, number]
-  readonly ctx: HeContext
-  readonly kernel: MacKernel
-  /** Offset of P_(S, c, col) at (S·chunks + c)·cols + col, −1 when all zero. */
-  readonly pOff: Int32Array
-  /** Merged leaves (of the prepared range) whose plaintexts are all zero. */
-  readonly zero: Uint8Array
-  /** 2^−k mod q as a constant vector at constOff + k·8N, k = 0…log2 N. */
-  readonly constOff: number
-  readonly orbitOff: number
-  readonly accOff: number
-  readonly outOff: number
-  readonly groupRange: readonly [number, number]
-  readonly barrett: { readonly mu: bigint, readonly shift: bigint, readonly fold: number }
-  readonly heapBytes: number
-  /** log2 σ of this matrix's input key-switch noise (checked against the plan's declared bound). */
-  readonly noiseBits: number
-}
 
 /** Loaded Galois keys. */
 export interface LoadedKeys {
@@ -146,16 +129,6 @@ export function preparePacked (seal: Seal, ctx: HeContext, plan: MatvecPlan, w: 
   return { plan, blocks: [first, end], ctx, kernel, pOff, zero, constOff, orbitOff, accOff, outOff, groupRange: [g0, g1], barrett: { ...barrett(q), fold: foldInterval(q) }, heapBytes, noiseBits }
 }
 
-/** out(2N) = in(2N words at `src`) · constant vector k, mod q, in the kernel. */
-function scaleInKernel (m: PackedMatrix, src: number, k: number, dst: number): void {
-  const n = m.ctx.polyDegree
-  const polyBytes = 8 * n
-  const { kernel } = m
-  new Uint8Array(kernel.memory.buffer, m.accOff, 4 * polyBytes).fill(0)
-  kernel.mac2(src, src + polyBytes, m.constOff + k * polyBytes, m.accOff, m.accOff + 2 * polyBytes, n)
-  kernel.reduce(m.accOff, dst, 2 * n, m.ctx.primes[0], m.barrett.mu, m.barrett.shift, 8)
-}
-
 /** Applies τ at packing level ℓ (one or two SEAL automorphisms). */
 function applyLevel (m: PackedMatrix, keys: LoadedKeys, ct: Ciphertext, level: number): void {
   for (const g of levelSealElements(m.ctx.polyDegree, level)) m.ctx.evaluator.applyGaloisInplace(ct, g, keys.keys)
@@ -204,30 +177,12 @@ function loadOrbits (seal: Seal, m: PackedMatrix, inputs: readonly PackedInput[]
   }
 }
 
-/** Merged leaf `block` (NTT MAC, scaled by 2^−e, back in coefficient form) as a SEAL ciphertext. */
-function mergedLeaf (seal: Seal, m: PackedMatrix, block: number, e: number, scope: Scope): Ciphertext {
-  const L = packedInfo(m.plan).layout
+/** Merged leaf `block` (its MAC words, scaled by 2^−e, back in coefficient form) as a SEAL ciphertext. */
+function mergedLeaf (seal: Seal, m: PackedMatrix, leaf: LeafWords, block: number, e: number, scope: Scope): Ciphertext {
   const { ctx, kernel } = m
   const n = ctx.polyDegree
   const polyBytes = 8 * n
-  const orbitSize = 2 ** L.orbitLevels
-  const g = Math.floor(block / L.colsPerGroup)
-  const col = block % L.colsPerGroup
-  const q = ctx.primes[0]
-  const { mu, shift, fold } = m.barrett
-  new Uint8Array(kernel.memory.buffer, m.accOff, 4 * polyBytes).fill(0)
-  let count = 0
-  for (let c = 0; c < L.chunks; c++) {
-    const base = m.orbitOff + (((g - m.groupRange[0]) * L.chunks + c) * orbitSize) * 2 * polyBytes
-    for (let s = 0; s < orbitSize; s++) {
-      const w = m.pOff[(s * L.chunks + c) * L.colsPerGroup + col]
-      if (w < 0) continue
-      const x = base + s * 2 * polyBytes
-      kernel.mac2(x, x + polyBytes, w, m.accOff, m.accOff + 2 * polyBytes, n)
-      if (++count % fold === 0) kernel.reduce(m.accOff, m.accOff, 2 * n, q, mu, shift, 16)
-    }
-  }
-  kernel.reduce(m.accOff, m.outOff, 2 * n, q, mu, shift, 8)
+  new Uint32Array(kernel.memory.buffer, m.outOff, 4 * n).set(leaf(block))
   if (e > 0) scaleInKernel(m, m.outOff, e, m.outOff)
   const words = new Uint32Array(kernel.memory.buffer.slice(m.outOff, m.outOff + 2 * polyBytes))
   const ct = scope.own(new seal.Ciphertext())
@@ -245,21 +200,44 @@ interface TreePart {
   readonly root: Uint8Array | null
 }
 
-/** Run blocks [first, end) of a prepared packed matrix; returns each tree part's root ciphertext. */
-export function computePackedRoots (seal: Seal, m: PackedMatrix, inputs: readonly Uint8Array[], keys: LoadedKeys, range: readonly [number, number], monomial: (h: number) => InstanceType<Seal['Plaintext']>): TreePart[] {
+/** Validate a packed job (before SEAL sees any of it); the decoded inputs and the input groups the range needs. */
+function packedJob (m: PackedMatrix, inputs: readonly Uint8Array[], keys: LoadedKeys, range: readonly [number, number]): { decoded: PackedInput[], groups: readonly [number, number] } {
   const L = packedInfo(m.plan).layout
   const { ctx } = m
-  const n = ctx.polyDegree
   const fingerprint = parmsFingerprint(ctx.parmsId)
   if (keys.fingerprint !== fingerprint) throw new HeJobError('these Galois keys are for other parameters than the matrix\'s plan')
   if (inputs.length !== L.groups * L.chunks) throw new HeJobError(`${inputs.length} input ciphertexts, the plan has ${L.groups} groups × ${L.chunks} chunks`)
   const [first, end] = range
   if (!(m.blocks[0] <= first && first <= end && end <= m.blocks[1])) throw new HeJobError(`block range [${first}, ${end}) is outside the prepared [${m.blocks[0]}, ${m.blocks[1]})`)
-  // Validate every input before SEAL sees any.
-  const expect = { polyDegree: n, fingerprint, prime: ctx.primes[0], primeBits: ctx.primeBits[0], keyId: keys.id }
+  const expect = { polyDegree: ctx.polyDegree, fingerprint, prime: ctx.primes[0], primeBits: ctx.primeBits[0], keyId: keys.id }
   const decoded = inputs.map(bytes => decodePackedInput(bytes, expect))
-  if (first === end) return []
-  loadOrbits(seal, m, decoded, keys, [Math.floor(first / L.colsPerGroup), Math.floor((end - 1) / L.colsPerGroup) + 1])
+  const groups: readonly [number, number] = first === end ? [0, 0] : [Math.floor(first / L.colsPerGroup), Math.floor((end - 1) / L.colsPerGroup) + 1]
+  return { decoded, groups }
+}
+
+/** Run blocks [first, end) of a prepared packed matrix; returns each tree part's root ciphertext. */
+export function computePackedRoots (seal: Seal, m: PackedMatrix, inputs: readonly Uint8Array[], keys: LoadedKeys, range: readonly [number, number], monomial: (h: number) => InstanceType<Seal['Plaintext']>): TreePart[] {
+  const { decoded, groups } = packedJob(m, inputs, keys, range)
+  if (range[0] === range[1]) return []
+  loadOrbits(seal, m, decoded, keys, groups)
+  return packTrees(seal, m, keys, range, monomial, kernelLeafWords(m))
+}
+
+/** {@link computePackedRoots} with the merged leaves' MAC on an engine holding {@link packedMacWeights}: the same roots, bit for bit. */
+export async function computePackedRootsWith (seal: Seal, m: PackedMatrix, inputs: readonly Uint8Array[], keys: LoadedKeys, range: readonly [number, number], monomial: (h: number) => InstanceType<Seal['Plaintext']>, mac: LoadedMac): Promise<TreePart[]> {
+  const { decoded, groups } = packedJob(m, inputs, keys, range)
+  if (range[0] === range[1]) return []
+  loadOrbits(seal, m, decoded, keys, groups)
+  const leaf = await engineLeafWords(m, groups, mac)
+  return packTrees(seal, m, keys, range, monomial, leaf)
+}
+
+/** Pack each tree part of `range` from its merged leaves' MAC words (SEAL's PackRLWEs tree). */
+function packTrees (seal: Seal, m: PackedMatrix, keys: LoadedKeys, range: readonly [number, number], monomial: (h: number) => InstanceType<Seal['Plaintext']>, leaf: LeafWords): TreePart[] {
+  const L = packedInfo(m.plan).layout
+  const { ctx } = m
+  const n = ctx.polyDegree
+  const [first, end] = range
   const ev = ctx.evaluator
   const top = L.m + L.orbitLevels + L.treeLevels
   return treesOf(L, first, end).map(part => withScope(scope => sealCall('pack a result tree', () => {
@@ -270,7 +248,7 @@ export function computePackedRoots (seal: Seal, m: PackedMatrix, inputs: readonl
       else occupied[b % L.perTree] = true
     }
     const e = mergeExponents(occupied)
-    const slots: Array<Ciphertext | null> = occupied.map((on, slot) => on ? mergedLeaf(seal, m, part.tree * L.perTree + slot, e[slot], scope) : null)
+    const slots: Array<Ciphertext | null> = occupied.map((on, slot) => on ? mergedLeaf(seal, m, leaf, part.tree * L.perTree + slot, e[slot], scope) : null)
     const shifted = (odd: Ciphertext, level: number): Ciphertext => {
       const u = scope.own(new seal.Ciphertext())
       ev.multiplyPlain(odd, monomial(n >> level), u)

@@ -18,14 +18,29 @@ export interface DonatePanelProps {
 function statusText (s: DonorState['status']): string {
   switch (s) {
     case 'off': return 'Off.'
-    case 'starting': return 'Starting: loading the model and the encryption library…'
+    case 'starting': return 'Starting: loading the model and the encryption library, testing the GPU…'
     case 'on': return 'On: serving encrypted jobs.'
     case 'paused': return 'Paused: taking no new jobs.'
     case 'error': return 'Stopped by an error.'
   }
 }
 
-/** "Donate my GPU": serve other users' encrypted jobs from this tab, within a CPU budget. */
+/**
+ * Which backend computes, honestly: before the start what will be tried; once started the
+ * GPU that passed its self-test, or the CPU and why (no WebGPU, a failed self-test, a lost
+ * device). SEAL's NTTs and key switches run on the CPU in both cases.
+ */
+function deviceText (s: Pick<DonorState, 'device' | 'deviceReason' | 'webgpuAvailable'>): string {
+  if (s.deviceReason === undefined) {
+    return s.webgpuAvailable
+      ? 'Not computing yet. WebGPU detected: when you start, each worker runs a GPU self-test and computes on the GPU (WebGPU) if it passes, else on the CPU (WebAssembly).'
+      : 'Not computing yet. WebGPU not detected: this tab will compute on the CPU (WebAssembly).'
+  }
+  if (s.device === 'gpu') return `Computing on GPU (${s.deviceReason}): the self-test passed. The multiply-accumulate runs on the GPU; the encryption's NTTs and key switches stay on the CPU.`
+  return `Computing on CPU (WebAssembly): ${s.deviceReason}.`
+}
+
+/** "Donate my GPU": serve other users' encrypted jobs from this tab, on its GPU where it can, within a CPU budget. */
 export function DonatePanel ({ donor, available, cores }: DonatePanelProps) {
   const status = useDonor(s => s.status)
   const error = useDonor(s => s.error)
@@ -35,7 +50,10 @@ export function DonatePanel ({ donor, available, cores }: DonatePanelProps) {
   const bytesOut = useDonor(s => s.bytesOut)
   const computeMs = useDonor(s => s.computeMs)
   const throughput = useDonor(s => s.throughput)
-  const webgpu = useDonor(s => s.webgpuAvailable)
+  const webgpuAvailable = useDonor(s => s.webgpuAvailable)
+  const device = useDonor(s => s.device)
+  const deviceReason = useDonor(s => s.deviceReason)
+  const timings = useDonor(s => s.timings)
   const peerId = useDonor(s => s.peerId)
   const workers = useSettings(s => s.donorWorkers)
   const pauseWhenHidden = useSettings(s => s.pauseWhenHidden)
@@ -65,7 +83,7 @@ export function DonatePanel ({ donor, available, cores }: DonatePanelProps) {
         <span id='donate-status' role='status' className='donate-status'>{available ? statusText(status) : 'Unavailable: no relay to reach other users.'}</span>
       </div>
       {on && peerId !== undefined && <p className='hint'>This tab on the mesh: <code title={peerId} data-testid='donor-peer-id'>{shortPeerId(peerId)}</code> — users' receipts name it when it computes for them.</p>}
-      <p className='device-note'>Computing on CPU (WebAssembly). WebGPU detected: {webgpu ? 'yes' : 'no'} — GPU mining comes later.</p>
+      <p className='device-note' data-testid='donor-device'>{deviceText({ device, deviceReason, webgpuAvailable })}</p>
       <div className='field'>
         <label htmlFor='donor-workers'>CPU budget: {budget} of {cores} {cores === 1 ? 'core' : 'cores'}</label>
         <input id='donor-workers' type='range' min={1} max={Math.max(1, cores)} step={1} value={budget} aria-valuetext={`${budget} ${budget === 1 ? 'worker' : 'workers'}`} onChange={(e) => { donor.setWorkers(Number(e.target.value)) }} />
@@ -79,8 +97,13 @@ export function DonatePanel ({ donor, available, cores }: DonatePanelProps) {
         <div><dt>Received</dt><dd>{formatBytes(bytesIn)}</dd></div>
         <div><dt>Sent</dt><dd>{formatBytes(bytesOut)}</dd></div>
         <div><dt>Compute time</dt><dd>{formatMs(computeMs)}</dd></div>
+        <div><dt>Last job on</dt><dd data-testid='donor-last-device'>{timings === undefined ? '—' : timings.last.device === 'gpu' ? 'GPU' : 'CPU'}</dd></div>
+        <div><dt>Last job: GPU time</dt><dd data-testid='donor-gpu-ms'>{timings === undefined ? '—' : formatMs(timings.last.gpuMs)}</dd></div>
+        <div><dt>Last job: CPU time</dt><dd data-testid='donor-cpu-ms'>{timings === undefined ? '—' : formatMs(timings.last.cpuMs)}</dd></div>
+        <div><dt>Jobs on the GPU</dt><dd data-testid='donor-gpu-jobs'>{timings === undefined ? '—' : `${timings.gpuJobs} of ${timings.jobs}`}</dd></div>
         <div><dt>Now</dt><dd>{last.toFixed(1)} jobs/s</dd></div>
       </dl>
+      {timings?.last.fallback !== undefined && <p className='hint' role='note'>The GPU failed during a job, which ran again on the CPU: {timings.last.fallback}</p>}
       <Sparkline values={throughput} label={`Jobs per second over the last minute; now ${last.toFixed(1)}`} />
       {status === 'error' && error !== undefined && <ErrorMessage title='Donating stopped' error={error} />}
     </section>
