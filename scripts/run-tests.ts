@@ -3,7 +3,8 @@
  *
  *   1. type check (the whole project, and src/core alone without the DOM library)
  *   2. lint (including the layering rules)
- *   3. unit tests (vitest)
+ *   3. unit tests (vitest), then the few that measure timing one file at a time
+ *      (vitest.config.ts's TESTS_ALONE)
  *   4. end-to-end tests (Playwright in Chromium), inside a loopback-only network namespace
  *      when one can be made (`unshare -n`), so no test packet can leave 127.0.0.1
  *
@@ -75,6 +76,10 @@ check('lint', 'npx', ['eslint', '.'])
 
 const unitRan = step('unit tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/unit.json'])
 count('unit tests', 'test-results/unit.json', unitRan)
+process.env.CERBERUS_TESTS_ALONE = '1'
+const aloneRan = step('unit tests that measure timing, one file at a time', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/unit-alone.json'])
+delete process.env.CERBERUS_TESTS_ALONE
+count('unit tests that measure timing', 'test-results/unit-alone.json', aloneRan)
 
 const chromium = chromiumPath()
 if (chromium === undefined) {

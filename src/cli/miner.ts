@@ -3,7 +3,7 @@
  * worker threads), announcing itself through `--relay`, until Ctrl-C. With `--gpu`, each
  * worker thread runs the exact MAC graph on onnxruntime-node's WebGPU EP (Dawn over
  * Vulkan) where it finds an adapter and the self-test passes; otherwise the miner says
- * why and computes on the CPU (docs/09-gpu.md).
+ * why and computes on the CPU (docs/10-gpu.md).
  */
 import type { TamperMode } from '../net/miner-service.ts'
 import { parseChoice, parseInteger, UsageError } from './args.ts'

@@ -1,6 +1,6 @@
 /**
  * The miner's multiply-accumulate as an exact int32 ONNX graph (pure TypeScript: it builds
- * graphs; src/gpu runs them on onnxruntime). See docs/09-gpu.md.
+ * graphs; src/gpu runs them on onnxruntime). See docs/10-gpu.md.
  *
  * ```ts
  * import { buildMacGraph, createWasmMac, knownJob, nttPrime } from './src/core/gpu/index.ts'

@@ -13,7 +13,7 @@
  * exact reduction (mod-reduce.ts). A limb Gemm sums ≤ n·m products of 11-bit limbs per
  * output, so n ≤ 2^31 / (m·(2^11 − 1)²) = 102 for 5 limbs: n1 = 32, n2 = 64 at N = 2048.
  *
- * Measured (docs/09-gpu.md): bit-identical to SEAL's NTT; ~190 nodes; 8.8 M int32 MACs per
+ * Measured (docs/10-gpu.md): bit-identical to SEAL's NTT; ~190 nodes; 8.8 M int32 MACs per
  * polynomial at N = 2048 against SEAL's ~11 k butterflies.
  */
 import { exactOps, type LinearOp } from './exact-int.ts'
