@@ -9,11 +9,10 @@
  * Child (this file run by Node with --expose-gc): prints one JSON line `{"ready":{…}}`, then
  * answers each line `memory` on stdin with `{"memory":{…}}`, and stops when stdin ends.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { CerberusError } from '../core/errors.ts'
 import type { MinerServiceStats } from '../net/miner-service.ts'
+import { serveMeasuredProcess, spawnMeasuredProcess } from './measured-process.ts'
 
 /** The miner process failed to start, or died. */
 export class MinerProcessError extends CerberusError {
@@ -45,40 +44,12 @@ const SELF = fileURLToPath(import.meta.url)
 
 /** Start a miner on 127.0.0.1 (a free port) with `workers` HE workers, in a child process. @throws {MinerProcessError} */
 export async function spawnMinerProcess (opts: { workers?: number, startTimeoutMs?: number } = {}): Promise<MinerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', SELF, JSON.stringify({ workers: opts.workers ?? 1 })], { stdio: ['pipe', 'pipe', 'inherit'] })
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-  const waiting: Array<(m: MinerMemory) => void> = []
-  let exitCode: number | null = null
-  const exited = new Promise<void>(resolve => {
-    child.once('exit', (code, signal) => { exitCode = code ?? (signal === null ? -1 : 128); resolve() })
+  const p = await spawnMeasuredProcess<{ addr: string }, MinerMemory>(SELF, { workers: opts.workers ?? 1 }, {
+    what: 'the miner process',
+    startTimeoutMs: opts.startTimeoutMs ?? 60_000,
+    error: message => new MinerProcessError(message)
   })
-  const ready = await new Promise<{ addr: string }>((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new MinerProcessError('the miner process did not start in time')) }, opts.startTimeoutMs ?? 60_000)
-    lines.on('line', line => {
-      let m: { ready?: { addr: string }, memory?: MinerMemory }
-      try { m = JSON.parse(line) } catch { return }
-      if (m.ready !== undefined) { clearTimeout(timer); resolve(m.ready) }
-      if (m.memory !== undefined) waiting.shift()?.(m.memory)
-    })
-    void exited.then(() => { clearTimeout(timer); reject(new MinerProcessError(`the miner process exited with ${exitCode} before it was ready`)) })
-  })
-  return {
-    addr: ready.addr,
-    pid: child.pid ?? -1,
-    async memory () {
-      if (exitCode !== null) throw new MinerProcessError(`the miner process has exited (${exitCode})`)
-      const answer = new Promise<MinerMemory>(resolve => { waiting.push(resolve) })
-      child.stdin?.write('memory\n')
-      return await Promise.race([answer, exited.then(() => { throw new MinerProcessError(`the miner process exited (${exitCode})`) })])
-    },
-    async stop () {
-      if (exitCode !== null) return
-      child.stdin?.end()
-      const timer = setTimeout(() => { child.kill('SIGKILL') }, 10_000)
-      await exited
-      clearTimeout(timer)
-    }
-  }
+  return { addr: p.ready.addr, pid: p.pid, memory: p.memory, stop: p.stop }
 }
 
 /* The child: what `cerberus miner` assembles, without a relay. */
@@ -102,25 +73,13 @@ if (process.argv[1] === SELF) {
     capacity: workers,
     addrs: () => peer.getMultiaddrs().map(String).filter(a => a.includes('/ws/'))
   }, { peer, compute: pool })
-  const gc = (globalThis as { gc?: () => void }).gc
   const addr = peer.getMultiaddrs().map(String).find(a => a.includes('/ws/')) ?? ''
-  process.stdout.write(JSON.stringify({ ready: { addr } }) + '\n')
-  const input = createInterface({ input: process.stdin })
-  input.on('line', line => {
-    if (line.trim() !== 'memory') return
-    void (async () => {
-      gc?.()
-      const m = process.memoryUsage()
-      const ws = await pool.memory()
-      process.stdout.write(JSON.stringify({ memory: { heapUsed: m.heapUsed, rss: m.rss, workers: ws, stats: miner.service.stats } }) + '\n')
-    })()
-  })
-  input.on('close', () => {
-    void (async () => {
-      await miner.stop()
-      await peer.stop()
-      pool.close()
-      process.exit(0)
-    })()
+  serveMeasuredProcess({ addr }, async () => {
+    const m = process.memoryUsage()
+    return { heapUsed: m.heapUsed, rss: m.rss, workers: await pool.memory(), stats: miner.service.stats }
+  }, async () => {
+    await miner.stop()
+    await peer.stop()
+    pool.close()
   })
 }

@@ -8,10 +8,9 @@
  * `{"ready":{…}}`, then answers each line `memory` on stdin with `{"memory":{…}}`, and stops
  * when stdin ends.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { CerberusError } from '../core/errors.ts'
+import { serveMeasuredProcess, spawnMeasuredProcess } from './measured-process.ts'
 
 /** The relay process failed to start, or died. */
 export class RelayProcessError extends CerberusError {
@@ -53,40 +52,17 @@ const SELF = fileURLToPath(import.meta.url)
 
 /** Start a relay on 127.0.0.1 (free ports) in a child process. @throws {RelayProcessError} */
 export async function spawnRelayProcess (opts: RelayProcessOptions = {}): Promise<RelayProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', SELF, JSON.stringify({ inboundConnectionThreshold: opts.inboundConnectionThreshold })], { stdio: ['pipe', 'pipe', 'inherit'] })
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-  const waiting: Array<(m: RelayMemory) => void> = []
-  let exitCode: number | null = null
-  const exited = new Promise<void>(resolve => {
-    child.once('exit', (code, signal) => { exitCode = code ?? (signal === null ? -1 : 128); resolve() })
-  })
-  const ready = await new Promise<{ addr: string, peerId: string, healthUrl: string }>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new RelayProcessError('the relay process did not start in time')) }, opts.startTimeoutMs ?? 20_000)
-    lines.on('line', line => {
-      let m: { ready?: { addr: string, peerId: string, healthUrl: string }, memory?: RelayMemory }
-      try { m = JSON.parse(line) } catch { return }
-      if (m.ready !== undefined) { clearTimeout(timer); resolve(m.ready) }
-      if (m.memory !== undefined) waiting.shift()?.(m.memory)
-    })
-    void exited.then(() => { clearTimeout(timer); reject(new RelayProcessError(`the relay process exited with ${exitCode} before it was ready`)) })
+  const p = await spawnMeasuredProcess<{ addr: string, peerId: string, healthUrl: string }, RelayMemory>(SELF, { inboundConnectionThreshold: opts.inboundConnectionThreshold }, {
+    what: 'the relay process',
+    startTimeoutMs: opts.startTimeoutMs ?? 20_000,
+    error: message => new RelayProcessError(message)
   })
   return {
-    ...ready,
-    pid: child.pid ?? -1,
-    get exitCode () { return exitCode },
-    async memory () {
-      if (exitCode !== null) throw new RelayProcessError(`the relay process has exited (${exitCode})`)
-      const answer = new Promise<RelayMemory>(resolve => { waiting.push(resolve) })
-      child.stdin?.write('memory\n')
-      return await Promise.race([answer, exited.then(() => { throw new RelayProcessError(`the relay process exited (${exitCode})`) })])
-    },
-    async stop () {
-      if (exitCode !== null) return
-      child.stdin?.end()
-      const timer = setTimeout(() => { child.kill('SIGKILL') }, 10_000)
-      await exited
-      clearTimeout(timer)
-    }
+    ...p.ready,
+    pid: p.pid,
+    get exitCode () { return p.exitCode },
+    memory: p.memory,
+    stop: p.stop
   }
 }
 
@@ -95,14 +71,8 @@ if (process.argv[1] === SELF) {
   const { startRelay } = await import('../../signaling-server/relay.ts')
   const opts = JSON.parse(process.argv[2] ?? '{}') as { inboundConnectionThreshold?: number }
   const relay = await startRelay({ port: 0, healthPort: 0, ...opts })
-  const gc = (globalThis as { gc?: () => void }).gc
-  process.stdout.write(JSON.stringify({ ready: { addr: relay.multiaddrs[0], peerId: relay.peerId, healthUrl: relay.healthUrl } }) + '\n')
-  const input = createInterface({ input: process.stdin })
-  input.on('line', line => {
-    if (line.trim() !== 'memory') return
-    gc?.()
+  serveMeasuredProcess({ addr: relay.multiaddrs[0], peerId: relay.peerId, healthUrl: relay.healthUrl }, () => {
     const m = process.memoryUsage()
-    process.stdout.write(JSON.stringify({ memory: { heapUsed: m.heapUsed, rss: m.rss, arrayBuffers: m.arrayBuffers } }) + '\n')
-  })
-  input.on('close', () => { void relay.stop().then(() => { process.exit(0) }) })
+    return { heapUsed: m.heapUsed, rss: m.rss, arrayBuffers: m.arrayBuffers }
+  }, async () => { await relay.stop() })
 }
