@@ -17,11 +17,12 @@
  * be mistaken for no other message the same key signs (libp2p signs peer records and
  * gossipsub messages with its own prefixes).
  */
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
-import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CerberusError } from '../../core/errors.ts'
 import { BoundedReader, BoundedWriter } from '../../core/binary.ts'
+import { ed25519KeyOf, hex, signRecord, SIGNATURE_BYTES, unhex, verifyRecord } from '../signed-record.ts'
 
 /** The gossipsub topic of announcements. */
 export const ANNOUNCE_TOPIC = 'cerberus/announce/1'
@@ -59,7 +60,6 @@ export const ANNOUNCE_LIMITS = Object.freeze({
   maxSkewMs: 10_000
 })
 
-const SIGNATURE_BYTES = 64
 const SHA256_BYTES = 32
 
 /** What a peer serves. */
@@ -108,16 +108,7 @@ const context = enc.encode(SIGNING_CONTEXT)
 const malformed = (message: string, cause?: unknown): AnnouncementError => new AnnouncementError('malformed', message, cause)
 
 /** The peer's Ed25519 public key, from its id. @throws {AnnouncementError} */
-function ed25519Key (peerId: string): PublicKey {
-  let id: PeerId
-  try {
-    id = peerIdFromString(peerId)
-  } catch (err) {
-    throw malformed(`"${peerId.slice(0, 80)}" is not a peer id`, err)
-  }
-  if (id.type !== 'Ed25519' || id.publicKey === undefined) throw malformed(`peer ${peerId} has a ${id.type} key; announcements are signed with Ed25519 keys`)
-  return id.publicKey
-}
+const ed25519Key = (peerId: string): ReturnType<typeof ed25519KeyOf> => ed25519KeyOf(peerId, malformed, 'announcements')
 
 /** Check the fields a record carries (both when making and when reading one). @throws {AnnouncementError} */
 function checkFields (a: Announcement): void {
@@ -148,21 +139,6 @@ function checkFields (a: Announcement): void {
   }
 }
 
-function hex (b: Uint8Array): string {
-  return Array.from(b, x => x.toString(16).padStart(2, '0')).join('')
-}
-
-function unhex (s: string): Uint8Array {
-  return Uint8Array.from({ length: s.length / 2 }, (_, i) => parseInt(s.slice(2 * i, 2 * i + 2), 16))
-}
-
-function signedBytes (body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(context.length + body.length)
-  out.set(context)
-  out.set(body, context.length)
-  return out
-}
-
 /**
  * Encode and sign `a` with the peer's own key (whose id must be `a.peerId`).
  * @throws {AnnouncementError} ('malformed') when a field is out of bounds or the key is not the peer's.
@@ -187,11 +163,7 @@ export async function signAnnouncement (privateKey: PrivateKey, a: Announcement)
   }
   w.u8(a.presets.length)
   for (const p of a.presets) w.str(p, ANNOUNCE_LIMITS.maxPresetBytes, 'a preset')
-  const body = w.done()
-  const sig = await privateKey.sign(signedBytes(body))
-  const out = new Uint8Array(body.length + sig.length)
-  out.set(body)
-  out.set(sig, body.length)
+  const out = await signRecord(privateKey, context, w.done())
   if (out.length > ANNOUNCE_LIMITS.maxBytes) throw malformed(`the record is ${out.length} bytes, more than ${ANNOUNCE_LIMITS.maxBytes}`)
   return out
 }
@@ -232,16 +204,16 @@ export async function decodeAnnouncement (bytes: Uint8Array, from: PeerId | stri
   const key = ed25519Key(peerId)
   checkFields(a)
 
-  const sender = from === undefined ? peerId : typeof from === 'string' ? from : from.toString()
-  if (sender !== peerId) throw new AnnouncementError('sender', `peer ${sender} sent an announcement of peer ${peerId}`)
-  let ok: boolean
-  try {
-    ok = await key.verify(signedBytes(bytes.subarray(0, bytes.length - SIGNATURE_BYTES)), bytes.subarray(bytes.length - SIGNATURE_BYTES))
-  } catch (err) {
-    throw new AnnouncementError('signature', `the signature of peer ${peerId}'s announcement could not be checked`, err)
-  }
-  if (!ok) throw new AnnouncementError('signature', `the announcement of peer ${peerId} is not signed by its key`)
-  if (ts < now - L.maxAgeMs) throw new AnnouncementError('stale', `the announcement of peer ${peerId} is ${Math.round((now - ts) / 1000)} s old (at most ${L.maxAgeMs / 1000} s)`)
-  if (ts > now + L.maxSkewMs) throw new AnnouncementError('future', `the announcement of peer ${peerId} is dated ${Math.round((ts - now) / 1000)} s ahead (clock skew of at most ${L.maxSkewMs / 1000} s)`)
+  await verifyRecord(bytes, key, from, now, {
+    context,
+    author: peerId,
+    ts,
+    maxAgeMs: L.maxAgeMs,
+    maxSkewMs: L.maxSkewMs,
+    it: `the announcement of peer ${peerId}`,
+    wrongSender: sender => `peer ${sender} sent an announcement of peer ${peerId}`,
+    uncheckable: `the signature of peer ${peerId}'s announcement could not be checked`,
+    error: (kind, message, cause) => new AnnouncementError(kind, message, cause)
+  })
   return a
 }

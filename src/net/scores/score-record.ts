@@ -15,10 +15,11 @@
  *   str = u16 byte length | UTF-8
  * The signature covers {@link SCORE_SIGNING_CONTEXT} followed by every byte before it.
  */
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
-import type { PeerId, PrivateKey, PublicKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { BoundedReader, BoundedWriter } from '../../core/binary.ts'
 import { CerberusError } from '../../core/errors.ts'
+import { ed25519KeyOf, hex, signRecord, SIGNATURE_BYTES, unhex, verifyRecord } from '../signed-record.ts'
 
 /** The gossipsub topic of score records. */
 export const SCORES_TOPIC = '/cerberus/scores/1'
@@ -49,7 +50,6 @@ export const SCORE_LIMITS = Object.freeze({
   maxSkewMs: 10_000
 })
 
-const SIGNATURE_BYTES = 64
 const SHA256_BYTES = 32
 
 /** One validator's results for one miner. */
@@ -94,16 +94,7 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/
 const context = new TextEncoder().encode(SCORE_SIGNING_CONTEXT)
 const malformed = (message: string, cause?: unknown): ScoreError => new ScoreError('malformed', message, cause)
 
-function ed25519Key (peerId: string): PublicKey {
-  let id: PeerId
-  try {
-    id = peerIdFromString(peerId)
-  } catch (err) {
-    throw malformed(`"${peerId.slice(0, 80)}" is not a peer id`, err)
-  }
-  if (id.type !== 'Ed25519' || id.publicKey === undefined) throw malformed(`peer ${peerId} has a ${id.type} key; score records are signed with Ed25519 keys`)
-  return id.publicKey
-}
+const ed25519Key = (peerId: string): ReturnType<typeof ed25519KeyOf> => ed25519KeyOf(peerId, malformed, 'score records')
 
 /** Check the fields (both when making and when reading a record). @throws {ScoreError} */
 function checkFields (s: ScoreRecord): void {
@@ -117,21 +108,6 @@ function checkFields (s: ScoreRecord): void {
   if (!HEX_SHA256.test(s.modelSha256)) throw malformed('the model sha256 is not 64 lowercase hex digits')
   if (s.validatorId === s.minerId) throw malformed(`peer ${s.validatorId} scores itself`)
   ed25519Key(s.minerId)
-}
-
-function hex (b: Uint8Array): string {
-  return Array.from(b, x => x.toString(16).padStart(2, '0')).join('')
-}
-
-function unhex (s: string): Uint8Array {
-  return Uint8Array.from({ length: s.length / 2 }, (_, i) => parseInt(s.slice(2 * i, 2 * i + 2), 16))
-}
-
-function signedBytes (body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(context.length + body.length)
-  out.set(context)
-  out.set(body, context.length)
-  return out
 }
 
 /**
@@ -151,12 +127,7 @@ export async function signScore (privateKey: PrivateKey, s: ScoreRecord): Promis
   w.u32(s.epoch)
   w.u64(s.ts)
   for (const v of [s.jobs, s.passed, s.failed, s.p50Ms, s.p95Ms]) w.u32(v)
-  const body = w.done()
-  const sig = await privateKey.sign(signedBytes(body))
-  const out = new Uint8Array(body.length + sig.length)
-  out.set(body)
-  out.set(sig, body.length)
-  return out
+  return await signRecord(privateKey, context, w.done())
 }
 
 /**
@@ -185,16 +156,16 @@ export async function decodeScore (bytes: Uint8Array, from: PeerId | string | un
   const key = ed25519Key(validatorId)
   checkFields(s)
 
-  const sender = from === undefined ? validatorId : typeof from === 'string' ? from : from.toString()
-  if (sender !== validatorId) throw new ScoreError('sender', `peer ${sender} sent a score record of validator ${validatorId}`)
-  let ok: boolean
-  try {
-    ok = await key.verify(signedBytes(bytes.subarray(0, bytes.length - SIGNATURE_BYTES)), bytes.subarray(bytes.length - SIGNATURE_BYTES))
-  } catch (err) {
-    throw new ScoreError('signature', `the signature of validator ${validatorId}'s score record could not be checked`, err)
-  }
-  if (!ok) throw new ScoreError('signature', `the score record of validator ${validatorId} is not signed by its key`)
-  if (ts < now - L.maxAgeMs) throw new ScoreError('stale', `the score record of validator ${validatorId} is ${Math.round((now - ts) / 1000)} s old (at most ${L.maxAgeMs / 1000} s)`)
-  if (ts > now + L.maxSkewMs) throw new ScoreError('future', `the score record of validator ${validatorId} is dated ${Math.round((ts - now) / 1000)} s ahead (clock skew of at most ${L.maxSkewMs / 1000} s)`)
+  await verifyRecord(bytes, key, from, now, {
+    context,
+    author: validatorId,
+    ts,
+    maxAgeMs: L.maxAgeMs,
+    maxSkewMs: L.maxSkewMs,
+    it: `the score record of validator ${validatorId}`,
+    wrongSender: sender => `peer ${sender} sent a score record of validator ${validatorId}`,
+    uncheckable: `the signature of validator ${validatorId}'s score record could not be checked`,
+    error: (kind, message, cause) => new ScoreError(kind, message, cause)
+  })
   return s
 }
