@@ -5,29 +5,12 @@
  * conversation; a file that is not a model is refused with its error where it was picked,
  * and the chat still works after.
  */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
-import { encode, parseCheckpoint, parseTokenizer } from '../src/core/model/index.ts'
-import { DEFAULT_MODEL_FILES, defaultModelDir } from '../src/node/model-files.ts'
-import { w8a8Text } from './support/cli.ts'
+import { w8a8Continuation } from './support/cli.ts'
 import { screenshotPath } from './support/screenshots.ts'
 
 const PROMPT = 'Once upon a time'
 const NEW_TOKENS = 12
-
-/** What `cerberus generate --engine w8a8` continues `prompt` with, for `newTokens` new tokens. */
-function w8a8Continuation (prompt: string, newTokens: number): string {
-  const dir = defaultModelDir()
-  const ckpt = parseCheckpoint(new Uint8Array(readFileSync(join(dir, DEFAULT_MODEL_FILES.checkpoint))))
-  const tok = parseTokenizer(new Uint8Array(readFileSync(join(dir, DEFAULT_MODEL_FILES.tokenizer))), ckpt.config.vocabSize)
-  // run.c's --steps counts positions, the prompt's tokens (BOS included) among them
-  const steps = encode(tok, prompt).length - 1 + newTokens
-  const out = w8a8Text(steps, prompt)
-  // the CLI echoes the prompt, as run.c does; the app shows only the continuation
-  expect(out.startsWith(prompt)).toBe(true)
-  return out.slice(prompt.length)
-}
 
 // The page's console, printed when a test fails (what the client saw is the first clue).
 const consoleLines: string[] = []

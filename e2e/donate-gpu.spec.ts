@@ -14,26 +14,12 @@
  * path. So a one-token prompt and two new tokens: the donor still serves a share of the
  * jobs on the GPU, and the test stays under a minute and a half (60–84 s here).
  */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
-import { encode, parseCheckpoint, parseTokenizer } from '../src/core/model/index.ts'
-import { DEFAULT_MODEL_FILES, defaultModelDir } from '../src/node/model-files.ts'
-import { w8a8Text } from './support/cli.ts'
+import { w8a8Continuation } from './support/cli.ts'
 import { screenshotPath } from './support/screenshots.ts'
 
 const PROMPT = 'Once'
 const NEW_TOKENS = 2
-
-/** What `cerberus generate --engine w8a8` continues `prompt` with, for `newTokens` new tokens. */
-function w8a8Continuation (prompt: string, newTokens: number): string {
-  const dir = defaultModelDir()
-  const ckpt = parseCheckpoint(new Uint8Array(readFileSync(join(dir, DEFAULT_MODEL_FILES.checkpoint))))
-  const tok = parseTokenizer(new Uint8Array(readFileSync(join(dir, DEFAULT_MODEL_FILES.tokenizer))), ckpt.config.vocabSize)
-  const out = w8a8Text(encode(tok, prompt).length - 1 + newTokens, prompt)
-  expect(out.startsWith(prompt)).toBe(true)
-  return out.slice(prompt.length)
-}
 
 test('a donor tab computing on WebGPU serves a user tab: the w8a8 text, the donor in the receipt, "GPU" on its panel', async ({ browser, page }) => {
   test.setTimeout(240_000)

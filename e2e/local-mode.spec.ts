@@ -5,25 +5,11 @@
  * such: nothing left the device. It needs no miner: with a relay that is not there, it
  * still answers.
  */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
-import { encode, parseCheckpoint, parseTokenizer } from '../src/core/model/index.ts'
-import { DEFAULT_MODEL_FILES, defaultModelDir } from '../src/node/model-files.ts'
-import { w8a8Text } from './support/cli.ts'
+import { w8a8Continuation } from './support/cli.ts'
 
 const PROMPT = 'Once upon a time'
 const NEW_TOKENS = 24
-
-/** What `cerberus generate --engine w8a8` continues `prompt` with, for `newTokens` new tokens. */
-function w8a8Continuation (prompt: string, newTokens: number): string {
-  const dir = defaultModelDir()
-  const ckpt = parseCheckpoint(new Uint8Array(readFileSync(join(dir, DEFAULT_MODEL_FILES.checkpoint))))
-  const tok = parseTokenizer(new Uint8Array(readFileSync(join(dir, DEFAULT_MODEL_FILES.tokenizer))), ckpt.config.vocabSize)
-  const out = w8a8Text(encode(tok, prompt).length - 1 + newTokens, prompt)
-  expect(out.startsWith(prompt)).toBe(true)
-  return out.slice(prompt.length)
-}
 
 async function askLocally (page: Page, prompt: string): Promise<void> {
   await page.getByLabel('Temperature').fill('0')

@@ -3,6 +3,11 @@
  * miner) and wait for their ready line, and the w8a8 engine's text to compare with.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { expect } from '@playwright/test'
+import { encode, parseCheckpoint, parseTokenizer } from '../../src/core/model/index.ts'
+import { DEFAULT_MODEL_FILES, defaultModelDir } from '../../src/node/model-files.ts'
 
 const CLI = 'bin/cerberus.js'
 
@@ -35,4 +40,18 @@ export function killCliProcesses (signal: NodeJS.Signals = 'SIGTERM'): void {
 /** What `cerberus generate --engine w8a8 --temperature 0` prints (the prompt echoed first, as run.c). */
 export function w8a8Text (steps: number, prompt = ''): string {
   return execFileSync(process.execPath, [CLI, 'generate', '--engine', 'w8a8', '--temperature', '0', '--steps', String(steps), '--prompt', prompt], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/\n$/, '')
+}
+
+/**
+ * What `cerberus generate --engine w8a8` continues `prompt` with, for `newTokens` new tokens:
+ * the text the app shows as the answer (the CLI echoes the prompt, as run.c does).
+ */
+export function w8a8Continuation (prompt: string, newTokens: number): string {
+  const dir = defaultModelDir()
+  const ckpt = parseCheckpoint(new Uint8Array(readFileSync(join(dir, DEFAULT_MODEL_FILES.checkpoint))))
+  const tok = parseTokenizer(new Uint8Array(readFileSync(join(dir, DEFAULT_MODEL_FILES.tokenizer))), ckpt.config.vocabSize)
+  // run.c's --steps counts positions, the prompt's tokens (BOS included) among them
+  const out = w8a8Text(encode(tok, prompt).length - 1 + newTokens, prompt)
+  expect(out.startsWith(prompt)).toBe(true)
+  return out.slice(prompt.length)
 }
