@@ -168,10 +168,6 @@ export async function startValidator (opts: ValidatorOptions, components: Valida
         if (!signal.aborted) emit({ type: 'no-miners', epoch: n })
         return
       }
-      // A user's tab that has been open a while has every announced miner linked before her
-      // first job; a fresh identity finds them one by one. Start only once the links have
-      // caught up with the table (bounded), so the first answers' jobs spread as hers do.
-      await untilAllLinked(jobMember, links, opts.model.sha256, signal)
       const gen = await createPrivateGeneration(opts.model, knownAnswerCheck(sq, { session, miners: links.scheduler }, tally), { network, maxAttempts: 3 })
       try {
         for (const a of drawVisit(mix, random)) {
@@ -222,14 +218,4 @@ export async function startValidator (opts: ValidatorOptions, components: Valida
       member.leave()
     }
   }
-}
-
-/** How long a visit waits for its links to catch up with the miners its table lists. */
-const ALL_LINKED_MS = 3_000
-
-/** Resolves once every miner of `sha256` the member lists is usable in `links`, or after {@link ALL_LINKED_MS}. */
-async function untilAllLinked (member: ReturnType<typeof joinMesh>, links: ReturnType<typeof createMinerLinks>, sha256: string, signal: AbortSignal): Promise<void> {
-  const end = Date.now() + ALL_LINKED_MS
-  const listed = (): number => member.table.list().filter(e => e.role === 'miner' && e.model?.sha256 === sha256).length
-  while (links.ready < listed() && Date.now() < end && !signal.aborted) await new Promise(resolve => setTimeout(resolve, 20))
 }
