@@ -164,3 +164,13 @@ export function crossValidatedAuc (samples: readonly Sample[], opts: { folds?: n
     n: { validator: new Set(samples.filter(s => s.y === 1).map(s => s.group)).size, user: new Set(samples.filter(s => s.y === 0).map(s => s.group)).size }
   }
 }
+
+/**
+ * Each feature's own AUC (its value as the score, validators = 1): which feature tells the
+ * classes apart when the regression does — 0.5 is none, far from 0.5 either way is a tell.
+ */
+export function featureAucs (samples: readonly Sample[]): Array<{ feature: string, auc: number, meanValidator: number, meanUser: number }> {
+  const labels = samples.map(s => s.y)
+  const mean = (y: 0 | 1, j: number): number => { const v = samples.filter(s => s.y === y).map(s => s.x[j]); return v.reduce((a, b) => a + b, 0) / Math.max(1, v.length) }
+  return FEATURE_NAMES.map((feature, j) => ({ feature, auc: auc(samples.map(s => s.x[j]), labels), meanValidator: mean(1, j), meanUser: mean(0, j) }))
+}
