@@ -5,7 +5,7 @@
  * and the users' heap and SEAL heap flat.
  */
 import { describe, expect, it } from 'vitest'
-import { MINER_KEYS } from '../net/miner-service.ts'
+import { MINER_KEYS } from '../net/miner-keys.ts'
 import { runSoakBench, SOAK_STEADY_GROWTH_LIMITS } from './soak-bench.ts'
 
 describe('bench soak (short)', () => {

@@ -5,7 +5,7 @@
  * Vulkan) where it finds an adapter and the self-test passes; otherwise the miner says
  * why and computes on the CPU (docs/10-gpu.md).
  */
-import type { TamperMode } from '../net/miner-service.ts'
+import type { TamperMode } from '../net/miner-tamper.ts'
 import { parseChoice, parseInteger, UsageError } from './args.ts'
 import { loadCliModel, MODEL_OPTIONS, parse, parseRelays, untilSignal, type CliIo } from './options.ts'
 

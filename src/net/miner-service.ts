@@ -12,12 +12,13 @@
  */
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { planFromData, type MatvecPlan } from '../core/he/index.ts'
-import { paramsKey } from '../core/he/index.ts'
-import { ERROR_CODES, LINEAR_PROTOCOL, type LinearMessage, type LinearRequest } from '../core/protocol/index.ts'
+import { LINEAR_PROTOCOL, type LinearMessage, type LinearRequest } from '../core/protocol/index.ts'
 import { squeezedMatrix, type SqueezedModel } from '../core/squeeze/index.ts'
 import type { QuantizedMatrix } from '../core/model/index.ts'
-import { CerberusError, serializeError } from '../core/errors.ts'
+import { serializeError } from '../core/errors.ts'
 import { messageWriter, readMessages, type MessageWriter } from './frames.ts'
+import { sessionKeyStore } from './miner-keys.ts'
+import { createTamper, type TamperMode } from './miner-tamper.ts'
 
 /** What computes the encrypted products (a miner worker pool, or an in-thread miner). */
 export interface MinerCompute {
@@ -30,26 +31,6 @@ export interface MinerCompute {
   releaseKeys?: (keyId: string) => Promise<void>
   /** Jobs it can compute at once (a pool of workers; default 1). */
   readonly parallel?: number
-}
-
-/**
- * Bounds of the Galois keys held, and why: a key set takes ~1.6 MB of SEAL heap in every
- * worker once loaded (671 KB on the wire). 8 sessions × 4 sets × 2 workers ≈ 100 MB at
- * most; the least recently used session is evicted first, and its user's next packed job
- * is answered UNKNOWN_KEYS, so she sends her keys again — nothing is lost.
- */
-export const MINER_KEYS = Object.freeze({
-  maxSessions: 8,
-  maxSetsPerSession: 4
-})
-
-/** A session's key sets: the bytes as sent, and which parameter sets they are loaded for. */
-interface SessionKeys {
-  readonly sets: Uint8Array[]
-  /** paramsKey → the compute's key id. */
-  readonly loaded: Map<string, string>
-  /** Key sets that failed to load for a parameter set (paramsKey → set indexes). */
-  readonly refused: Map<string, Set<number>>
 }
 
 /** Bounds of the job queue, and why. */
@@ -95,9 +76,6 @@ export interface MinerService {
   stop: () => Promise<void>
 }
 
-/** A job the miner refuses with a code the user acts on (UNKNOWN_KEYS: send the keys again). */
-class JobRefusal extends CerberusError {}
-
 /** One user stream: its writer, its jobs not yet answered, and whether the user closed her half. */
 interface Conn {
   readonly stream: Stream
@@ -119,14 +97,6 @@ interface Job {
   readonly matrixId: string
 }
 
-/**
- * TEST ONLY: how a lying miner lies — 'flip' one bit of every result, 'zero' every result,
- * 'stale': answer each matrix with its previous result (honest the first time a matrix is
- * asked), or `{ flipAfter: N }`: honest for the first N jobs of each session, then 'flip'
- * (a cheat that hopes validators' sessions are short).
- */
-export type TamperMode = 'flip' | 'zero' | 'stale' | { readonly flipAfter: number }
-
 /** What a miner sees of one request: whose session, how many bytes of ciphertexts, when. */
 export interface ObservedRequest {
   readonly session: string
@@ -145,96 +115,16 @@ export interface MinerServiceOptions {
   readonly onRequest?: (r: ObservedRequest) => void
 }
 
-/** Sessions whose jobs a `flipAfter` miner counts (the oldest are forgotten). */
-const MAX_COUNTED_SESSIONS = 1024
-
-function tamperWith (mode: 'flip' | 'zero' | 'stale', results: Uint8Array[], previous: Uint8Array[] | undefined): Uint8Array[] {
-  if (mode === 'stale') return previous ?? results // the matrix's previous result (the first is honest)
-  return results.map(r => {
-    const c = r.slice()
-    if (mode === 'zero') c.fill(0, 28) // keep the header, zero the coefficients
-    else c[c.length - 1] ^= 1 // one bit of a c0 coefficient
-    return c
-  })
-}
-
 /** Serve `model`'s matrices on `node`. */
 export async function startMinerService (node: Libp2p, model: SqueezedModel, compute: MinerCompute, opts: MinerServiceOptions = {}): Promise<MinerService> {
-  const lastResults = new Map<string, Uint8Array[]>()
-  const served = new Map<string, number>() // jobs per session, for `flipAfter`
-  const lie = (session: string): 'flip' | 'zero' | 'stale' | undefined => {
-    const t = opts.tamper
-    if (t === undefined || typeof t === 'string') return t
-    const n = (served.get(session) ?? 0) + 1
-    served.delete(session)
-    served.set(session, n)
-    if (served.size > MAX_COUNTED_SESSIONS) served.delete(served.keys().next().value as string)
-    return n > t.flipAfter ? 'flip' : undefined
-  }
+  const tamper = createTamper(opts.tamper)
   const stats: MinerServiceStats = { keySets: 0, keysEvicted: 0, streams: 0, jobs: 0, failed: 0, busy: 0, dropped: 0, bytesIn: 0, bytesOut: 0, computeMs: 0 }
   const queues = new Map<string, Job[]>() // per session, in arrival order
   let queued = 0
   let running = false
   let paused = false
   const prepared = new Map<string, Promise<unknown>>()
-  const sessionKeys = new Map<string, SessionKeys>() // in order of last use (the first is evicted)
-  let keySeq = 0
-
-  const releaseSession = (session: string, k: SessionKeys): void => {
-    sessionKeys.delete(session)
-    for (const id of k.loaded.values()) void compute.releaseKeys?.(id).catch(() => {})
-  }
-
-  /** A session's Galois key set arrived: keep it (bounded), to load when a packed job needs it. */
-  const takeKeys = (session: string, keys: Uint8Array): void => {
-    stats.keySets++
-    const k: SessionKeys = sessionKeys.get(session) ?? { sets: [], loaded: new Map(), refused: new Map() }
-    sessionKeys.delete(session)
-    // a set for the same parameters (the same header fingerprint) replaces the old one
-    const fp = (b: Uint8Array): string => [...b.subarray(8, 16)].join(',')
-    const same = k.sets.findIndex(b => fp(b) === fp(keys))
-    if (same >= 0) k.sets.splice(same, 1)
-    k.sets.push(keys)
-    if (k.sets.length > MINER_KEYS.maxSetsPerSession) k.sets.shift()
-    for (const id of k.loaded.values()) void compute.releaseKeys?.(id).catch(() => {})
-    k.loaded.clear()
-    k.refused.clear()
-    sessionKeys.set(session, k)
-    while (sessionKeys.size > (opts.maxKeySessions ?? MINER_KEYS.maxSessions)) {
-      const [oldest, ok] = sessionKeys.entries().next().value as [string, SessionKeys]
-      stats.keysEvicted++
-      releaseSession(oldest, ok)
-    }
-  }
-
-  /** The compute's key id for a packed job of `session`, loading its key set on first use. */
-  const keyIdFor = async (session: string, plan: MatvecPlan): Promise<string> => {
-    const k = sessionKeys.get(session)
-    if (k === undefined) throw new JobRefusal(ERROR_CODES.UNKNOWN_KEYS, 'this miner holds no Galois keys for your session (never sent, or evicted): send them again')
-    sessionKeys.delete(session)
-    sessionKeys.set(session, k) // most recently used
-    const pk = paramsKey(plan.params)
-    const have = k.loaded.get(pk)
-    if (have !== undefined) return have
-    if (compute.loadKeys === undefined) throw new JobRefusal('BAD_REQUEST', 'this miner cannot compute packed jobs')
-    const refused = k.refused.get(pk) ?? new Set<number>()
-    k.refused.set(pk, refused)
-    let last: unknown
-    for (let i = 0; i < k.sets.length; i++) {
-      if (refused.has(i)) continue
-      const id = `${session}|${++keySeq}`
-      try {
-        await compute.loadKeys(id, plan, k.sets[i])
-        k.loaded.set(pk, id)
-        return id
-      } catch (err) {
-        refused.add(i) // not this parameter set's keys (or not valid keys at all)
-        last = err
-      }
-    }
-    throw new JobRefusal(ERROR_CODES.BAD_KEYS, `none of your Galois key sets is valid for ${pk}${last === undefined ? '' : `: ${(last as Error).message}`}`)
-  }
-
+  const keys = sessionKeyStore(compute, { maxSessions: opts.maxKeySessions, counted: e => { if (e === 'taken') stats.keySets++; else stats.keysEvicted++ } })
   // "qkv:3:0", "o-up:2:0" → the squeezed matrix (either round layout)
   const matrix = (id: string): QuantizedMatrix | undefined => squeezedMatrix(model, id)
 
@@ -265,16 +155,11 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
         ready.catch(() => prepared.delete(key))
       }
       await ready
-      const keyId = j.plan.scheme === 'packed' ? await keyIdFor(j.request.session, j.plan) : undefined
+      const keyId = j.plan.scheme === 'packed' ? await keys.keyIdFor(j.request.session, j.plan) : undefined
       const t0 = performance.now()
-      let results = await compute.compute(key, j.request.ciphertexts, keyId === undefined ? undefined : { keyId })
+      const honest = await compute.compute(key, j.request.ciphertexts, keyId === undefined ? undefined : { keyId })
       stats.computeMs += performance.now() - t0
-      const mode = lie(j.request.session)
-      if (mode !== undefined) {
-        const honest = results
-        results = tamperWith(mode, results, lastResults.get(key))
-        lastResults.set(key, honest)
-      }
+      const results = tamper(j.request.session, key, honest)
       stats.jobs++
       stats.bytesOut += results.reduce((a, r) => a + r.byteLength, 0)
       // Not awaited: the next job computes while this result goes out (the writer keeps order).
@@ -314,7 +199,7 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
 
   /** Take one request from a stream: validate it against the model, then queue it or refuse it. */
   const admit = (conn: Conn, m: LinearMessage): void => {
-    if (m.type === 'keys') { takeKeys(m.session, m.keys); return }
+    if (m.type === 'keys') { keys.take(m.session, m.keys); return }
     if (m.type !== 'request') { fail(conn, m.job, 'BAD_REQUEST', `expected a request, got a ${m.type}`); return }
     const request = m
     opts.onRequest?.({ session: m.session, bytes: m.ciphertexts.reduce((n, c) => n + c.byteLength, 0), at: performance.now() })
