@@ -121,6 +121,7 @@ export function knownAnswerCheck (sq: SqueezedModel, components: PrivateGenerati
     // fresh keys after a rejection, as a user's session makes them (what a cheat sees of a
     // validator must not differ); old ciphertexts stay remembered, as their known answers
     ...(session.rotate === undefined ? {} : { rotate: session.rotate.bind(session) }),
+    ...(session.localMatvecs === undefined ? {} : { localMatvecs: session.localMatvecs.bind(session) }),
     ...(session.close === undefined ? {} : { close: session.close.bind(session) })
   }
   const checkedMiners: MinerLink = {

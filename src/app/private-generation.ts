@@ -116,7 +116,8 @@ export async function createPrivateGeneration (model: GenerationModel, component
     encrypt: async (p, x) => await user.encrypt(p, x),
     decrypt: async (p, r, e) => await user.decrypt(p, r, e),
     ...(user.galoisKeys === undefined ? {} : { galoisKeys: user.galoisKeys.bind(user) }),
-    ...(user.rotate === undefined ? {} : { rotate: user.rotate.bind(user) })
+    ...(user.rotate === undefined ? {} : { rotate: user.rotate.bind(user) }),
+    ...(user.localMatvecs === undefined ? {} : { localMatvecs: user.localMatvecs.bind(user) })
   }
   const padding = opts.padTo === undefined ? undefined : answerPadding(opts.padTo)
   const backend: LinearBackend = await heBackend(squeezed, session, counted, { maxAttempts: opts.maxAttempts ?? 3, onQuantizedInput: opts.onQuantizedInput, ...(padding === undefined ? {} : { padBatch: padding.padBatch }) })

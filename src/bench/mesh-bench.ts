@@ -72,6 +72,11 @@ export interface MeshBenchRun {
   /** Miners that answered jobs. */
   readonly miners: number
   readonly tokensMatch: boolean
+  /** The longest task on the user tab's UI thread during the steady run, and he-local's (ms; 0: none ≥ 50 ms). */
+  readonly userLongestTaskMs?: number
+  readonly heLocalLongestTaskMs?: number
+  /** he-local's longest UI-thread task with the local groups multiplied on the UI thread (the baseline of moving them to the user's worker). */
+  readonly heLocalUiThreadLocalLongestTaskMs?: number
 }
 
 /** The benchmark's JSON. */
@@ -219,6 +224,8 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
       say(`${files.name}: he-local (baseline, one tab)…`)
       const baseCtx = await bb.browser.newContext()
       const base = await userRun(bb, baseCtx, `bench=helocal&${linkQuery}&${files.query}`, timeout)
+      // the same, with the local groups (the classifier) on the UI thread: what the user's worker spares it
+      const uiLocal = await userRun(bb, baseCtx, `bench=helocal&local=ui&${linkQuery}&${files.query}`, timeout)
       await baseCtx.close()
       const b0 = base.receipts?.[0]
       if (b0 === undefined) throw new MeshBenchError('he-local gave no receipt')
@@ -278,7 +285,10 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
             verified: steady.verified,
             rejected: steady.rejected,
             miners: steady.miners.length,
-            tokensMatch: (r.texts ?? []).length === 2 && (r.texts ?? []).every(t => t === files.expected) && base.texts?.[0] === files.expected
+            tokensMatch: (r.texts ?? []).length === 2 && (r.texts ?? []).every(t => t === files.expected) && base.texts?.[0] === files.expected,
+            ...(r.longestTaskMs?.[1] === undefined ? {} : { userLongestTaskMs: r.longestTaskMs[1] }),
+            ...(base.longestTaskMs?.[0] === undefined ? {} : { heLocalLongestTaskMs: base.longestTaskMs[0] }),
+            ...(uiLocal.longestTaskMs?.[0] === undefined ? {} : { heLocalUiThreadLocalLongestTaskMs: uiLocal.longestTaskMs[0] })
           })
           say(`  ${path}: ${tokPerS.toFixed(2)} tok/s (he-local ${heLocal.toFixed(2)}), ${runs[runs.length - 1].roundTripsPerToken.toFixed(1)} round trips per token, ${steady.layout}`)
         } finally {
@@ -309,11 +319,11 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
 /** The report as a table. */
 export function formatMeshBench (r: MeshBenchReport): string {
   const lines = [
-    '| model | link | path | plan | round trips / token | tok/s | he-local tok/s (same run, same plan) | mesh ÷ he-local | first run tok/s | KiB/token (up / down) | verified | rejected | miners | tokens = w8a8 |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
+    '| model | link | path | plan | round trips / token | tok/s | he-local tok/s (same run, same plan) | mesh ÷ he-local | first run tok/s | KiB/token (up / down) | verified | rejected | miners | tokens = w8a8 | longest UI task: user tab / he-local / he-local, classifier on the UI thread (ms) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
   ]
   for (const x of r.runs) {
-    lines.push(`| ${x.model} | ${x.link} | ${x.path} | ${x.plan} | ${x.roundTripsPerToken.toFixed(1)} | ${x.tokPerS.toFixed(2)} | ${x.heLocalTokPerS.toFixed(2)} | ${(100 * x.ofHeLocal).toFixed(0)} % | ${x.firstRunTokPerS.toFixed(2)} | ${(x.bytesPerToken / 1024).toFixed(0)} (${(x.upPerToken / 1024).toFixed(0)} / ${(x.downPerToken / 1024).toFixed(0)}) | ${x.verified} | ${x.rejected} | ${x.miners} | ${x.tokensMatch ? 'yes' : 'NO'} |`)
+    lines.push(`| ${x.model} | ${x.link} | ${x.path} | ${x.plan} | ${x.roundTripsPerToken.toFixed(1)} | ${x.tokPerS.toFixed(2)} | ${x.heLocalTokPerS.toFixed(2)} | ${(100 * x.ofHeLocal).toFixed(0)} % | ${x.firstRunTokPerS.toFixed(2)} | ${(x.bytesPerToken / 1024).toFixed(0)} (${(x.upPerToken / 1024).toFixed(0)} / ${(x.downPerToken / 1024).toFixed(0)}) | ${x.verified} | ${x.rejected} | ${x.miners} | ${x.tokensMatch ? 'yes' : 'NO'} | ${x.userLongestTaskMs?.toFixed(0) ?? '—'} / ${x.heLocalLongestTaskMs?.toFixed(0) ?? '—'} / ${x.heLocalUiThreadLocalLongestTaskMs?.toFixed(0) ?? '—'} |`)
   }
   if (r.relay !== undefined) lines.push('', `relay: ${r.relay.peers} peers making reservations — p50 ${r.relay.p50Ms.toFixed(1)} ms, p99 ${r.relay.p99Ms.toFixed(1)} ms`)
   return lines.join('\n') + '\n'

@@ -7,7 +7,8 @@
  *   receipts and every byte it sent to a miner on `window.cerberusClient`;
  *   `window.cerberusClientAgain()` generates once more (after the test stopped the relay);
  * - `?bench=helocal&steps=N`: the baseline — the same private pipeline with user and miner
- *   workers both in this tab, no network.
+ *   workers both in this tab, no network; `local=ui` multiplies the local groups (the
+ *   classifier) on the UI thread instead of in the user's worker, for comparison.
  * `split=B` splits matrices of B or more output blocks across miners (the client's default
  * is 16). `model=URL&tokenizer=URL` pick another model than the default (the mesh benchmark's
  * synthetic shapes).
@@ -38,6 +39,8 @@ export interface ClientRunResult {
   readonly sentFrames?: number
   /** Wire audits of the first run(s). */
   readonly audit?: { frames: AuditReport, dataChannels?: AuditReport }
+  /** Per run: the longest task on this tab's UI thread while it generated (ms; 0: none over 50 ms, the browser's long-task floor). */
+  readonly longestTaskMs?: number[]
   readonly error?: string
 }
 
@@ -67,7 +70,7 @@ export async function runAppPage (q: URLSearchParams, out: HTMLElement): Promise
   try {
     const link = linkProfile(q.get('link') ?? 'loopback')
     if (q.get('bench') === 'helocal') {
-      window.cerberusClient = await runHeLocal(model, Number(q.get('steps') ?? '24'), q.get('prompt') ?? '', link.network)
+      window.cerberusClient = await runHeLocal(model, Number(q.get('steps') ?? '24'), q.get('prompt') ?? '', link.network, q.get('local') === 'ui')
       return
     }
     shapeThisTab(link, q.get('wsproxy'))
@@ -103,8 +106,11 @@ export async function runAppPage (q: URLSearchParams, out: HTMLElement): Promise
     const runs = Number(q.get('runs') ?? '1')
     const texts: string[] = []
     const receipts: AnswerReceipt[] = []
+    const longestTaskMs: number[] = []
     for (let i = 0; i < runs; i++) {
+      const watch = watchLongTasks()
       const r = await once()
+      longestTaskMs.push(watch.stop())
       texts.push(r.text)
       receipts.push(r.receipt)
     }
@@ -114,7 +120,7 @@ export async function runAppPage (q: URLSearchParams, out: HTMLElement): Promise
     const rtc = (window as unknown as { rtcSent?: Uint8Array[] }).rtcSent
     const secrets = { prompt, tokens, activations }
     const audit = { frames: auditWire(concatBytes(sent), secrets), ...(rtc === undefined ? {} : { dataChannels: auditWire(concatBytes(rtc), secrets) }) }
-    window.cerberusClient = { texts, receipts, sentFrames: sent.length, audit }
+    window.cerberusClient = { texts, receipts, sentFrames: sent.length, audit, longestTaskMs }
   } catch (err) {
     fail(err)
   }
@@ -131,19 +137,37 @@ function shapeThisTab (link: LinkProfile, wsproxy: string | null): void {
 }
 
 /** The baseline: user worker + miner worker in this tab, the same plan and pipeline as the mesh client (no link). */
-async function runHeLocal (source: ModelSource, steps: number, prompt: string, network: NetworkProfile): Promise<ClientRunResult> {
+async function runHeLocal (source: ModelSource, steps: number, prompt: string, network: NetworkProfile, localOnUiThread: boolean): Promise<ClientRunResult> {
   const components = webClientComponents()
   const model = await components.loadModel(source)
   const user = createHeUserClient({ spawn: spawnWebHeWorker })
   const miner = createMinerPool({ spawn: spawnWebHeWorker, size: 1 })
   try {
-    const gen = await createPrivateGeneration(model, { session: user, miners: localMinerLink(miner, 'he-local') }, { network })
+    // local=ui: the local groups on this thread, as before they ran in the user's worker (the benchmark's baseline of that)
+    const session = localOnUiThread ? { ...user, localMatvecs: undefined } : user
+    const gen = await createPrivateGeneration(model, { session, miners: localMinerLink(miner, 'he-local') }, { network })
     let text = ''
+    const watch = watchLongTasks()
     const receipt = await gen.generate(prompt, { temperature: 0, topp: 0.9, seed: 1, maxTokens: steps }, { onText: t => { text += t } })
+    const longest = watch.stop()
     await gen.close()
-    return { texts: [text], receipts: [{ ...receipt, miners: [] }] }
+    return { texts: [text], receipts: [{ ...receipt, miners: [] }], longestTaskMs: [longest] }
   } finally {
     user.close()
     miner.close()
+  }
+}
+
+/** Watch this tab's UI thread for long tasks (≥ 50 ms, the Long Tasks API); `stop` gives the longest seen (0: none). */
+function watchLongTasks (): { stop: () => number } {
+  let longest = 0
+  const observer = new PerformanceObserver(list => { for (const e of list.getEntries()) longest = Math.max(longest, e.duration) })
+  observer.observe({ type: 'longtask' })
+  return {
+    stop () {
+      for (const e of observer.takeRecords()) longest = Math.max(longest, e.duration)
+      observer.disconnect()
+      return longest
+    }
   }
 }

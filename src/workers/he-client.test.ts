@@ -13,6 +13,11 @@ import type { HeReply } from './he-protocol.ts'
 import { createHeService, isFatal } from './he-service.ts'
 import { splitBlocks } from '../core/he/index.ts'
 import { createMinerPool } from './he-pool.ts'
+import { generateAsync, heBackend, localHe, privateEngine } from '../core/engine/index.ts'
+import { loadSeal, NETWORKS } from '../core/he/index.ts'
+import { createEngine, createRng, createSampler, encode, generate, parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
+import { squeezeModel } from '../core/squeeze/index.ts'
+import { stories260K } from '../test/fixtures.ts'
 
 const rand = prng(21)
 function job (dOut: number, dIn: number): { w: Int8Array, x: Int8Array, y: Int32Array } {
@@ -109,6 +114,64 @@ describe('HE clients in-thread (the same protocol without a worker)', () => {
     // The replacement gets the matrix replayed, then computes.
     expect(await user.decrypt(plan, await miner.compute('m', enc.ciphertexts), enc.epoch)).toEqual(y)
     expect(spawned).toBe(2)
+  })
+})
+
+describe('local matvecs in the user\'s worker (a page\'s UI thread does no big matvec)', () => {
+  it('equal the plaintext twin\'s integer matvec; bad sizes, unknown matrices and the wrong role are typed errors', async () => {
+    const user = createHeUserClient({ spawn: inThreadPort })
+    closers.push(user.close)
+    const { w } = job(300, 64)
+    const m = { rows: 300, cols: 64, q: w }
+    const xs = [job(1, 64).x, job(1, 64).x, job(1, 64).x]
+    const want = xs.map(x => { const y = new Int32Array(300); matvecInt8(w, 300, 64, x, y); return y })
+    expect(await user.localMatvecs('cls:0:0', m, xs)).toEqual(want)
+    expect(await user.localMatvecs('cls:0:0', m, xs.slice(0, 1))).toEqual(want.slice(0, 1)) // kept: sent once
+    await expect(user.localMatvecs('cls:0:0', m, [new Int8Array(63)])).rejects.toMatchObject({ name: 'WorkerProtocolError', message: 'local matrix "cls:0:0" takes 64 inputs, not 63' })
+    const replies: HeReply[] = []
+    const svc = createHeService({ post: r => replies.push(r) })
+    await svc.handle({ type: 'init', id: 1, role: 'user' })
+    await svc.handle({ type: 'local-matvecs', id: 2, matrixId: 'x', xs: [] })
+    await svc.handle({ type: 'local-prepare', id: 3, matrixId: 'x', rows: 2, cols: 2, w: new Int8Array(3) })
+    const minerSvc = createHeService({ post: r => replies.push(r) })
+    await minerSvc.handle({ type: 'init', id: 4, role: 'miner' })
+    await minerSvc.handle({ type: 'local-prepare', id: 5, matrixId: 'x', rows: 1, cols: 1, w: new Int8Array(1) })
+    expect(replies.map(r => r.type === 'error' ? r.error.message : r.type)).toEqual([
+      'ready', 'no local matrix "x" is kept in this worker', 'local matrix "x": 3 weights for 2×2', 'ready', '"local-prepare" is a user request, but this worker is a miner worker'
+    ])
+  })
+
+  it('on a real thread that is killed, the matrix is sent again to its replacement and the products are the same', async () => {
+    let thread: Worker | undefined
+    const user = createHeUserClient({ spawn: () => spawnNodeHeWorker(wk => { thread = wk }) })
+    closers.push(user.close)
+    const { w } = job(500, 128)
+    const m = { rows: 500, cols: 128, q: w }
+    const x = job(1, 128).x
+    const first = await user.localMatvecs('cls:0:0', m, [x])
+    await thread?.terminate() // as the OS would kill it
+    expect(await user.localMatvecs('cls:0:0', m, [x])).toEqual(first)
+  })
+
+  it('stories260K through a user thread: the local classifier runs there (every token), and the tokens are the w8a8 engine\'s', async () => {
+    const files = stories260K()
+    const ckpt = parseCheckpoint(files.model)
+    const tok = parseTokenizer(files.tokenizer, ckpt.config.vocabSize)
+    const sq = squeezeModel(ckpt, { network: NETWORKS.loopback })
+    expect([...sq.groups.values()].filter(g => g.placement === 'local').map(g => g.group)).toEqual(['cls'])
+    const user = createHeUserClient({ spawn: () => spawnNodeHeWorker() })
+    const local = localHe(await loadSeal())
+    closers.push(user.close)
+    let calls = 0
+    const session = { ...user, localMatvecs: async (...a: Parameters<typeof user.localMatvecs>) => { calls++; return await user.localMatvecs(...a) } }
+    const backend = await heBackend(sq, session, local.miner)
+    const sampler = (): ReturnType<typeof createSampler> => createSampler({ temperature: 0, topp: 0.9 }, createRng(1))
+    const got: number[] = []
+    for await (const t of generateAsync(privateEngine(sq.params, backend), tok, sampler(), { prompt: 'Once upon a time', steps: 24 })) got.push(t.token)
+    await backend.close?.()
+    expect(got).toEqual([...generate(createEngine('w8a8', ckpt), tok, sampler(), { prompt: 'Once upon a time', steps: 24 })].map(t => t.token))
+    // one classifier product per token sampled: from the prompt's last position (BOS included) to position 22
+    expect(calls).toBe(24 - encode(tok, 'Once upon a time').length + 1)
   })
 })
 

@@ -11,6 +11,7 @@
  */
 import type { HeSession } from '../core/engine/index.ts'
 import { planToData, type MatvecPlan } from '../core/he/index.ts'
+import type { QuantizedMatrix } from '../core/model/index.ts'
 import { HeKeysRotatedError, HeWorkerTimeoutError, WorkerCrashedError } from './errors.ts'
 import { transferables, type HeReply, type HeRequest, type HeRole, type JobTiming, type MinerDevice, type WorkerMemory } from './he-protocol.ts'
 import { GPU_NOT_REQUESTED } from './miner-gpu.ts'
@@ -156,6 +157,7 @@ class Connection {
  * after the worker was replaced or the keys rotated), `rotate`, and `close`.
  */
 export type HeUserClient = HeSession & {
+  readonly localMatvecs: NonNullable<HeSession['localMatvecs']>
   readonly galoisKeys: (plan: MatvecPlan) => Promise<Uint8Array>
   readonly rotate: () => Promise<void>
   readonly close: () => void
@@ -164,7 +166,28 @@ export type HeUserClient = HeSession & {
 /** Start a user HE client. `x` and `results` are transferred (detached afterwards). */
 export function createHeUserClient (opts: HeClientOptions): HeUserClient {
   const c = new Connection('user', opts)
+  // Local matrices sent to the worker (public weights), sent again to a replacement worker.
+  const locals = new Map<string, Pick<QuantizedMatrix, 'rows' | 'cols' | 'q'>>()
+  const keep = (matrixId: string, m: Pick<QuantizedMatrix, 'rows' | 'cols' | 'q'>) => (id: number): HeRequest => ({ type: 'local-prepare', id, matrixId, rows: m.rows, cols: m.cols, w: m.q.slice() })
+  c.onRestart = async () => {
+    for (const [matrixId, m] of locals) await c.direct(keep(matrixId, m), 'local-prepared', `keep local matrix ${matrixId}`)
+  }
   return {
+    async localMatvecs (matrixId, m, xqs) {
+      const held = locals.get(matrixId)
+      if (held === undefined || held.q !== m.q) {
+        locals.set(matrixId, m)
+        await c.request(keep(matrixId, m), 'local-prepared', `keep local matrix ${matrixId}`)
+      }
+      const ask = async (): Promise<Int32Array[]> => (await c.request(id => ({ type: 'local-matvecs', id, matrixId, xs: xqs.map(x => x.slice()) }), 'local-results', `multiply local matrix ${matrixId}`)).ys
+      try {
+        return await ask()
+      } catch (err) {
+        // the worker was replaced under the request: its replacement holds the matrices again
+        if (!(err instanceof WorkerCrashedError || err instanceof HeWorkerTimeoutError)) throw err
+        return await ask()
+      }
+    },
     async encrypt (plan, x, timeoutMs?: number) {
       const epoch = c.epoch
       const r = await c.request(id => ({ type: 'encrypt', id, plan: planToData(plan), x }), 'encrypted', 'encrypt', timeoutMs)

@@ -57,11 +57,19 @@ export interface JobTiming {
   readonly worker: MinerDevice
 }
 
+/**
+ * User: keep a matrix of a "local" group (public weights: the classifier the user holds)
+ * for {@link LocalMatvecsRequest}s, under an id.
+ */
+export interface LocalPrepareRequest { readonly type: 'local-prepare', readonly id: number, readonly matrixId: string, readonly rows: number, readonly cols: number, readonly w: Int8Array }
+/** User: a kept local matrix times each of `xs`, in the clear (the same integer matvec as the plaintext twin). */
+export interface LocalMatvecsRequest { readonly type: 'local-matvecs', readonly id: number, readonly matrixId: string, readonly xs: Int8Array[] }
+
 /** Either role: the worker's memory (soak tests: leaks of SEAL objects show in its WebAssembly heap). */
 export interface MemoryRequest { readonly type: 'memory', readonly id: number }
 
 /** Every request a worker accepts. */
-export type HeRequest = InitRequest | EncryptRequest | DecryptRequest | GaloisKeysRequest | RotateRequest | PrepareRequest | ComputeRequest | ReleaseRequest | LoadKeysRequest | ReleaseKeysRequest | MemoryRequest | UseGpuRequest
+export type HeRequest = InitRequest | EncryptRequest | DecryptRequest | GaloisKeysRequest | RotateRequest | PrepareRequest | ComputeRequest | ReleaseRequest | LoadKeysRequest | ReleaseKeysRequest | MemoryRequest | UseGpuRequest | LocalPrepareRequest | LocalMatvecsRequest
 
 /**
  * A worker's memory in bytes, after a GC when the runtime allows one: its JS heap; SEAL's
@@ -89,6 +97,8 @@ export type HeReply =
   | { readonly type: 'galois-keys', readonly id: number, readonly keys: Uint8Array }
   | { readonly type: 'keys-loaded', readonly id: number, readonly heapBytes: number }
   | { readonly type: 'rotated', readonly id: number }
+  | { readonly type: 'local-prepared', readonly id: number }
+  | { readonly type: 'local-results', readonly id: number, readonly ys: Int32Array[] }
   | ({ readonly type: 'memory', readonly id: number } & WorkerMemory)
   | {
     readonly type: 'error'
@@ -110,6 +120,9 @@ export function transferables (m: HeRequest | HeReply): ArrayBuffer[] {
     case 'decrypted': bufs.push(m.y.buffer); break
     case 'computed': bufs.push(...m.results.map(r => r.buffer)); break
     case 'galois-keys': if ('keys' in m) bufs.push(m.keys.buffer); break
+    case 'local-prepare': bufs.push(m.w.buffer); break
+    case 'local-matvecs': bufs.push(...m.xs.map(x => x.buffer)); break
+    case 'local-results': bufs.push(...m.ys.map(y => y.buffer)); break
     default: break
   }
   // Each buffer once; shared memory cannot be transferred.

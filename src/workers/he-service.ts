@@ -8,6 +8,8 @@ import type { HeReply, HeRequest, HeRole, WorkerMemory } from './he-protocol.ts'
 import { serializeError } from '../core/errors.ts'
 import { WorkerProtocolError } from './errors.ts'
 import { createMinerGpu, type GpuStarter } from './miner-gpu.ts'
+import { plainIntMatvec } from '../core/engine/index.ts'
+import type { QuantizedMatrix } from '../core/model/index.ts'
 
 /** Handles one request at a time; replies through `post`. */
 export interface HeService {
@@ -47,6 +49,7 @@ export function createHeService (init: HeServiceInit): HeService {
   let miner: HeMiner | undefined
   const matrices = new Map<string, PreparedMatrix>()
   const keySets = new Map<string, GaloisKeyHandle>()
+  const locals = new Map<string, Pick<QuantizedMatrix, 'rows' | 'cols' | 'q'>>() // a user's local matrices (public weights)
   const gpu = createMinerGpu(init.startGpu)
   const reply = (r: HeReply): void => { init.post(r) }
 
@@ -126,6 +129,21 @@ export function createHeService (init: HeServiceInit): HeService {
         await gpu.release(r.matrixId)
         reply({ type: 'released', id: r.id })
         return
+      case 'local-prepare':
+        requireRole('user', r.type)
+        if (r.w.length !== r.rows * r.cols) throw new WorkerProtocolError(`local matrix "${r.matrixId}": ${r.w.length} weights for ${r.rows}×${r.cols}`)
+        locals.set(r.matrixId, { rows: r.rows, cols: r.cols, q: r.w })
+        reply({ type: 'local-prepared', id: r.id })
+        return
+      case 'local-matvecs': {
+        requireRole('user', r.type)
+        const m = locals.get(r.matrixId)
+        if (m === undefined) throw new WorkerProtocolError(`no local matrix "${r.matrixId}" is kept in this worker`)
+        const bad = r.xs.find(x => x.length !== m.cols)
+        if (bad !== undefined) throw new WorkerProtocolError(`local matrix "${r.matrixId}" takes ${m.cols} inputs, not ${bad.length}`)
+        reply({ type: 'local-results', id: r.id, ys: r.xs.map(x => plainIntMatvec(m, x)) })
+        return
+      }
       case 'memory': {
         if (init.memory === undefined) throw new WorkerProtocolError('this worker cannot report its memory')
         reply({ type: 'memory', id: r.id, ...init.memory() })

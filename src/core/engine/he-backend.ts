@@ -24,6 +24,7 @@ import { cryptoWords, freivaldsCheck, freivaldsKey, VerificationError, type Frei
 import { asRound, emptyStats, type LinearBackend } from './backend.ts'
 import { isKeysRotated, keyGuard } from './key-rotation.ts'
 import { plainIntMatvec, plainIntMatvecs, runQuantizedGroup, type IntMatvec } from './quantized.ts'
+import type { QuantizedMatrix } from '../model/index.ts'
 
 /** Bounds of the encrypted backend. */
 export const HE_BACKEND_LIMITS = Object.freeze({
@@ -70,6 +71,14 @@ export interface HeSession {
    * after any rejected result; a session without it cannot go on after one.
    */
   rotate?: () => Promise<void>
+  /**
+   * A "local" group's products (public weights, the user's own inputs) computed off the
+   * caller's thread — in the user's worker, so that a page's UI thread does no big matvec
+   * (a 32,000 × 768 classifier is ~25 M multiply-adds a token). The same integer
+   * arithmetic as {@link plainIntMatvec}, so the tokens do not change. Absent: computed
+   * in the caller's thread.
+   */
+  localMatvecs?: (matrixId: string, m: Pick<QuantizedMatrix, 'rows' | 'cols' | 'q'>, xqs: readonly Int8Array[]) => Promise<Int32Array[]>
   close?: () => void
 }
 
@@ -288,7 +297,7 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
       let minerMs = 0
       // Every vector of an encrypted matrix is one job, all of the round's jobs at once.
       const encryptedMatvecs: IntMatvec = async (grp, i, xqs) => {
-        if (grp.placement === 'local') return plainIntMatvecs(grp, i, xqs)
+        if (grp.placement === 'local') return session.localMatvecs === undefined ? plainIntMatvecs(grp, i, xqs) : await session.localMatvecs(matrixId(grp, i), grp.matrices[i], xqs)
         const dummies = Math.max(0, (opts.padBatch?.(xqs.length) ?? 0) - xqs.length)
         const sent = dummies === 0 ? xqs : [...xqs, ...Array.from({ length: dummies }, () => new Int8Array(xqs[0].length))]
         const done = await Promise.all(sent.map(async xq => await limit(async () => await job(grp, i, xq, signal))))

@@ -19,7 +19,7 @@ export type IntMatvec = (group: SqueezedGroup, index: number, xqs: readonly Int8
 export type IntMatvecSync = (group: SqueezedGroup, index: number, xqs: readonly Int8Array[]) => Int32Array[]
 
 /** y (rows,) in the clear: the plaintext twin. */
-export function plainIntMatvec (m: QuantizedMatrix, xq: Int8Array): Int32Array {
+export function plainIntMatvec (m: Pick<QuantizedMatrix, 'rows' | 'cols' | 'q'>, xq: Int8Array): Int32Array {
   const acc = new Int32Array(m.rows)
   matvecInt8(m.q, m.rows, m.cols, xq, acc)
   return acc
