@@ -77,6 +77,8 @@ export interface MeshBenchRun {
   readonly heLocalLongestTaskMs?: number
   /** he-local's longest UI-thread task with the local groups multiplied on the UI thread (the baseline of moving them to the user's worker). */
   readonly heLocalUiThreadLocalLongestTaskMs?: number
+  /** What the local groups (the classifier) cost the UI thread per token when they run there (he-local, local=ui): what the user's worker now takes off it. */
+  readonly uiThreadLocalMsPerToken?: number
 }
 
 /** The benchmark's JSON. */
@@ -288,7 +290,8 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
             tokensMatch: (r.texts ?? []).length === 2 && (r.texts ?? []).every(t => t === files.expected) && base.texts?.[0] === files.expected,
             ...(r.longestTaskMs?.[1] === undefined ? {} : { userLongestTaskMs: r.longestTaskMs[1] }),
             ...(base.longestTaskMs?.[0] === undefined ? {} : { heLocalLongestTaskMs: base.longestTaskMs[0] }),
-            ...(uiLocal.longestTaskMs?.[0] === undefined ? {} : { heLocalUiThreadLocalLongestTaskMs: uiLocal.longestTaskMs[0] })
+            ...(uiLocal.longestTaskMs?.[0] === undefined ? {} : { heLocalUiThreadLocalLongestTaskMs: uiLocal.longestTaskMs[0] }),
+            ...(uiLocal.uiLocalMs === undefined || uiLocal.receipts?.[0] === undefined ? {} : { uiThreadLocalMsPerToken: uiLocal.uiLocalMs / uiLocal.receipts[0].tokens })
           })
           say(`  ${path}: ${tokPerS.toFixed(2)} tok/s (he-local ${heLocal.toFixed(2)}), ${runs[runs.length - 1].roundTripsPerToken.toFixed(1)} round trips per token, ${steady.layout}`)
         } finally {
@@ -319,11 +322,11 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
 /** The report as a table. */
 export function formatMeshBench (r: MeshBenchReport): string {
   const lines = [
-    '| model | link | path | plan | round trips / token | tok/s | he-local tok/s (same run, same plan) | mesh ÷ he-local | first run tok/s | KiB/token (up / down) | verified | rejected | miners | tokens = w8a8 | longest UI task: user tab / he-local / he-local, classifier on the UI thread (ms) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
+    '| model | link | path | plan | round trips / token | tok/s | he-local tok/s (same run, same plan) | mesh ÷ he-local | first run tok/s | KiB/token (up / down) | verified | rejected | miners | tokens = w8a8 | longest UI task: user tab / he-local / he-local, classifier on the UI thread (ms) | classifier on the UI thread, ms / token |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
   ]
   for (const x of r.runs) {
-    lines.push(`| ${x.model} | ${x.link} | ${x.path} | ${x.plan} | ${x.roundTripsPerToken.toFixed(1)} | ${x.tokPerS.toFixed(2)} | ${x.heLocalTokPerS.toFixed(2)} | ${(100 * x.ofHeLocal).toFixed(0)} % | ${x.firstRunTokPerS.toFixed(2)} | ${(x.bytesPerToken / 1024).toFixed(0)} (${(x.upPerToken / 1024).toFixed(0)} / ${(x.downPerToken / 1024).toFixed(0)}) | ${x.verified} | ${x.rejected} | ${x.miners} | ${x.tokensMatch ? 'yes' : 'NO'} | ${x.userLongestTaskMs?.toFixed(0) ?? '—'} / ${x.heLocalLongestTaskMs?.toFixed(0) ?? '—'} / ${x.heLocalUiThreadLocalLongestTaskMs?.toFixed(0) ?? '—'} |`)
+    lines.push(`| ${x.model} | ${x.link} | ${x.path} | ${x.plan} | ${x.roundTripsPerToken.toFixed(1)} | ${x.tokPerS.toFixed(2)} | ${x.heLocalTokPerS.toFixed(2)} | ${(100 * x.ofHeLocal).toFixed(0)} % | ${x.firstRunTokPerS.toFixed(2)} | ${(x.bytesPerToken / 1024).toFixed(0)} (${(x.upPerToken / 1024).toFixed(0)} / ${(x.downPerToken / 1024).toFixed(0)}) | ${x.verified} | ${x.rejected} | ${x.miners} | ${x.tokensMatch ? 'yes' : 'NO'} | ${x.userLongestTaskMs?.toFixed(0) ?? '—'} / ${x.heLocalLongestTaskMs?.toFixed(0) ?? '—'} / ${x.heLocalUiThreadLocalLongestTaskMs?.toFixed(0) ?? '—'} | ${x.uiThreadLocalMsPerToken?.toFixed(1) ?? '—'} |`)
   }
   if (r.relay !== undefined) lines.push('', `relay: ${r.relay.peers} peers making reservations — p50 ${r.relay.p50Ms.toFixed(1)} ms, p99 ${r.relay.p99Ms.toFixed(1)} ms`)
   return lines.join('\n') + '\n'

@@ -24,6 +24,7 @@ import { webDonorComponents } from '../app/platform-donor.web.ts'
 import { webClientComponents } from '../app/platform.web.ts'
 import { auditWire, concatBytes, type AuditReport } from '../net/wire-audit.ts'
 import type { NetworkProfile } from '../core/he/index.ts'
+import { plainIntMatvec } from '../core/engine/index.ts'
 import { spawnWebHeWorker } from '../workers/he-port.web.ts'
 import { createHeUserClient, createMinerPool } from '../workers/index.ts'
 import { shapeDataChannelSends, type ChannelPrototype } from './datachannel-shaping.ts'
@@ -41,6 +42,8 @@ export interface ClientRunResult {
   readonly audit?: { frames: AuditReport, dataChannels?: AuditReport }
   /** Per run: the longest task on this tab's UI thread while it generated (ms; 0: none over 50 ms, the browser's long-task floor). */
   readonly longestTaskMs?: number[]
+  /** he-local with local=ui: time the local groups took on the UI thread (ms, the whole run). */
+  readonly uiLocalMs?: number
   readonly error?: string
 }
 
@@ -144,14 +147,21 @@ async function runHeLocal (source: ModelSource, steps: number, prompt: string, n
   const miner = createMinerPool({ spawn: spawnWebHeWorker, size: 1 })
   try {
     // local=ui: the local groups on this thread, as before they ran in the user's worker (the benchmark's baseline of that)
-    const session = localOnUiThread ? { ...user, localMatvecs: undefined } : user
+    let uiLocalMs = 0
+    const onUiThread = async (_id: string, m: Parameters<typeof plainIntMatvec>[0], xqs: readonly Int8Array[]): Promise<Int32Array[]> => {
+      const t0 = performance.now()
+      const ys = xqs.map(x => plainIntMatvec(m, x))
+      uiLocalMs += performance.now() - t0
+      return ys
+    }
+    const session = localOnUiThread ? { ...user, localMatvecs: onUiThread } : user
     const gen = await createPrivateGeneration(model, { session, miners: localMinerLink(miner, 'he-local') }, { network })
     let text = ''
     const watch = watchLongTasks()
     const receipt = await gen.generate(prompt, { temperature: 0, topp: 0.9, seed: 1, maxTokens: steps }, { onText: t => { text += t } })
     const longest = watch.stop()
     await gen.close()
-    return { texts: [text], receipts: [{ ...receipt, miners: [] }], longestTaskMs: [longest] }
+    return { texts: [text], receipts: [{ ...receipt, miners: [] }], longestTaskMs: [longest], ...(localOnUiThread ? { uiLocalMs } : {}) }
   } finally {
     user.close()
     miner.close()
