@@ -89,14 +89,14 @@ afterEach(async () => { for (const c of cleanup.splice(0).reverse()) await c() }
 afterAll(async () => { await relay.stop() })
 
 describe('the exact check (known answers)', () => {
-  it('keeps every optional capability of the session and the miners it wraps (Galois keys, rotation, rejection, close)', () => {
+  it('keeps every optional capability of the session and the miners it wraps (Galois keys, rotation, local matvecs, rejection, close)', () => {
     const sq = squeezeModel(model.ckpt)
     const none = async (): Promise<never> => await Promise.reject(new Error('not called'))
     const wrapped = knownAnswerCheck(sq, {
-      session: { encrypt: none, decrypt: none, galoisKeys: none, rotate: none, close: () => {} },
+      session: { encrypt: none, decrypt: none, galoisKeys: none, rotate: none, localMatvecs: none, close: () => {} },
       miners: { name: 'm', prepare: none, compute: none, reject: () => {}, setKeys: none, close: () => {} }
     }, new Map())
-    expect(Object.keys(wrapped.session).sort()).toEqual(['close', 'decrypt', 'encrypt', 'galoisKeys', 'rotate'])
+    expect(Object.keys(wrapped.session).sort()).toEqual(['close', 'decrypt', 'encrypt', 'galoisKeys', 'localMatvecs', 'rotate'])
     expect(Object.keys(wrapped.miners).sort()).toEqual(['close', 'compute', 'name', 'prepare', 'reject', 'setKeys'])
   })
 

@@ -24,7 +24,7 @@ import { webDonorComponents } from '../app/platform-donor.web.ts'
 import { webClientComponents } from '../app/platform.web.ts'
 import { auditWire, concatBytes, type AuditReport } from '../net/wire-audit.ts'
 import type { NetworkProfile } from '../core/he/index.ts'
-import { plainIntMatvec } from '../core/engine/index.ts'
+import { plainIntMatvec, type IntMatrix } from '../core/engine/index.ts'
 import { spawnWebHeWorker } from '../workers/he-port.web.ts'
 import { createHeUserClient, createMinerPool } from '../workers/index.ts'
 import { shapeDataChannelSends, type ChannelPrototype } from './datachannel-shaping.ts'
@@ -148,7 +148,7 @@ async function runHeLocal (source: ModelSource, steps: number, prompt: string, n
   try {
     // local=ui: the local groups on this thread, as before they ran in the user's worker (the benchmark's baseline of that)
     let uiLocalMs = 0
-    const onUiThread = async (_id: string, m: Parameters<typeof plainIntMatvec>[0], xqs: readonly Int8Array[]): Promise<Int32Array[]> => {
+    const onUiThread = async (_id: string, m: IntMatrix, xqs: readonly Int8Array[]): Promise<Int32Array[]> => {
       const t0 = performance.now()
       const ys = xqs.map(x => plainIntMatvec(m, x))
       uiLocalMs += performance.now() - t0

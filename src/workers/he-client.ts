@@ -9,9 +9,8 @@
  * are refused with {@link HeKeysRotatedError} — as they are after `rotate`, which makes
  * fresh keys inside the same worker (the secret never leaves it).
  */
-import type { HeSession } from '../core/engine/index.ts'
+import type { HeSession, IntMatrix } from '../core/engine/index.ts'
 import { planToData, type MatvecPlan } from '../core/he/index.ts'
-import type { QuantizedMatrix } from '../core/model/index.ts'
 import { HeKeysRotatedError, HeWorkerTimeoutError, WorkerCrashedError } from './errors.ts'
 import { transferables, type HeReply, type HeRequest, type HeRole, type JobTiming, type MinerDevice, type WorkerMemory } from './he-protocol.ts'
 import { GPU_NOT_REQUESTED } from './miner-gpu.ts'
@@ -167,8 +166,8 @@ export type HeUserClient = HeSession & {
 export function createHeUserClient (opts: HeClientOptions): HeUserClient {
   const c = new Connection('user', opts)
   // Local matrices sent to the worker (public weights), sent again to a replacement worker.
-  const locals = new Map<string, Pick<QuantizedMatrix, 'rows' | 'cols' | 'q'>>()
-  const keep = (matrixId: string, m: Pick<QuantizedMatrix, 'rows' | 'cols' | 'q'>) => (id: number): HeRequest => ({ type: 'local-prepare', id, matrixId, rows: m.rows, cols: m.cols, w: m.q.slice() })
+  const locals = new Map<string, IntMatrix>()
+  const keep = (matrixId: string, m: IntMatrix) => (id: number): HeRequest => ({ type: 'local-prepare', id, matrixId, rows: m.rows, cols: m.cols, w: m.q.slice() })
   c.onRestart = async () => {
     for (const [matrixId, m] of locals) await c.direct(keep(matrixId, m), 'local-prepared', `keep local matrix ${matrixId}`)
   }

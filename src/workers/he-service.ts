@@ -8,8 +8,7 @@ import type { HeReply, HeRequest, HeRole, WorkerMemory } from './he-protocol.ts'
 import { serializeError } from '../core/errors.ts'
 import { WorkerProtocolError } from './errors.ts'
 import { createMinerGpu, type GpuStarter } from './miner-gpu.ts'
-import { plainIntMatvec } from '../core/engine/index.ts'
-import type { QuantizedMatrix } from '../core/model/index.ts'
+import { plainIntMatvec, type IntMatrix } from '../core/engine/index.ts'
 
 /** Handles one request at a time; replies through `post`. */
 export interface HeService {
@@ -49,7 +48,7 @@ export function createHeService (init: HeServiceInit): HeService {
   let miner: HeMiner | undefined
   const matrices = new Map<string, PreparedMatrix>()
   const keySets = new Map<string, GaloisKeyHandle>()
-  const locals = new Map<string, Pick<QuantizedMatrix, 'rows' | 'cols' | 'q'>>() // a user's local matrices (public weights)
+  const locals = new Map<string, IntMatrix>() // a user's local matrices (public weights)
   const gpu = createMinerGpu(init.startGpu)
   const reply = (r: HeReply): void => { init.post(r) }
 

@@ -23,8 +23,7 @@ import { groupFor, type SqueezedGroup, type SqueezedModel } from '../squeeze/squ
 import { cryptoWords, freivaldsCheck, freivaldsKey, VerificationError, type FreivaldsKey } from '../verify/freivalds.ts'
 import { asRound, emptyStats, type LinearBackend } from './backend.ts'
 import { isKeysRotated, keyGuard } from './key-rotation.ts'
-import { plainIntMatvec, plainIntMatvecs, runQuantizedGroup, type IntMatvec } from './quantized.ts'
-import type { QuantizedMatrix } from '../model/index.ts'
+import { plainIntMatvec, plainIntMatvecs, runQuantizedGroup, type IntMatrix, type IntMatvec } from './quantized.ts'
 
 /** Bounds of the encrypted backend. */
 export const HE_BACKEND_LIMITS = Object.freeze({
@@ -78,7 +77,7 @@ export interface HeSession {
    * arithmetic as {@link plainIntMatvec}, so the tokens do not change. Absent: computed
    * in the caller's thread.
    */
-  localMatvecs?: (matrixId: string, m: Pick<QuantizedMatrix, 'rows' | 'cols' | 'q'>, xqs: readonly Int8Array[]) => Promise<Int32Array[]>
+  localMatvecs?: (matrixId: string, m: IntMatrix, xqs: readonly Int8Array[]) => Promise<Int32Array[]>
   close?: () => void
 }
 
@@ -170,11 +169,11 @@ function limiter (max: number): <T>(fn: () => Promise<T>) => Promise<T> {
  * clear and blames exactly the miners whose rows differ; a result that could not even be
  * decrypted cannot be attributed to one part, so every miner of the job is dropped.
  */
-function culprits (m: { rows: number, cols: number, q: Int8Array }, plan: MatvecPlan, xq: Int8Array, y: Int32Array | undefined, by: string, parts: JobResult['parts']): string[] {
+function culprits (m: IntMatrix, plan: MatvecPlan, xq: Int8Array, y: Int32Array | undefined, by: string, parts: JobResult['parts']): string[] {
   const all = [...new Set((parts ?? []).map(p => p.miner))]
   if (all.length <= 1) return [by]
   if (y === undefined) return all
-  const truth = plainIntMatvec(m as Parameters<typeof plainIntMatvec>[0], xq)
+  const truth = plainIntMatvec(m, xq)
   const nO = plan.split.nO
   const wrong = (parts ?? []).filter(p => {
     for (let r = p.blocks[0] * nO; r < Math.min(p.blocks[1] * nO, plan.dOut); r++) if (truth[r] !== y[r]) return true

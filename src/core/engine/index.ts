@@ -19,5 +19,5 @@ export { squeezedW8a8Backend, squeezedW8a8Sync, squeezedEngine } from './plain-b
 export { heBackend, matrixId, HE_BACKEND_LIMITS, KeyChurnError, type HeSession, type JobResult, type MinerLink, type HeBackendOptions } from './he-backend.ts'
 export { localHe } from './he-local.ts'
 export { KeyRotationError } from './key-rotation.ts'
-export { runQuantizedGroup, runQuantizedGroupSync, plainIntMatvec, plainIntMatvecs } from './quantized.ts'
+export { runQuantizedGroup, runQuantizedGroupSync, plainIntMatvec, plainIntMatvecs, type IntMatrix } from './quantized.ts'
 export { formatMatrixId, parseMatrixId, type MatrixIdParts } from '../squeeze/matrix-id.ts'

@@ -18,8 +18,11 @@ export type IntMatvec = (group: SqueezedGroup, index: number, xqs: readonly Int8
 /** The same, synchronously (the plaintext twin driven by a synchronous engine). */
 export type IntMatvecSync = (group: SqueezedGroup, index: number, xqs: readonly Int8Array[]) => Int32Array[]
 
+/** What an integer matvec needs of a quantized matrix: its shape and int8 weights (row-major). */
+export type IntMatrix = Pick<QuantizedMatrix, 'rows' | 'cols' | 'q'>
+
 /** y (rows,) in the clear: the plaintext twin. */
-export function plainIntMatvec (m: Pick<QuantizedMatrix, 'rows' | 'cols' | 'q'>, xq: Int8Array): Int32Array {
+export function plainIntMatvec (m: IntMatrix, xq: Int8Array): Int32Array {
   const acc = new Int32Array(m.rows)
   matvecInt8(m.q, m.rows, m.cols, xq, acc)
   return acc
