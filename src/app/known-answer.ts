@@ -6,14 +6,15 @@
  * miner that answered it (or, for a job split across miners, to each part's miner on its
  * own rows). The user's Freivalds check still runs on every result too (the backend's).
  *
- * How a result finds its input: `encrypt` remembers the input under its first ciphertext;
+ * How a result finds its input: `encrypt` (or `encryptBatch`) remembers the inputs under the first ciphertext;
  * `compute` finds it by those bytes (compared whole, so a match is certain) and files it
  * under the returned results array, which the backend hands unchanged to `decrypt`.
  */
 import type { HeSession, JobResult, MinerLink } from '../core/engine/index.ts'
 import { plainIntMatvec } from '../core/engine/index.ts'
-import type { MatvecPlan } from '../core/he/index.ts'
+import { blockRows, type MatvecPlan } from '../core/he/index.ts'
 import { squeezedMatrix, type SqueezedModel } from '../core/squeeze/index.ts'
+import { baseMatrixId } from '../core/squeeze/index.ts'
 import type { PrivateGenerationComponents } from './private-generation.ts'
 
 /**
@@ -33,8 +34,17 @@ export interface MinerTally {
   readonly latencies: number[]
 }
 
-interface Known { readonly ct: Uint8Array, readonly x: Int8Array, readonly plan: MatvecPlan }
+interface Known { readonly ct: Uint8Array, readonly xs: readonly Int8Array[], readonly plan: MatvecPlan }
 interface Pending extends Known { readonly matrixId: string, readonly result: JobResult, readonly by: string, readonly ms: number }
+
+const rowRange = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i)
+
+// The rows of vector k that blocks [first, end) of a job of `plan` compute.
+const partRows = (plan: MatvecPlan, blocks: readonly [number, number], k: number): number[] => {
+  const rows: number[] = []
+  for (let b = blocks[0]; b < blocks[1]; b++) rows.push(...blockRows(plan, b, k))
+  return rows
+}
 
 /** A fresh tally. */
 export function emptyTally (): MinerTally {
@@ -82,41 +92,58 @@ export function knownAnswerCheck (sq: SqueezedModel, components: PrivateGenerati
     tally.set(miner, t)
     onResult?.(miner, ok)
   }
-  // y (dOut,) against W x: each miner is judged on the rows it computed
-  const judge = (p: Pending, y: Int32Array | undefined): void => {
-    const w = squeezedMatrix(sq, p.matrixId)
-    const truth = w === undefined ? undefined : plainIntMatvec(w, p.x)
-    const rowsRight = (from: number, to: number): boolean => {
-      if (y === undefined || truth === undefined || y.length !== truth.length) return false
-      for (let r = from; r < to; r++) if (y[r] !== truth[r]) return false
+  // each y (dOut,) against W x: each miner is judged on the rows it computed, of every vector
+  const judge = (p: Pending, ys: readonly Int32Array[] | undefined): void => {
+    const w = squeezedMatrix(sq, baseMatrixId(p.matrixId))
+    const truths = w === undefined ? undefined : p.xs.map(x => plainIntMatvec(w, x))
+    const rowRight = (k: number, r: number): boolean => ys?.[k] !== undefined && truths !== undefined && ys[k].length === truths[k].length && ys[k][r] === truths[k][r]
+    const allRight = (rows: (k: number) => Iterable<number>): boolean => {
+      if (ys === undefined || truths === undefined || ys.length !== p.xs.length) return false
+      for (let k = 0; k < p.xs.length; k++) for (const r of rows(k)) if (!rowRight(k, r)) return false
       return true
     }
     const parts = p.result.parts
-    if (parts === undefined || parts.length === 0) { credit(p.by, rowsRight(0, p.plan.dOut), p.result.minerMs ?? p.ms); return }
-    const nO = p.plan.split.nO
-    for (const part of parts) credit(part.miner, rowsRight(part.blocks[0] * nO, Math.min(part.blocks[1] * nO, p.plan.dOut)))
+    if (parts === undefined || parts.length === 0) { credit(p.by, allRight(() => rowRange(0, p.plan.dOut)), p.result.minerMs ?? p.ms); return }
+    for (const part of parts) credit(part.miner, allRight(k => partRows(p.plan, part.blocks, k)))
   }
 
+  // Decrypt, then judge the job whose results these are (a result that cannot be decrypted is wrong).
+  const decrypted = async (results: Uint8Array[], run: () => Promise<Int32Array[]>): Promise<Int32Array[]> => {
+    const p = pending.get(results)
+    pending.delete(results)
+    let ys: Int32Array[]
+    try {
+      ys = await run()
+    } catch (err) {
+      if (p !== undefined) judge(p, undefined)
+      throw err
+    }
+    if (p !== undefined) judge(p, ys)
+    return ys
+  }
   const checkedSession: HeSession = {
     async encrypt (plan, x) {
       const keep = x.slice() // the session may transfer x to its worker
       const r = await session.encrypt(plan, x)
-      if (r.ciphertexts.length > 0) remember({ ct: r.ciphertexts[0].slice(), x: keep, plan })
+      if (r.ciphertexts.length > 0) remember({ ct: r.ciphertexts[0].slice(), xs: [keep], plan })
       return r
     },
     async decrypt (plan, results, epoch) {
-      const p = pending.get(results)
-      pending.delete(results)
-      let y: Int32Array
-      try {
-        y = await session.decrypt(plan, results, epoch)
-      } catch (err) {
-        if (p !== undefined) judge(p, undefined) // a result that cannot be decrypted is wrong
-        throw err
-      }
-      if (p !== undefined) judge(p, y)
-      return y
+      return (await decrypted(results, async () => [await session.decrypt(plan, results, epoch)]))[0]
     },
+    // batched prefill jobs, as a user's session sends them (what a cheat sees must not differ)
+    ...(session.encryptBatch === undefined || session.decryptBatch === undefined
+      ? {}
+      : {
+          encryptBatch: async (plan: MatvecPlan, xs: Int8Array[]) => {
+            const keep = xs.map(x => x.slice())
+            const r = await (session.encryptBatch as NonNullable<HeSession['encryptBatch']>)(plan, xs)
+            if (r.ciphertexts.length > 0) remember({ ct: r.ciphertexts[0].slice(), xs: keep, plan })
+            return r
+          },
+          decryptBatch: async (plan: MatvecPlan, results: Uint8Array[], epoch: number) =>
+            await decrypted(results, async () => await (session.decryptBatch as NonNullable<HeSession['decryptBatch']>)(plan, results, epoch))
+        }),
     ...(session.galoisKeys === undefined ? {} : { galoisKeys: session.galoisKeys.bind(session) }),
     // fresh keys after a rejection, as a user's session makes them (what a cheat sees of a
     // validator must not differ); old ciphertexts stay remembered, as their known answers

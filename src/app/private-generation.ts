@@ -115,6 +115,8 @@ export async function createPrivateGeneration (model: GenerationModel, component
   const session: HeSession = {
     encrypt: async (p, x) => await user.encrypt(p, x),
     decrypt: async (p, r, e) => await user.decrypt(p, r, e),
+    ...(user.encryptBatch === undefined ? {} : { encryptBatch: user.encryptBatch.bind(user) }),
+    ...(user.decryptBatch === undefined ? {} : { decryptBatch: user.decryptBatch.bind(user) }),
     ...(user.galoisKeys === undefined ? {} : { galoisKeys: user.galoisKeys.bind(user) }),
     ...(user.rotate === undefined ? {} : { rotate: user.rotate.bind(user) }),
     ...(user.localMatvecs === undefined ? {} : { localMatvecs: user.localMatvecs.bind(user) })

@@ -9,11 +9,12 @@
  * in one batched pass against one token at a time.
  */
 import { createPrivateGeneration } from '../app/index.ts'
-import { generateAsync, heBackend, localHe, privateEngine, squeezedW8a8Backend, type AsyncLogitsEngine, type BackendStats } from '../core/engine/index.ts'
+import { generateAsync, localHe, privateEngine, squeezedW8a8Backend, type AsyncLogitsEngine, type BackendStats } from '../core/engine/index.ts'
 import type { Seal } from '../core/he/index.ts'
 import { NETWORKS, type NetworkProfile } from '../core/he/index.ts'
 import { createEngine, createRng, createSampler, generate, type Checkpoint, type Tokenizer } from '../core/model/index.ts'
 import { NAIVE, predictToken, squeezeModel, type SqueezedModel, type SqueezeOptions } from '../core/squeeze/index.ts'
+import { prefillRun, PREFILL_BUDGET_MS, PREFILL_MAX_TOKENS, type EngineBenchPrefill } from './prefill-bench.ts'
 
 /** The round-fused plan, he-local, same run. */
 export interface EngineBenchFused {
@@ -41,18 +42,6 @@ export interface EngineBenchRoundsPlan {
   readonly fused: { readonly totalMs: number, readonly roundTrips: number, readonly bytes: number } | null
 }
 
-/** Time to first token of a prompt: one batched pass against one token at a time (he-local, squeezed plan). */
-export interface EngineBenchPrefill {
-  readonly promptTokens: number
-  readonly batchedMs: number
-  readonly oneByOneMs: number
-  /** batchedMs / oneByOneMs (goal once the HE layer packs batches: ≤ 1/4). */
-  readonly ratio: number
-  readonly roundsBatched: number
-  readonly roundsOneByOne: number
-  /** The last position's logits were bit-identical. */
-  readonly logitsMatch: boolean
-}
 
 /** Today's coefficient-only plan (no Galois keys), he-local, same run: the packed scheme's baseline. */
 export interface EngineBenchCoefficient {
@@ -159,30 +148,6 @@ async function heRun (seal: Seal, ckpt: Checkpoint, tok: Tokenizer, opts: Squeez
   session.close?.()
   miner.close?.()
   return { sq: gen.squeezed, stats: gen.stats, tokens, ms, firstMs, prepareMs, predicted: predictToken(gen.squeezed).totalMs }
-}
-
-/** The budget of the prefill measurement per mode: a 32-token prompt, fewer when a token takes long. */
-const PREFILL_BUDGET_MS = 20_000
-const PREFILL_MAX_TOKENS = 32
-
-async function prefillRun (seal: Seal, sq: SqueezedModel, tokens: number): Promise<EngineBenchPrefill> {
-  const vocab = sq.params.config.vocabSize
-  const prompt = Array.from({ length: tokens }, (_, i) => (i === 0 ? 1 : 3 + ((i * 7919) % (vocab - 3))))
-  const run = async (batched: boolean): Promise<{ ms: number, logits: number[], rounds: number }> => {
-    const { session, miner } = localHe(seal)
-    const backend = await heBackend(sq, session, miner)
-    const engine = privateEngine(sq.params, backend)
-    const t0 = performance.now()
-    let logits: Float32Array = new Float32Array(0)
-    if (batched) logits = await (engine.prefill as NonNullable<AsyncLogitsEngine['prefill']>)(prompt, 0)
-    else for (let pos = 0; pos < prompt.length; pos++) logits = await engine.forward(prompt[pos], pos)
-    const ms = performance.now() - t0
-    await backend.close?.()
-    return { ms, logits: Array.from(logits), rounds: backend.stats.rounds }
-  }
-  const b = await run(true)
-  const o = await run(false)
-  return { promptTokens: tokens, batchedMs: b.ms, oneByOneMs: o.ms, ratio: b.ms / o.ms, roundsBatched: b.rounds, roundsOneByOne: o.rounds, logitsMatch: JSON.stringify(b.logits) === JSON.stringify(o.logits) }
 }
 
 /** Benchmark one model. `naiveTokens` (default 2) bounds the slow naive run. */
@@ -324,8 +289,12 @@ export function formatEngineBench (r: EngineBenchReport): string {
   for (const m of r.models) for (const p of m.roundsPlans) lines.push(`| ${m.model} | ${p.network} | ${p.unfused.totalMs.toFixed(1)} (${p.unfused.roundTrips}) | ${p.fused === null ? '—' : `${p.fused.totalMs.toFixed(1)} (${p.fused.roundTrips})`} | ${p.chosen} |`)
   lines.push('', 'Packed where it pays (the squeezed plan) vs coefficient only, he-local, same run:', '', '| model | packed matrices | coeff tok/s | KiB / tok coeff → squeezed | bytes ratio | user ms ratio | miner ms ratio | Galois keys KiB / session | coeff tokens = twin |', '|---|---|---|---|---|---|---|---|---|')
   for (const m of r.models) lines.push(`| ${m.model} | ${m.packedVsCoefficient.packedMatrices} / ${m.packedVsCoefficient.encryptedMatrices} | ${m.coefficient.heTokPerS.toFixed(2)} | ${(m.coefficient.bytesPerToken / 1024).toFixed(0)} → ${(m.bytesPerToken / 1024).toFixed(0)} | ${m.packedVsCoefficient.bytes.toFixed(2)}× | ${m.packedVsCoefficient.userMs.toFixed(2)}× | ${m.packedVsCoefficient.minerMs.toFixed(2)}× | ${(m.keyBytesPerSession / 1024).toFixed(0)} | ${m.coefficient.tokensMatch ? 'yes' : '**NO**'} |`)
-  lines.push('', 'Time to first token, he-local: the prompt in one batched pass vs one token at a time:', '', '| model | prompt tokens | batched ms | one by one ms | ratio | rounds | logits equal |', '|---|---|---|---|---|---|---|')
-  for (const m of r.models) lines.push(`| ${m.model} | ${m.prefill.promptTokens} | ${m.prefill.batchedMs.toFixed(0)} | ${m.prefill.oneByOneMs.toFixed(0)} | ${m.prefill.ratio.toFixed(2)} | ${m.prefill.roundsBatched} vs ${m.prefill.roundsOneByOne} | ${m.prefill.logitsMatch ? 'yes' : '**NO**'} |`)
+  lines.push('', 'Time to first token, he-local: the prompt in one batched pass (batched jobs where a prefill plan exists; and every vector its own job) vs one token at a time:', '', '| model | prompt tokens | prefill plan | batched ms | vector jobs ms | one by one ms | ratio | ÷ vector jobs | miner ms b / v / 1 | KiB up b / v / 1 | jobs b / v / 1 | rounds | logits equal |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|')
+  for (const m of r.models) {
+    const p = m.prefill
+    const three = (f: (x: EngineBenchPrefill['runs']['batched']) => number): string => [p.runs.batched, p.runs.vectorJobs, p.runs.oneByOne].map(x => f(x).toFixed(0)).join(' / ')
+    lines.push(`| ${m.model} | ${p.promptTokens} | ${p.prefillPlan === null ? '—' : `${p.prefillPlan.batch} × (${p.prefillPlan.vectors} / ct)`} | ${p.batchedMs.toFixed(0)} | ${p.vectorJobsMs.toFixed(0)} | ${p.oneByOneMs.toFixed(0)} | ${p.ratio.toFixed(2)} | ${p.ratioVsVectorJobs.toFixed(2)} | ${three(x => x.minerMs)} | ${three(x => x.bytesUp / 1024)} | ${three(x => x.jobs)} | ${p.roundsBatched} vs ${p.roundsOneByOne} | ${p.logitsMatch ? 'yes' : '**NO**'} |`)
+  }
   for (const m of r.models) {
     lines.push('', `What each squeezing step buys for ${m.model} (predicted per token, plan for "${m.plan.network}"):`, '', '| step | ms / token | KiB / token |', '|---|---|---|')
     for (const s of m.squeezeSteps) lines.push(`| ${s.step} | ${s.predictedMsPerToken.toFixed(1)} | ${(s.bytesPerToken / 1024).toFixed(0)} |`)

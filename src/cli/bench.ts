@@ -37,7 +37,7 @@ export async function cmdBench (args: string[], io: CliIo): Promise<void> {
       return await cmdBenchRelay(v, io)
     }
     case 'engine': {
-      const v = parse(rest, { runtime: { type: 'string' }, models: { type: 'string' }, tokens: { type: 'string' }, network: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } })
+      const v = parse(rest, { runtime: { type: 'string' }, models: { type: 'string' }, tokens: { type: 'string' }, 'prompt-tokens': { type: 'string' }, network: { type: 'string' }, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } })
       if (v.help === true) return io.stdout(BENCH_ENGINE_USAGE)
       const { cmdBenchEngine } = await import('./bench-engine.ts')
       const { ckpt, tokenizer } = await loadCliModel({})

@@ -39,14 +39,14 @@ afterAll(async () => {
   await minerNode.stop()
 })
 
-function twin (steps: number): number[] {
-  return [...generate(squeezedEngine(sq), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps })].map(t => t.token)
+function twin (steps: number, prompt = ''): number[] {
+  return [...generate(squeezedEngine(sq), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt, steps })].map(t => t.token)
 }
 
-async function privately (link: MinerLink, steps: number): Promise<number[]> {
+async function privately (link: MinerLink, steps: number, prompt = ''): Promise<number[]> {
   const backend = await heBackend(sq, localHe(seal).session, link)
   const out: number[] = []
-  for await (const t of generateAsync(privateEngine(sq.params, backend), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps })) out.push(t.token)
+  for await (const t of generateAsync(privateEngine(sq.params, backend), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt, steps })) out.push(t.token)
   return out
 }
 
@@ -57,6 +57,20 @@ describe('Galois keys on the wire', () => {
     const link = meshMinerLink(userNode, multiaddr(minerNode.getMultiaddrs()[0]), { session: 'keys-a' })
     expect(await privately(link, 8)).toEqual(twin(8))
     expect(service.stats.keySets - before).toBe(1) // one parameter set, one stream
+    link.close?.()
+  })
+
+  it('a prompt of 28 tokens: batched prefill jobs (16 vectors each) over the wire, encoded by the miner on first use; the twin\'s text', async () => {
+    const prompt = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the'
+    const batch = [...sq.groups.values()].find(g => g.placement === 'encrypted')?.prefillPlans?.[0]?.batch
+    expect(batch).toBe(16)
+    const sizes = new Set<number>()
+    const link = meshMinerLink(userNode, multiaddr(minerNode.getMultiaddrs()[0]), { session: 'keys-prefill' })
+    const counted: MinerLink = { ...link, compute: async (id, inputs, job, blocks) => { sizes.add(inputs.length); return await link.compute(id, inputs, job, blocks) } }
+    const jobs = service.stats.jobs
+    expect(await privately(counted, 34, prompt)).toEqual(twin(34, prompt)) // 28 prompt positions, then 6 answer tokens
+    expect(service.stats.jobs).toBeGreaterThan(jobs)
+    expect(Math.max(...sizes)).toBeGreaterThan(Math.min(...sizes)) // batched jobs carry more input ciphertexts than one vector's
     link.close?.()
   })
 

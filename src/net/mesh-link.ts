@@ -11,6 +11,7 @@ import { CerberusError } from '../core/errors.ts'
 import { paramsKey, planToData, type MatvecPlan } from '../core/he/index.ts'
 import { ERROR_CODES } from '../core/protocol/index.ts'
 import type { MinerLink } from '../core/engine/index.ts'
+import { baseMatrixId } from '../core/squeeze/index.ts'
 import { openJobStream, StreamClosedError, type JobStream } from './job-stream.ts'
 
 /** A remote miner failed a job (it answered an error, timed out, or went away). */
@@ -104,7 +105,7 @@ export function meshMinerLink (node: Libp2p, target: PeerId | Multiaddr, opts: M
           keyed.add(s)
           for (const keys of keySets.values()) await s.send({ type: 'keys', session: opts.session, keys }, observe)
         }
-        const reply = await s.request({ type: 'request', session: opts.session, job: wireJob, matrix: matrixId, plan: planToData(plan), ...(blocks === undefined ? {} : { blocks }), ciphertexts: inputs }, signal, observe)
+        const reply = await s.request({ type: 'request', session: opts.session, job: wireJob, matrix: baseMatrixId(matrixId), plan: planToData(plan), ...(blocks === undefined ? {} : { blocks }), ciphertexts: inputs }, signal, observe)
         if (reply.type === 'error' && reply.code === ERROR_CODES.UNKNOWN_KEYS && !keysResent) {
           // the miner lost this session's keys (evicted, restarted): send them again and retry once
           keysResent = true

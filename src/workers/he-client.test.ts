@@ -266,4 +266,23 @@ describe('HE workers on real threads (worker_threads)', () => {
     await miner.loadKeys('k1', plan, keys1)
     expect(await user.decrypt(plan, await miner.compute('m', again.ciphertexts, { keyId: 'k1' }), again.epoch)).toEqual(y)
   })
+
+  it('a batched packed job through a real user worker: 8 vectors, 4 per ciphertext, in one encrypt and one decrypt, each exact; another epoch refused', async () => {
+    const w = randomInt8(64 * 64, rand)
+    const plan = planMatvec(64, 64, { scheme: 'packed', weights: w, batch: 8, vectors: 4 }).plan
+    expect(plan.packed?.layout.vectors).toBe(4)
+    const xs = Array.from({ length: 8 }, () => randomInt8(64, rand))
+    const ys = xs.map(x => { const y = new Int32Array(64); matvecInt8(w, 64, 64, x, y); return y })
+    const user = createHeUserClient({ spawn: () => spawnNodeHeWorker() })
+    const miner = createHeMinerClient({ spawn: inThreadPort })
+    closers.push(user.close, miner.close)
+    await miner.prepare('m*8', plan, w)
+    await miner.loadKeys('k', plan, await user.galoisKeys(plan))
+    const enc = await user.encryptBatch(plan, xs.map(x => x.slice()))
+    expect(enc.ciphertexts.length).toBe(2) // 8 vectors / 4 per ciphertext, one chunk each
+    const results = await miner.compute('m*8', enc.ciphertexts, { keyId: 'k' })
+    expect(await user.decryptBatch(plan, results.map(r => r.slice()), enc.epoch)).toEqual(ys)
+    await expect(user.decryptBatch(plan, results, enc.epoch + 1)).rejects.toMatchObject({ name: 'HeKeysRotatedError' })
+    await expect(user.encryptBatch(plan, xs.slice(0, 3))).rejects.toMatchObject({ code: 'HE_JOB' })
+  })
 })

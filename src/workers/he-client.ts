@@ -156,6 +156,8 @@ class Connection {
  * after the worker was replaced or the keys rotated), `rotate`, and `close`.
  */
 export type HeUserClient = HeSession & {
+  readonly encryptBatch: NonNullable<HeSession['encryptBatch']>
+  readonly decryptBatch: NonNullable<HeSession['decryptBatch']>
   readonly localMatvecs: NonNullable<HeSession['localMatvecs']>
   readonly galoisKeys: (plan: MatvecPlan) => Promise<Uint8Array>
   readonly rotate: () => Promise<void>
@@ -193,6 +195,12 @@ export function createHeUserClient (opts: HeClientOptions): HeUserClient {
       if (c.epoch !== epoch) throw new HeKeysRotatedError('the HE user\'s keys were replaced (rotated, or a new worker) while encrypting; encrypt again')
       return { ciphertexts: r.ciphertexts, epoch }
     },
+    async encryptBatch (plan, xs, timeoutMs?: number) {
+      const epoch = c.epoch
+      const r = await c.request(id => ({ type: 'encrypt-batch', id, plan: planToData(plan), xs }), 'encrypted', 'encrypt a batch', timeoutMs)
+      if (c.epoch !== epoch) throw new HeKeysRotatedError('the HE user\'s keys were replaced (rotated, or a new worker) while encrypting; encrypt again')
+      return { ciphertexts: r.ciphertexts, epoch }
+    },
     async galoisKeys (plan) {
       const epoch = c.epoch
       const { keys } = await c.request(id => ({ type: 'galois-keys', id, plan: planToData(plan) }), 'galois-keys', 'make Galois keys')
@@ -208,6 +216,10 @@ export function createHeUserClient (opts: HeClientOptions): HeUserClient {
     async decrypt (plan, results, epoch, timeoutMs?: number) {
       if (epoch !== c.epoch) throw new HeKeysRotatedError(`these results were encrypted under the keys of epoch ${epoch}; the HE user now has the keys of epoch ${c.epoch} — encrypt again`)
       return (await c.request(id => ({ type: 'decrypt', id, plan: planToData(plan), results }), 'decrypted', 'decrypt', timeoutMs)).y
+    },
+    async decryptBatch (plan, results, epoch, timeoutMs?: number) {
+      if (epoch !== c.epoch) throw new HeKeysRotatedError(`these results were encrypted under the keys of epoch ${epoch}; the HE user now has the keys of epoch ${c.epoch} — encrypt again`)
+      return (await c.request(id => ({ type: 'decrypt-batch', id, plan: planToData(plan), results }), 'decrypted-batch', 'decrypt a batch', timeoutMs)).ys
     },
     close: () => { c.close() }
   }

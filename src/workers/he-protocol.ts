@@ -15,6 +15,10 @@ export interface InitRequest { readonly type: 'init', readonly id: number, reado
 export interface EncryptRequest { readonly type: 'encrypt', readonly id: number, readonly plan: PlanData, readonly x: Int8Array }
 /** User: decrypt a job's result ciphertexts. */
 export interface DecryptRequest { readonly type: 'decrypt', readonly id: number, readonly plan: PlanData, readonly results: Uint8Array[] }
+/** User: encrypt the `plan.batch` vectors of a batched job (answered by 'encrypted'). */
+export interface EncryptBatchRequest { readonly type: 'encrypt-batch', readonly id: number, readonly plan: PlanData, readonly xs: Int8Array[] }
+/** User: decrypt a batched job's results, one vector each (answered by 'decrypted-batch'). */
+export interface DecryptBatchRequest { readonly type: 'decrypt-batch', readonly id: number, readonly plan: PlanData, readonly results: Uint8Array[] }
 /**
  * User: replace every key with fresh ones (a new secret key, new Galois keys on next use),
  * inside the worker — after a rejected result, so that no key meets a rejection twice.
@@ -69,7 +73,7 @@ export interface LocalMatvecsRequest { readonly type: 'local-matvecs', readonly 
 export interface MemoryRequest { readonly type: 'memory', readonly id: number }
 
 /** Every request a worker accepts. */
-export type HeRequest = InitRequest | EncryptRequest | DecryptRequest | GaloisKeysRequest | RotateRequest | PrepareRequest | ComputeRequest | ReleaseRequest | LoadKeysRequest | ReleaseKeysRequest | MemoryRequest | UseGpuRequest | LocalPrepareRequest | LocalMatvecsRequest
+export type HeRequest = InitRequest | EncryptRequest | DecryptRequest | EncryptBatchRequest | DecryptBatchRequest | GaloisKeysRequest | RotateRequest | PrepareRequest | ComputeRequest | ReleaseRequest | LoadKeysRequest | ReleaseKeysRequest | MemoryRequest | UseGpuRequest | LocalPrepareRequest | LocalMatvecsRequest
 
 /**
  * A worker's memory in bytes, after a GC when the runtime allows one: its JS heap; SEAL's
@@ -83,6 +87,7 @@ export type HeReply =
   | { readonly type: 'ready', readonly id: number, readonly role: HeRole }
   | { readonly type: 'encrypted', readonly id: number, readonly ciphertexts: Uint8Array[] }
   | { readonly type: 'decrypted', readonly id: number, readonly y: Int32Array }
+  | { readonly type: 'decrypted-batch', readonly id: number, readonly ys: Int32Array[] }
   | {
     readonly type: 'prepared'
     readonly id: number
@@ -114,6 +119,9 @@ export function transferables (m: HeRequest | HeReply): ArrayBuffer[] {
   switch (m.type) {
     case 'encrypt': bufs.push(m.x.buffer); break
     case 'decrypt': bufs.push(...m.results.map(r => r.buffer)); break
+    case 'encrypt-batch': bufs.push(...m.xs.map(x => x.buffer)); break
+    case 'decrypt-batch': bufs.push(...m.results.map(r => r.buffer)); break
+    case 'decrypted-batch': bufs.push(...m.ys.map(y => y.buffer)); break
     case 'prepare': bufs.push(m.w.buffer); break
     case 'compute': bufs.push(...m.inputs.map(r => r.buffer)); break
     case 'encrypted': bufs.push(...m.ciphertexts.map(r => r.buffer)); break

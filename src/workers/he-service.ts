@@ -75,6 +75,14 @@ export function createHeService (init: HeServiceInit): HeService {
         requireRole('user', r.type)
         reply({ type: 'decrypted', id: r.id, y: (user as HeUser).decryptResults(planFromData(r.plan), r.results) })
         return
+      case 'encrypt-batch':
+        requireRole('user', r.type)
+        reply({ type: 'encrypted', id: r.id, ciphertexts: (user as HeUser).encryptBatch(planFromData(r.plan), r.xs) })
+        return
+      case 'decrypt-batch':
+        requireRole('user', r.type)
+        reply({ type: 'decrypted-batch', id: r.id, ys: (user as HeUser).decryptBatch(planFromData(r.plan), r.results) })
+        return
       case 'rotate':
         requireRole('user', r.type)
         ;(user as HeUser).dispose()

@@ -5,20 +5,21 @@
  * (remote miners): only the {@link MinerLink} differs.
  *
  * A round's parts — several groups, several matrices, T vectors each in a batched
- * prefill — go out at once and the round is one round trip (`stats.rounds`). Today each
- * vector is its own job (Promise.all, at most {@link HE_BACKEND_LIMITS}.maxInFlightJobs in
- * flight); a packed batch (T vectors per ciphertext set, issue 11) slots into
- * `encryptedMatvecs` as one encrypt, one `MinerLink.compute` and one decrypt per matrix.
+ * prefill — go out at once and the round is one round trip (`stats.rounds`), at most
+ * {@link HE_BACKEND_LIMITS}.maxInFlightJobs jobs in flight. A matrix with a prefill plan
+ * (squeeze.ts, `prefillPlans`: packed, B vectors per job, v per ciphertext) takes a round's
+ * vectors B at a time as one job — one encrypt, one `MinerLink.compute`, one decrypt, a
+ * Freivalds check per vector — and the rest one vector per job.
  *
  * Any rejected or malformed result rotates the user's keys before anything more is
  * encrypted, and jobs still under the old keys are encrypted again and re-sent
  * (key-rotation.ts: the reaction attack this closes, and the barrier).
  */
-import type { MatvecPlan } from '../he/plan.ts'
+import { blockRows, type MatvecPlan } from '../he/plan.ts'
 import { CerberusError } from '../errors.ts'
 import { HeJobError, HeParamsError, HeWireError } from '../he/errors.ts'
 import { paramsKey } from '../he/params.ts'
-import { formatMatrixId } from '../squeeze/matrix-id.ts'
+import { formatMatrixId, prefillMatrixId } from '../squeeze/matrix-id.ts'
 import { groupFor, type SqueezedGroup, type SqueezedModel } from '../squeeze/squeeze.ts'
 import { cryptoWords, freivaldsCheck, freivaldsKey, VerificationError, type FreivaldsKey } from '../verify/freivalds.ts'
 import { asRound, emptyStats, type LinearBackend } from './backend.ts'
@@ -58,6 +59,16 @@ export interface HeSession {
    * @throws {HeKeysRotatedError} when `epoch` is not the current keys' (encrypt again).
    */
   decrypt: (plan: MatvecPlan, results: Uint8Array[], epoch: number) => Promise<Int32Array>
+  /**
+   * Encrypt the `plan.batch` vectors of one batched job (HeUser.encryptBatch). Absent: the
+   * backend sends one vector per job.
+   */
+  encryptBatch?: (plan: MatvecPlan, xs: Int8Array[]) => Promise<{ ciphertexts: Uint8Array[], epoch: number }>
+  /**
+   * The results of each vector of a batched job.
+   * @throws {HeKeysRotatedError} when `epoch` is not the current keys' (encrypt again).
+   */
+  decryptBatch?: (plan: MatvecPlan, results: Uint8Array[], epoch: number) => Promise<Int32Array[]>
   /**
    * The Galois key set of a packed plan's parameters: public key material (it lets a miner
    * pack results, it decrypts nothing), made with the secret key inside the session.
@@ -169,14 +180,15 @@ function limiter (max: number): <T>(fn: () => Promise<T>) => Promise<T> {
  * clear and blames exactly the miners whose rows differ; a result that could not even be
  * decrypted cannot be attributed to one part, so every miner of the job is dropped.
  */
-function culprits (m: IntMatrix, plan: MatvecPlan, xq: Int8Array, y: Int32Array | undefined, by: string, parts: JobResult['parts']): string[] {
+function culprits (m: IntMatrix, plan: MatvecPlan, xq: Int8Array, y: Int32Array | undefined, vector: number, by: string, parts: JobResult['parts']): string[] {
   const all = [...new Set((parts ?? []).map(p => p.miner))]
   if (all.length <= 1) return [by]
   if (y === undefined) return all
   const truth = plainIntMatvec(m, xq)
-  const nO = plan.split.nO
   const wrong = (parts ?? []).filter(p => {
-    for (let r = p.blocks[0] * nO; r < Math.min(p.blocks[1] * nO, plan.dOut); r++) if (truth[r] !== y[r]) return true
+    for (let b = p.blocks[0]; b < p.blocks[1]; b++) {
+      for (const r of blockRows(plan, b, vector)) if (truth[r] !== y[r]) return true
+    }
     return false
   }).map(p => p.miner)
   return wrong.length > 0 ? [...new Set(wrong)] : all
@@ -202,6 +214,8 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
       packed.set(paramsKey(plan.params), plan)
     }
   }
+  // Batched prefill jobs need a session that encrypts batches (a worker of this version).
+  const batching = session.encryptBatch !== undefined && session.decryptBatch !== undefined
   const guard = keyGuard(session, miner, [...packed.values()], { rotated: () => { stats.keyRotations++ }, keysSent: bytes => { stats.keyBytes += bytes } })
   await guard.sendKeys()
   for (const g of sq.groups.values()) {
@@ -209,6 +223,8 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
     for (let i = 0; i < g.matrices.length; i++) {
       const m = g.matrices[i]
       await miner.prepare(matrixId(g, i), g.plans[i] as MatvecPlan, m.q)
+      const pre = batching ? g.prefillPlans?.[i] : undefined
+      if (pre !== undefined) await miner.prepare(prefillMatrixId(matrixId(g, i), pre.batch), pre, m.q)
       if (verify) keys.set(matrixId(g, i), freivaldsKey(m.q, m.rows, m.cols, opts.randomWords ?? cryptoWords))
     }
   }
@@ -221,13 +237,17 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
     return `${id}#${String((hi & 0xffff) * 2 ** 32 + lo).padStart(15, '0')}`
   }
   const limit = limiter(Math.max(1, opts.maxInFlight ?? HE_BACKEND_LIMITS.maxInFlightJobs))
-  // One job: encrypt one vector, compute, decrypt, verify — again under fresh keys after a
-  // rejection (its own or another job's). Returns the integer result and the miner's time.
-  const job = async (grp: SqueezedGroup, i: number, xq: Int8Array, signal: AbortSignal | undefined): Promise<{ y: Int32Array, minerMs: number }> => {
-    const plan = grp.plans[i] as MatvecPlan
+  // One job: encrypt one vector (or a prefill plan's batch), compute, decrypt, verify every
+  // vector — again under fresh keys after a rejection (its own or another job's). Returns
+  // the integer results and the miner's time.
+  const job = async (grp: SqueezedGroup, i: number, xqs: readonly Int8Array[], signal: AbortSignal | undefined): Promise<{ ys: Int32Array[], minerMs: number }> => {
+    const batched = xqs.length > 1
+    const plan = (batched ? grp.prefillPlans?.[i] : grp.plans[i]) as MatvecPlan
+    if (plan.batch !== xqs.length) throw new HeJobError(`${xqs.length} vectors for a job whose plan takes ${plan.batch}`)
     const id = matrixId(grp, i)
+    const linkId = batched ? prefillMatrixId(id, plan.batch) : id
     const name = jobName(id)
-    opts.onQuantizedInput?.(id, xq)
+    for (const xq of xqs) opts.onQuantizedInput?.(id, xq)
     const attempts = Math.max(1, opts.maxAttempts ?? 1)
     let minerMs = 0
     let attempt = 0
@@ -242,7 +262,9 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
       const gen = guard.generation
       let sealed: { ciphertexts: Uint8Array[], epoch: number }
       try {
-        sealed = await session.encrypt(plan, xq.slice())
+        sealed = batched
+          ? await (session.encryptBatch as NonNullable<HeSession['encryptBatch']>)(plan, xqs.map(x => x.slice()))
+          : await session.encrypt(plan, xqs[0].slice())
       } catch (err) {
         if (!isKeysRotated(err)) throw err
         stale()
@@ -251,16 +273,18 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
       if (!guard.observe(gen, sealed.epoch) || !guard.current(gen)) { stale(); continue }
       stats.bytesUp += sealed.ciphertexts.reduce((a, c) => a + c.byteLength, 0)
       const m0 = performance.now()
-      const { results, minerMs: reported, miner: who, parts } = await guard.track(miner.compute(id, sealed.ciphertexts, name))
+      const { results, minerMs: reported, miner: who, parts } = await guard.track(miner.compute(linkId, sealed.ciphertexts, name))
       minerMs += reported ?? performance.now() - m0
       stats.bytesDown += results.reduce((a, c) => a + c.byteLength, 0)
       signal?.throwIfAborted()
       if (!guard.current(gen)) { stale(); continue } // its result would test a key that is gone
       const by = who ?? miner.name
-      let y: Int32Array | undefined
+      let ys: Int32Array[] | undefined
       let rejection: VerificationError | undefined
       try {
-        y = await session.decrypt(plan, results, sealed.epoch)
+        ys = batched
+          ? await (session.decryptBatch as NonNullable<HeSession['decryptBatch']>)(plan, results, sealed.epoch)
+          : [await session.decrypt(plan, results, sealed.epoch)]
       } catch (err) {
         if (isKeysRotated(err)) { stale(); continue }
         // A result that cannot be decoded is the miner's fault as much as a wrong one.
@@ -269,19 +293,24 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
       }
       if (!guard.current(gen)) { stale(); continue } // another job's rejection came first: this outcome is never acted on
       const key = keys.get(id)
-      if (y !== undefined && key !== undefined) {
+      // The vectors whose results are wrong (all of them when nothing could be decrypted).
+      const wrong: number[] = []
+      if (ys !== undefined && key !== undefined) {
         const v0 = performance.now()
-        const ok = freivaldsCheck(key, xq, y)
+        ys.forEach((y, k) => {
+          if (freivaldsCheck(key, xqs[k], y)) stats.verified++
+          else wrong.push(k)
+        })
         stats.verifyMs += performance.now() - v0
-        if (ok) stats.verified++
-        else rejection = new VerificationError(name, by)
+        if (wrong.length > 0) rejection = new VerificationError(name, by)
       }
-      if (rejection === undefined) return { y: y as Int32Array, minerMs }
+      if (rejection === undefined) return { ys: ys as Int32Array[], minerMs }
       stats.rejected++
       // Fresh keys before anything more is encrypted, this job's retry included.
       guard.rejected(gen)
       opts.onRejected?.(rejection)
-      for (const liar of culprits(grp.matrices[i], plan, xq, y, by, parts)) miner.reject?.(liar, name)
+      const blamed = (ys === undefined ? xqs.map((_, k) => k) : wrong).flatMap(k => culprits(grp.matrices[i], plan, xqs[k], ys?.[k], k, by, parts))
+      for (const liar of new Set(blamed)) miner.reject?.(liar, name)
       if (++attempt >= attempts) throw rejection
     }
   }
@@ -294,14 +323,20 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
       signal?.throwIfAborted()
       const t0 = performance.now()
       let minerMs = 0
-      // Every vector of an encrypted matrix is one job, all of the round's jobs at once.
+      // The vectors of an encrypted matrix: B at a time as one job where it has a prefill
+      // plan of batch B, the rest one per job; all of the round's jobs at once.
       const encryptedMatvecs: IntMatvec = async (grp, i, xqs) => {
         if (grp.placement === 'local') return session.localMatvecs === undefined ? plainIntMatvecs(grp, i, xqs) : await session.localMatvecs(matrixId(grp, i), grp.matrices[i], xqs)
         const dummies = Math.max(0, (opts.padBatch?.(xqs.length) ?? 0) - xqs.length)
         const sent = dummies === 0 ? xqs : [...xqs, ...Array.from({ length: dummies }, () => new Int8Array(xqs[0].length))]
-        const done = await Promise.all(sent.map(async xq => await limit(async () => await job(grp, i, xq, signal))))
+        const B = batching ? grp.prefillPlans?.[i]?.batch ?? 1 : 1
+        const parts: Array<readonly Int8Array[]> = []
+        let k = 0
+        for (; B > 1 && k + B <= sent.length; k += B) parts.push(sent.slice(k, k + B))
+        for (; k < sent.length; k++) parts.push([sent[k]])
+        const done = await Promise.all(parts.map(async xs => await limit(async () => await job(grp, i, xs, signal))))
         for (const d of done) minerMs += d.minerMs
-        return done.slice(0, xqs.length).map(d => d.y)
+        return done.flatMap(d => d.ys).slice(0, xqs.length)
       }
       const groups = round.map(req => groupFor(sq, req.group, req.layer))
       await Promise.all(round.map(async (req, k) => { await runQuantizedGroup(groups[k], req, encryptedMatvecs) }))

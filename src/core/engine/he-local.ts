@@ -4,7 +4,8 @@
  * like the user's HE worker: a fresh user (new secret and Galois keys) per epoch, results
  * of an older epoch refused.
  */
-import { createHeMiner, createHeUser, HeKeysRotatedError, paramsKey, type GaloisKeyHandle, type PreparedMatrix, type Seal } from '../he/index.ts'
+import { createHeMiner, createHeUser, HeKeysRotatedError, paramsKey, type GaloisKeyHandle, type MatvecPlan, type PreparedMatrix, type Seal } from '../he/index.ts'
+import { baseMatrixId } from '../squeeze/matrix-id.ts'
 import type { MinerLink, HeSession } from './he-backend.ts'
 
 /** An in-process user session and miner over one SEAL module. */
@@ -13,13 +14,24 @@ export function localHe (seal: Seal): { session: HeSession, miner: MinerLink } {
   let epoch = 0
   const miner = createHeMiner(seal)
   const matrices = new Map<string, PreparedMatrix>()
+  // A prefill plan's encoding (≈ v× the one-vector one) is built on first use: only once a
+  // prompt needs it.
+  const pending = new Map<string, { plan: MatvecPlan, w: Int8Array }>()
   const keySets = new Map<string, GaloisKeyHandle>() // per packed parameter set
+  const current = (e: number): void => {
+    if (e !== epoch) throw new HeKeysRotatedError(`these results were encrypted under the keys of epoch ${e}; the session's keys are now epoch ${epoch}'s — encrypt again`)
+  }
   return {
     session: {
       encrypt: async (plan, x) => ({ ciphertexts: user.encryptInput(plan, x), epoch }),
+      encryptBatch: async (plan, xs) => ({ ciphertexts: user.encryptBatch(plan, xs), epoch }),
       async decrypt (plan, results, e) {
-        if (e !== epoch) throw new HeKeysRotatedError(`these results were encrypted under the keys of epoch ${e}; the session's keys are now epoch ${epoch}'s — encrypt again`)
+        current(e)
         return user.decryptResults(plan, results)
+      },
+      async decryptBatch (plan, results, e) {
+        current(e)
+        return user.decryptBatch(plan, results)
       },
       galoisKeys: async (plan) => user.galoisKeys(plan),
       async rotate () {
@@ -33,7 +45,9 @@ export function localHe (seal: Seal): { session: HeSession, miner: MinerLink } {
       name: 'local',
       async prepare (id, plan, w) {
         matrices.get(id)?.delete()
-        matrices.set(id, miner.prepare(plan, w))
+        matrices.delete(id)
+        if (baseMatrixId(id) === id) matrices.set(id, miner.prepare(plan, w))
+        else pending.set(id, { plan, w })
       },
       async setKeys (plan, bytes) {
         const key = paramsKey(plan.params)
@@ -41,6 +55,11 @@ export function localHe (seal: Seal): { session: HeSession, miner: MinerLink } {
         keySets.set(key, miner.loadGaloisKeys(bytes, plan))
       },
       async compute (id, inputs) {
+        const p = pending.get(id)
+        if (p !== undefined) {
+          matrices.set(id, miner.prepare(p.plan, p.w))
+          pending.delete(id)
+        }
         const m = matrices.get(id)
         if (m === undefined) throw new RangeError(`matrix ${id} is not prepared`)
         const t0 = performance.now()

@@ -184,3 +184,83 @@ describe('concurrency', () => {
     expect(most).toBe(5)
   })
 })
+
+describe('batched packed prefill (issue 11)', () => {
+  // stories260K with packed plans: every encrypted matrix gets a prefill plan of B vectors.
+  const sq = squeezeModel(ckpt, { network: NETWORKS.lan, rounds: 'unfused', scheme: 'packed', prefill: { batch: 4, vectors: 4 } })
+  const B = 4
+
+  it('the squeeze gives every packed matrix a prefill plan at its one-vector plan\'s n_i and orbit depth', () => {
+    for (const g of sq.groups.values()) {
+      if (g.placement !== 'encrypted') continue
+      g.plans.forEach((p, i) => {
+        const pre = g.prefillPlans?.[i]
+        expect(pre?.batch).toBe(B)
+        expect(pre?.packed?.layout.nI).toBe(p?.packed?.layout.nI)
+        expect(pre?.packed?.layout.orbitLevels).toBe(p?.packed?.layout.orbitLevels)
+        expect(pre?.packed?.layout.vectors).toBeGreaterThan(1)
+      })
+    }
+    const none = squeezeModel(ckpt, { network: NETWORKS.lan, rounds: 'unfused', scheme: 'packed', prefill: false })
+    expect([...none.groups.values()].every(g => g.prefillPlans === undefined)).toBe(true)
+  })
+
+  it('a prompt of 2B + 3 tokens: two batched jobs and three single ones per matrix, the w8a8 twin\'s logits exactly', async () => {
+    const jobs = new Map<number, number>() // inputs per job → count
+    const backend = await he(sq, real => ({
+      ...real,
+      async compute (id, inputs, job, blocks) {
+        jobs.set(inputs.length, (jobs.get(inputs.length) ?? 0) + 1)
+        return await real.compute(id, inputs, job, blocks)
+      }
+    }))
+    const engine = privateEngine(sq.params, backend)
+    const twin = privateEngine(sq.params, squeezedW8a8Backend(sq))
+    const prompt = encode(tok, 'Once upon a time, there was a little girl named Lily').slice(0, 2 * B + 3)
+    expect(prompt.length).toBe(2 * B + 3)
+    const logits = Array.from(await engine.prefill?.(prompt, 0) ?? [])
+    expect(logits).toEqual(Array.from(await twin.prefill?.(prompt, 0) ?? []))
+    // the next token, one vector per job, continues exactly
+    expect(Array.from(await engine.forward(prompt[0], prompt.length))).toEqual(Array.from(await twin.forward(prompt[0], prompt.length)))
+    const matrices = [...sq.groups.values()].filter(g => g.placement === 'encrypted').reduce((a, g) => a + g.matrices.length, 0)
+    const single = [...sq.groups.values()].find(g => g.placement === 'encrypted')?.plans[0]?.packed?.layout
+    const batched = [...sq.groups.values()].find(g => g.placement === 'encrypted')?.prefillPlans?.[0]?.packed?.layout
+    expect(single !== undefined && batched !== undefined).toBe(true)
+    const total = [...jobs.values()].reduce((a, n) => a + n, 0)
+    expect(total).toBe(matrices * (2 + 3) + matrices) // the prompt's jobs, then the token's
+    expect(backend.stats.verified).toBe(matrices * (2 * B + 3 + 1)) // every vector checked
+    expect(backend.stats.rejected).toBe(0)
+  })
+
+  it('a miner that corrupts one row of one vector of a batched job is caught, and the job is re-run (same logits)', async () => {
+    let lied = false
+    const rejectedBy: string[] = []
+    const local = localHe(seal)
+    const liar: MinerLink = {
+      ...local.miner,
+      name: 'pair',
+      async compute (id, inputs, job, blocks) {
+        const r = await local.miner.compute(id, inputs, job, blocks)
+        if (!lied && id.includes('*')) {
+          // one bit of the last c0 coefficient: one row of one vector wrong, the job well-formed
+          lied = true
+          const results = r.results.map(c => c.slice())
+          const last = results[results.length - 1]
+          last[last.length - 1] ^= 1
+          return { ...r, results, miner: 'liar' }
+        }
+        return { ...r, miner: 'honest' }
+      },
+      reject: (m) => { rejectedBy.push(m) }
+    }
+    const backend = await heBackend(sq, local.session, liar, { maxAttempts: 3 })
+    closers.push(backend)
+    const prompt = encode(tok, 'Once upon a time').slice(0, B)
+    const logits = Array.from(await privateEngine(sq.params, backend).prefill?.(prompt, 0) ?? [])
+    expect(logits).toEqual(Array.from(await privateEngine(sq.params, squeezedW8a8Backend(sq)).prefill?.(prompt, 0) ?? []))
+    expect(lied).toBe(true)
+    expect(backend.stats.rejected).toBe(1)
+    expect(rejectedBy).toEqual(['liar'])
+    expect(backend.stats.keyRotations).toBe(1)
+  })
+})

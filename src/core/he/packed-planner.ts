@@ -101,6 +101,14 @@ export interface PackedSearch {
   /** Consider only this n_i / orbit depth. */
   readonly nI?: number
   readonly orbitLevels?: number
+  /** Consider only this many input vectors per ciphertext (clamped to what the layout allows). */
+  readonly vectors?: number
+  /**
+   * Most input vectors per ciphertext (default: as many as the batch fills). A prepared
+   * matrix costs its miner ≈ 8·v bytes per weight (each merged plaintext holds N/v weights
+   * in 8·N bytes), so this bounds a batched plan's memory at v× a one-vector plan's.
+   */
+  readonly maxVectors?: number
 }
 
 /**
@@ -136,7 +144,8 @@ export function bestPackedPlan (dOut: number, dIn: number, opts: PackedSearch, s
       if (opts.nI !== undefined && nI !== opts.nI) continue
       if (Math.ceil(dIn / nI) > MAX_PACKED_CHUNKS) continue
       const m = Math.log2(n / nI)
-      for (let v = 1; v <= Math.min(2 ** m, 2 ** Math.ceil(Math.log2(batch))); v *= 2) {
+      for (let v = 1; v <= Math.min(2 ** m, 2 ** Math.ceil(Math.log2(batch)), opts.maxVectors ?? Infinity); v *= 2) {
+        if (opts.vectors !== undefined && v !== opts.vectors) continue
         const depths: Array<{ b: number, lower: number }> = []
         for (let b = 0; m + b <= Math.log2(n); b++) {
           if (opts.orbitLevels !== undefined && b !== opts.orbitLevels) continue

@@ -11,7 +11,7 @@
  */
 import { HeParamsError } from './errors.ts'
 import { blockSplit, plainBitsFor, type BlockSplit } from './packing.ts'
-import { outputCount, packedLayout, type PackedLayout } from './packed-layout.ts'
+import { forEachOutput, outputCount, packedLayout, type PackedLayout } from './packed-layout.ts'
 import { packedNoiseBound, resultWidths, worstInputNoiseBits, type PackedNoiseBound, type PackedNoiseParams, type ResultWidths } from './packed-noise.ts'
 import { packedPlainModulus, packedResultBound } from './packed-params.ts'
 import { presetByName, validateParams, type HeParams, type RingPreset } from './params.ts'
@@ -209,4 +209,16 @@ export function splitBlocks (blocks: number, parts: number): Array<[number, numb
   const out: Array<[number, number]> = []
   for (let i = 0; i < parts; i++) out.push([Math.floor((i * blocks) / parts), Math.floor(((i + 1) * blocks) / parts)])
   return out
+}
+
+/** The rows of vector `vector` that block `b` of a job of `plan` computes. */
+export function blockRows (plan: MatvecPlan, b: number, vector: number): number[] {
+  const L = plan.packed?.layout
+  if (L === undefined) {
+    const nO = plan.split.nO
+    return Array.from({ length: Math.max(0, Math.min((b + 1) * nO, plan.dOut) - b * nO) }, (_, r) => b * nO + r)
+  }
+  const rows: number[] = []
+  forEachOutput(L, b, (_pos, vec, row) => { if (vec === vector) rows.push(row) })
+  return rows
 }

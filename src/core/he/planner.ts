@@ -145,6 +145,11 @@ export interface PlannerOptions {
   readonly scheme?: 'coeff' | 'packed' | 'auto'
   /** T: input vectors per job (default 1). */
   readonly batch?: number
+  /** Packed plans: most input vectors per ciphertext (memory: packed-planner.ts, PackedSearch.maxVectors). */
+  readonly maxVectors?: number
+  /** Packed plans: consider only this orbit depth / this many vectors per ciphertext. */
+  readonly orbitLevels?: number
+  readonly vectors?: number
   /** The matrix (dOut × dIn, row-major): lets the packed noise bound be this matrix's own. */
   readonly weights?: Int8Array
   /** Packed plans: one t for all (one key set), e.g. the t of the widest d_in of a model. */
@@ -169,7 +174,7 @@ export function planMatvec (dOut: number, dIn: number, opts: PlannerOptions = {}
   if (scheme === 'coeff') return planCoeff(dOut, dIn, opts)
   const network = opts.network ?? NETWORKS.lan
   const cost = opts.cost ?? DEFAULT_COST_MODEL
-  const packedPlan = bestPackedPlan(dOut, dIn, { batch: opts.batch, presets: opts.packedPresets, weights: opts.weights, plainModulus: opts.plainModulus, nI: opts.nI }, p => predictPlan(p, network, cost).totalMs)
+  const packedPlan = bestPackedPlan(dOut, dIn, { batch: opts.batch, presets: opts.packedPresets, weights: opts.weights, plainModulus: opts.plainModulus, nI: opts.nI, maxVectors: opts.maxVectors, orbitLevels: opts.orbitLevels, vectors: opts.vectors }, p => predictPlan(p, network, cost).totalMs)
   const packed = packedPlan === undefined ? undefined : { plan: packedPlan, predicted: predictPlan(packedPlan, network, cost) }
   if (scheme === 'packed') {
     if (packed === undefined) throw new HeParamsError(`no packed plan holds a ${dOut}×${dIn} job with enough noise margin`)

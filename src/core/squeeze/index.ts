@@ -10,4 +10,4 @@
  */
 export * from './squeeze.ts'
 export { planToJson } from './plan-json.ts'
-export { formatMatrixId, parseMatrixId, MAX_MATRIX_ID_LENGTH, type MatrixIdParts } from './matrix-id.ts'
+export { baseMatrixId, formatMatrixId, parseMatrixId, prefillMatrixId, MAX_MATRIX_ID_LENGTH, type MatrixIdParts } from './matrix-id.ts'

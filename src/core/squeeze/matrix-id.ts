@@ -30,6 +30,21 @@ export function formatMatrixId (group: RoundGroup, layer: number, index: number)
   return `${group}:${layer}:${index}`
 }
 
+/**
+ * The id a {@link MinerLink} knows a matrix's batched prefill plan by ("qkv:3:0*16"): the
+ * same matrix under a second plan. Links send {@link baseMatrixId} on the wire; the plan
+ * travels with every job.
+ */
+export function prefillMatrixId (id: string, batch: number): string {
+  return `${id}*${batch}`
+}
+
+/** The matrix id of a link's id (a prefill id without its batch). */
+export function baseMatrixId (linkId: string): string {
+  const star = linkId.indexOf('*')
+  return star < 0 ? linkId : linkId.slice(0, star)
+}
+
 /** The parts of an id, or undefined when it is not one this version knows. */
 export function parseMatrixId (id: string): MatrixIdParts | undefined {
   if (id.length > MAX_MATRIX_ID_LENGTH) return undefined

@@ -25,6 +25,7 @@ import { makePlan, type MatvecPlan } from '../he/plan.ts'
 import { DEFAULT_COST_MODEL, NETWORKS, planMatvec, predictPlan, type CostModel, type NetworkProfile, type PlanPrediction } from '../he/planner.ts'
 import { RING_PRESETS, SECURE_PACKED_PRESETS } from '../he/params.ts'
 import { packedPlainModulus } from '../he/packed-params.ts'
+import { HeParamsError } from '../he/errors.ts'
 import { SqueezeOptionsError } from './errors.ts'
 import { fusedProducts, quantizedProduct, stackMatrices } from './fused.ts'
 import { parseMatrixId } from './matrix-id.ts'
@@ -67,7 +68,29 @@ export interface SqueezeOptions {
    * per 768-wide matrix). False keeps the shape-only bound: for predictions only.
    */
   readonly exactPlans?: boolean
+  /**
+   * Batched prefill (issue 11): each packed matrix also gets a plan for one job of
+   * `batch` prompt vectors, `vectors` per input ciphertext, at the one-vector plan's n_i and
+   * orbit depth (its own exact noise bound). Default {@link DEFAULT_PREFILL}; false: none
+   * (a prompt's vectors go as one-vector jobs). Built only with exact plans.
+   */
+  readonly prefill?: PrefillOptions | false
 }
+
+/** The shape of batched prefill jobs. */
+export interface PrefillOptions {
+  /** T: prompt vectors per job (a prompt goes as ⌊T_prompt / T⌋ such jobs, the rest one by one). */
+  readonly batch: number
+  /**
+   * v: vectors per input ciphertext. The orbit's key switches are shared by v vectors
+   * (0.52–0.63× a one-vector job's miner time per vector at 768 dims, v = 4), but a miner
+   * holds the prefill encoding at ≈ 8·v bytes per weight beside the one-vector encoding's 8.
+   */
+  readonly vectors: number
+}
+
+/** Batched prefill by default: jobs of 16 prompt vectors, 4 per ciphertext. */
+export const DEFAULT_PREFILL: PrefillOptions = Object.freeze({ batch: 16, vectors: 4 })
 
 /** The naive plan the squeeze is measured against: no fusion, no folding, everything encrypted, one fixed packing. */
 export const NAIVE: SqueezeOptions = Object.freeze({ fuse: false, fold: false, placement: 'encrypt-all', fixedNi: 32 })
@@ -85,6 +108,11 @@ export interface SqueezedGroup {
   readonly reason: string
   /** The HE plan of each matrix (encrypted groups only). */
   readonly plans: ReadonlyArray<MatvecPlan | undefined>
+  /**
+   * Per matrix, the plan of a batched prefill job ({@link PrefillOptions}), where one
+   * holds (packed plans); absent or undefined: prompt vectors go one by one.
+   */
+  readonly prefillPlans?: ReadonlyArray<MatvecPlan | undefined>
   readonly predicted: GroupPrediction
   /** What the other placement would cost (for the report). */
   readonly alternative: GroupPrediction
@@ -190,12 +218,32 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
     }
   }
   const separate = (group: RoundGroup, layer: number): readonly QuantizedMatrix[] => quant.groups.get(groupKey(group, layer)) ?? []
+  // A packed matrix's batched prefill plan: the one-vector plan's n_i and orbit depth, v
+  // vectors per ciphertext (fewer when its noise bound does not hold), or undefined.
+  const prefill = opts.prefill ?? DEFAULT_PREFILL
+  const prefillPlans = new WeakMap<QuantizedMatrix, MatvecPlan | undefined>()
+  const prefillFor = (m: QuantizedMatrix, one: MatvecPlan): MatvecPlan | undefined => {
+    const L = one.packed?.layout
+    if (prefill === false || L === undefined || prefill.batch < 2) return undefined
+    if (prefillPlans.has(m)) return prefillPlans.get(m)
+    let p: MatvecPlan | undefined
+    for (let v = Math.min(prefill.vectors, 2 ** L.m, prefill.batch); v >= 2 && p === undefined; v /= 2) {
+      try {
+        p = planMatvec(m.rows, m.cols, { network, cost, scheme: 'packed', plainModulus: packedT, weights: m.q, batch: prefill.batch, nI: L.nI, orbitLevels: L.orbitLevels, vectors: v }).plan
+      } catch (err) {
+        if (!(err instanceof HeParamsError)) throw err
+      }
+    }
+    prefillPlans.set(m, p)
+    return p
+  }
   // A compiled group's plans again with its matrices' own bounds (placement decided already).
   const compileExact = (g: SqueezedGroup): SqueezedGroup => {
     if (g.placement !== 'encrypted') return g
     const plans = g.matrices.map(m => planFor(m, true))
     const encrypted = sum(plans.map(p => predictPlan(p, network, cost)), network)
-    return { ...g, plans, predicted: encrypted }
+    const batched = plans.map((p, k) => prefillFor(g.matrices[k], p))
+    return { ...g, plans, predicted: encrypted, ...(batched.some(p => p !== undefined) ? { prefillPlans: batched } : {}) }
   }
   const unfused = new Map<string, SqueezedGroup>()
   for (const { group, layer } of linearGroups(c)) unfused.set(groupKey(group, layer), compile(group, layer, separate(group, layer)))
@@ -237,7 +285,7 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
     layout: built.layout,
     rounds,
     ...(other === undefined ? {} : { otherLayout: { layout: other.layout, groups: other.groups } }),
-    options: { fuse, fold, placement: placementMode, network, localMacNs, rounds: roundsMode, scheme, exactPlans: opts.exactPlans ?? true, ...(opts.fixedNi === undefined ? {} : { fixedNi: opts.fixedNi }) }
+    options: { fuse, fold, placement: placementMode, network, localMacNs, rounds: roundsMode, scheme, exactPlans: opts.exactPlans ?? true, prefill, ...(opts.fixedNi === undefined ? {} : { fixedNi: opts.fixedNi }) }
   }
 }
 
