@@ -74,6 +74,22 @@ describe('Galois keys on the wire', () => {
     link.close?.()
   })
 
+  it('a miner that holds one encoding per matrix: the one-vector and prefill encodings evict each other, and the text is still the twin\'s', async () => {
+    const node = await createPeer({ listenPort: 0 })
+    const small = await startMinerService(node, squeezeModel(ckpt, { scheme: 'coeff' }), createMinerPool({ spawn: inThreadPort, size: 1 }), { maxEncodingsPerMatrix: 1 })
+    try {
+      const prompt = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the'
+      const link = meshMinerLink(userNode, multiaddr(node.getMultiaddrs()[0]), { session: 'one-encoding' })
+      expect(await privately(link, 34, prompt)).toEqual(twin(34, prompt))
+      expect(small.stats.encodingsEvicted).toBeGreaterThan(0)
+      expect(small.stats.failed).toBe(0)
+      link.close?.()
+    } finally {
+      await small.stop()
+      await node.stop()
+    }
+  })
+
   it('keys evicted by another session: UNKNOWN_KEYS, the link sends them again, nothing is lost', async () => {
     const a = meshMinerLink(userNode, multiaddr(minerNode.getMultiaddrs()[0]), { session: 'evict-a' })
     const b = meshMinerLink(userNode, multiaddr(minerNode.getMultiaddrs()[0]), { session: 'evict-b' })

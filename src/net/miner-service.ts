@@ -29,6 +29,8 @@ export interface MinerCompute {
   /** Validate and load a user's Galois key set for `plan`'s parameters (packed plans). @throws for keys that are not valid for them. */
   loadKeys?: (keyId: string, plan: MatvecPlan, keys: Uint8Array) => Promise<unknown>
   releaseKeys?: (keyId: string) => Promise<void>
+  /** Drop an encoding made by `prepare` (its memory is freed). */
+  release?: (matrixId: string) => Promise<void>
   /** Jobs it can compute at once (a pool of workers; default 1). */
   readonly parallel?: number
 }
@@ -47,6 +49,17 @@ export const MINER_QUEUE = Object.freeze({
   maxStreams: 128
 })
 
+/**
+ * Encodings held per matrix, and why: each (plan, block range) a user's job names is
+ * encoded once and kept — an honest session needs one to four per matrix (the one-vector
+ * plan and the batched prefill plan, each whole or a split part), more users on other
+ * network profiles a few more. Past this many the least recently used one that no job is
+ * using is released (and encoded again if it is asked for), so a user who sends a new plan
+ * per job costs time, not memory. Memory then stays below this many × the largest encoding
+ * of each matrix (a prefill encoding: ≈ 8·v bytes per weight).
+ */
+export const MINER_ENCODINGS = Object.freeze({ perMatrix: 8 })
+
 /** Counters of a running service. */
 export interface MinerServiceStats {
   /** Key sets received, and sessions whose keys were evicted. */
@@ -54,6 +67,8 @@ export interface MinerServiceStats {
   keysEvicted: number
   /** Streams users opened (one per user–miner pair while it lives). */
   streams: number
+  /** Encodings released to keep within {@link MINER_ENCODINGS}.perMatrix. */
+  encodingsEvicted: number
   jobs: number
   failed: number
   busy: number
@@ -113,18 +128,48 @@ export interface MinerServiceOptions {
   readonly maxKeySessions?: number
   /** Sees every request as it arrives (what a miner can learn of its users: tests of validators' disguise). */
   readonly onRequest?: (r: ObservedRequest) => void
+  /** Encodings held per matrix (default {@link MINER_ENCODINGS}.perMatrix; tests lower it). */
+  readonly maxEncodingsPerMatrix?: number
 }
 
 /** Serve `model`'s matrices on `node`. */
 export async function startMinerService (node: Libp2p, model: SqueezedModel, compute: MinerCompute, opts: MinerServiceOptions = {}): Promise<MinerService> {
   const tamper = createTamper(opts.tamper)
-  const stats: MinerServiceStats = { keySets: 0, keysEvicted: 0, streams: 0, jobs: 0, failed: 0, busy: 0, dropped: 0, bytesIn: 0, bytesOut: 0, computeMs: 0 }
+  const stats: MinerServiceStats = { keySets: 0, keysEvicted: 0, streams: 0, encodingsEvicted: 0, jobs: 0, failed: 0, busy: 0, dropped: 0, bytesIn: 0, bytesOut: 0, computeMs: 0 }
   const queues = new Map<string, Job[]>() // per session, in arrival order
   let queued = 0
   let running = false
   let paused = false
   const prepared = new Map<string, Promise<unknown>>()
   const keys = sessionKeyStore(compute, { maxSessions: opts.maxKeySessions, counted: e => { if (e === 'taken') stats.keySets++; else stats.keysEvicted++ } })
+  // Per matrix, its encodings' keys by last use, and the jobs using each (never released under one).
+  const encodings = (() => {
+    const byMatrix = new Map<string, Map<string, { lastUse: number, jobs: number }>>()
+    let tick = 0
+    const max = Math.max(1, opts.maxEncodingsPerMatrix ?? MINER_ENCODINGS.perMatrix)
+    return {
+      use (matrixId: string, key: string): { done: () => void } {
+        const held = byMatrix.get(matrixId) ?? new Map<string, { lastUse: number, jobs: number }>()
+        byMatrix.set(matrixId, held)
+        if (!held.has(key)) {
+          const idle = [...held].filter(([k, e]) => e.jobs === 0 && k !== key).sort((a, b) => a[1].lastUse - b[1].lastUse)
+          for (let n = held.size - max + 1, i = 0; n > 0 && i < idle.length; n--, i++) {
+            const [old] = idle[i]
+            held.delete(old)
+            const was = prepared.get(old)
+            prepared.delete(old)
+            stats.encodingsEvicted++
+            void was?.then(async () => await compute.release?.(old)).catch(() => {})
+          }
+        }
+        const e = held.get(key) ?? { lastUse: 0, jobs: 0 }
+        e.lastUse = ++tick
+        e.jobs++
+        held.set(key, e)
+        return { done: () => { e.jobs-- } }
+      }
+    }
+  })()
   // "qkv:3:0", "o-up:2:0" → the squeezed matrix (either round layout)
   const matrix = (id: string): QuantizedMatrix | undefined => squeezedMatrix(model, id)
 
@@ -147,6 +192,7 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
     const blocks = j.request.blocks ?? [0, j.plan.split.blocks] as const
     // Everything the encoding depends on: the plan's wire form (scheme, batch, packed layout) and the range.
     const key = `${j.matrixId}|${JSON.stringify(j.request.plan)}|${blocks[0]}-${blocks[1]}`
+    const held = encodings.use(j.matrixId, key)
     try {
       let ready = prepared.get(key)
       if (ready === undefined) {
@@ -167,6 +213,8 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
     } catch (err) {
       const e = serializeError(err)
       fail(j.conn, j.request.job, e.code, e.message, true)
+    } finally {
+      held.done()
     }
   }
 
