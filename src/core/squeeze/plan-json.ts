@@ -36,10 +36,16 @@ export function planToJson (config: ModelConfig, sq: SqueezedModel): object {
       reason: g.reason,
       matrices: g.matrices.map((m, i) => {
         const p = g.plans[i]
+        const pre = g.prefillPlans?.[i]
+        const preCounts = pre === undefined ? undefined : packedCounts(pre)
         return {
           rows: m.rows,
           cols: m.cols,
           outputs: g.outputRows[i],
+          // a batched prefill job: its vectors, and key switches and upload per vector
+          prefill: pre === undefined || preCounts === undefined
+            ? null
+            : { batch: pre.batch, vectorsPerCiphertext: pre.packed?.layout.vectors ?? 1, inputs: preCounts.inputs, keySwitchesPerVector: round(preCounts.keySwitches / pre.batch), bytesUpPerVector: Math.round(preCounts.bytesUp / pre.batch) },
           he: p === undefined
             ? null
             : { scheme: p.scheme, preset: p.params.preset.name, polyDegree: p.split.polyDegree, coeffModulusBits: p.params.preset.coeffBits, plainModulusBits: p.params.plainBits, nI: p.split.nI, nO: p.split.nO, chunks: p.split.chunks, blocks: p.split.blocks, resultBits: p.resultBits, ...(p.packed === undefined ? {} : { packed: { orbitLevels: p.packed.layout.orbitLevels ?? null, inputs: packedCounts(p).inputs, results: packedCounts(p).results, keySwitches: packedCounts(p).keySwitches } }) }
