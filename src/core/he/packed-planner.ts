@@ -122,10 +122,10 @@ export interface PackedSearch {
 export function bestPackedPlan (dOut: number, dIn: number, opts: PackedSearch, score: (plan: MatvecPlan) => number): MatvecPlan | undefined {
   const batch = opts.batch ?? 1
   const w = opts.weights
-  let best: { plan: MatvecPlan, score: number } | undefined
-  const consider = (plan: MatvecPlan): void => {
+  let best: { plan: MatvecPlan, score: number, exact: boolean } | undefined
+  const consider = (plan: MatvecPlan, exact = false): void => {
     const s = score(plan)
-    if (best === undefined || s < best.score) best = { plan, score: s }
+    if (best === undefined || s < best.score) best = { plan, score: s, exact }
   }
   const make = (preset: RingPreset, nI: number, b: number, v: number, noiseBits16?: number): MatvecPlan | undefined => {
     try {
@@ -170,13 +170,14 @@ export function bestPackedPlan (dOut: number, dIn: number, opts: PackedSearch, s
       const info = packedInfo(probe)
       const plan = make(d.preset, d.nI, b, d.v, Math.ceil(16 * matrixInputNoiseBits(info.layout, w, info.noiseParams)))
       if (plan === undefined) break // noise grows with the depth: deeper fails too
-      consider(plan)
+      consider(plan, true)
     }
   }
   // A plan the any-matrix bound allowed still gets narrower results with the exact bound.
   const chosen: MatvecPlan | undefined = best?.plan
   const info = chosen?.packed
-  if (chosen === undefined || info === undefined || info.layout.orbitLevels === 0) return chosen
+  // (a plan of the exact pass has its matrix's bound already: computing it again costs as much)
+  if (chosen === undefined || info === undefined || info.layout.orbitLevels === 0 || best?.exact === true) return chosen
   const exact = Math.ceil(16 * matrixInputNoiseBits(info.layout, w, info.noiseParams))
   if (exact >= info.noiseBits16) return chosen
   return make(chosen.params.preset, info.layout.nI, info.layout.orbitLevels, info.layout.vectors, exact) ?? chosen
