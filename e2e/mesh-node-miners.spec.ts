@@ -4,14 +4,12 @@
  * private generation prints exactly the w8a8 text; when one miner is killed
  * mid-generation, the generation completes with the same text; and a lying miner among
  * honest ones is caught — the text is right, the liar is dropped, and no wrong token was
- * ever shown. Planned for lan, a long prompt goes as batched packed prefill jobs (the user's
- * HE worker encrypts 16 vectors in one go, the miner encodes the prefill plan on first use):
- * the same w8a8 text.
+ * ever shown.
  */
 import type { ChildProcess } from 'node:child_process'
 import { expect, test, type Page } from '@playwright/test'
 import type { ClientRunResult } from '../src/bench/mesh-page.ts'
-import { killCliProcesses, startCli, w8a8Continuation, w8a8Text } from './support/cli.ts'
+import { killCliProcesses, startCli, w8a8Text } from './support/cli.ts'
 
 let lastHealthUrl = ''
 async function relay (): Promise<string> {
@@ -82,23 +80,4 @@ test('a lying miner (--tamper=flip) among honest ones: the text is right, the li
   const views = await page.evaluate(() => window.cerberusApp?.getState().peers.filter(p => p.role === 'miner').map(p => ({ id: p.peerId, dropped: p.dropped })))
   expect(views?.find(v => v.id === liar.peerId)?.dropped).toBe('rejected')
   expect(views?.filter(v => v.id !== liar.peerId).map(v => v.dropped)).toEqual([undefined, undefined])
-})
-
-test('planned for lan, a 28-token prompt as batched packed prefill jobs (16 vectors per job) from the user\'s HE worker: exactly the w8a8 text', async ({ page }) => {
-  test.setTimeout(150_000)
-  const r0 = await relay()
-  await miner(r0)
-  const prompt = 'Once upon a time, there was a little girl named Lily. She loved to play outside in the'
-  const steps = 6
-  await page.goto(`/bench.html?bench=client&miners=1&link=lan&steps=${steps}&prompt=${encodeURIComponent(prompt)}&relay=${encodeURIComponent(r0)}`)
-  const r = await result(page, 140_000)
-  expect(r.error).toBeUndefined()
-  expect(r.texts?.[0]).toBe(w8a8Continuation(prompt, steps))
-  const receipt = r.receipts?.[0]
-  expect(receipt?.rejected).toBe(0)
-  // a batched job verifies 16 vectors: fewer jobs than verified vectors
-  const jobs = (receipt?.miners ?? []).reduce((a, m) => a + m.jobs, 0)
-  expect(jobs).toBeGreaterThan(0)
-  expect(receipt?.verified ?? 0).toBeGreaterThan(jobs + 15 * 4) // at least one batched job per packed matrix (4 of the lan plan's)
-  expect(r.audit?.frames.findings).toEqual([])
 })
