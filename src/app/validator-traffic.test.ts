@@ -41,14 +41,16 @@ import { startValidator } from './validator.ts'
  */
 const MIX: UserMix = { ...USER_MIX, prompts: ['', '', 'Once'], defaultShare: 0, tokens: [1, 2], answers: [1, 2], thinkMs: 300 }
 /**
- * Sessions of each kind the classifier is judged on (and twice as many when the first look
- * exceeds the bound), observed for at most MAX_OBSERVE_MS in all (a
+ * Sessions of each kind the classifier is judged on first (more when a look exceeds the
+ * bound: LOOKS), observed for at most MAX_OBSERVE_MS in all (a
  * machine busy with other tests gives fewer sessions per second; ~45 s alone here).
  */
 const SESSIONS = 25
 /** Sessions whose last request came this close to the end of the window may have been cut short by it: left out. */
 const CUT_MS = 2_000
-const MAX_OBSERVE_MS = 180_000
+/** The looks, in multiples of SESSIONS: the next is taken only while the AUC is over the bound. */
+const LOOKS = [1, 2, 4]
+const MAX_OBSERVE_MS = 360_000
 
 const cleanup: Array<() => Promise<void> | void> = []
 let relay: Relay
@@ -76,30 +78,35 @@ afterAll(async () => {
   await relay.stop()
 })
 
-/** A user on the mesh: her peer, joined once; each visit is a new session with its own links and keys. */
-async function joinAsUser (): Promise<{ member: ReturnType<typeof joinMesh>, leave: () => Promise<void> }> {
+/**
+ * A user's visit, as the app makes one: a page load is a fresh peer joining the mesh (as each
+ * validator visit is), her links, her pipeline, a few answers. (The test's users once kept one
+ * joined peer for all their visits, unlike the app; this alone was not the old tell — see
+ * the 2026-12-02 notes — but both kinds now pay the same joining.)
+ */
+async function userVisit (session: string, random: () => number): Promise<void> {
   const privateKey = await generateKeyPair('Ed25519')
   const peer = await createPeer({ privateKey })
   const member = joinMesh(peer, { privateKey, relays: [multiaddr(relay.multiaddrs[0])] })
   member.announce(() => ({ role: 'user' as const, addrs: [], presets: [], capacity: 0, load: 0 }))
-  return { member, leave: async () => { member.leave(); await peer.stop() } }
-}
-
-/** A user's visit, as the app's client makes one: her links, her pipeline, a few answers. */
-async function userVisit (member: ReturnType<typeof joinMesh>, session: string, random: () => number): Promise<void> {
   const links = createMinerLinks(member, { session, modelSha256: model.sha256 })
   const local = localHe(seal)
   try {
-    if (!await untilMinersReady(member, links, { timeoutMs: 10_000 })) return
+    if (!await untilMinersReady(member, links, { timeoutMs: 15_000 })) return
     const gen = await createPrivateGeneration(model, { session: local.session, miners: links.scheduler }, { maxAttempts: 3 })
-    for (const a of drawVisit(MIX, random)) {
-      await sleep(a.thinkMs)
-      await gen.generate(a.prompt, { temperature: a.temperature, topp: 0.9, seed: a.seed, maxTokens: a.maxTokens })
+    try {
+      for (const a of drawVisit(MIX, random)) {
+        await sleep(a.thinkMs)
+        await gen.generate(a.prompt, { temperature: a.temperature, topp: 0.9, seed: a.seed, maxTokens: a.maxTokens })
+      }
+    } finally {
+      await gen.close()
     }
-    await gen.close()
   } finally {
     links.stop()
+    member.leave()
     local.miner.close?.()
+    await Promise.resolve(peer.stop()).catch(() => {})
   }
 }
 
@@ -155,7 +162,6 @@ describe('validator traffic, as a miner sees it', () => {
       })
       return { v, peer }
     }))
-    const people = await Promise.all([0, 1, 2].map(joinAsUser))
     const randoms = [101, 202, 303].map(prng)
     const plan = squeezedPlan()
     const minerAddrs = await minerAddresses()
@@ -168,11 +174,11 @@ describe('validator traffic, as a miner sees it', () => {
     let running = true
     const windowStart = performance.now()
     const loops = Promise.all([
-      ...people.map(async (p, i) => {
+      ...randoms.map(async random => {
         while (running) {
           const session = crypto.randomUUID()
           users.add(session)
-          await userVisit(p.member, session, randoms[i])
+          await userVisit(session, random)
         }
       }),
       (async () => {
@@ -201,20 +207,22 @@ describe('validator traffic, as a miner sees it', () => {
       const now = samples(label(performance.now()))
       return { samples: now, report: crossValidatedAuc(now) }
     }
-    await observeUntil(SESSIONS)
-    let judged = judgeNow()
     // With ~25 sessions a class, a classifier that knows nothing still scores above 0.6 about
-    // one time in ten (the permutation p says how often): observe twice as many, judge on all.
-    if (judged.report.auc > 0.6) {
-      console.log(`first look: ${show(judged.report)}; observing more`)
-      await observeUntil(2 * SESSIONS)
+    // one time in ten (the permutation p says how often), and with ~50 a class a few times in a
+    // hundred (0.606, p 0.06, in one fresh-clone CI run): over the bound, observe twice as many
+    // and judge on all, up to four times the first look's sessions (standard error ≈ 0.035).
+    let judged: ReturnType<typeof judgeNow> | undefined
+    for (const times of LOOKS) {
+      if (judged !== undefined) console.log(`look at ${times / 2}× the sessions: ${show(judged.report)}; observing more`)
+      await observeUntil(times * SESSIONS)
       judged = judgeNow()
+      if (judged.report.auc <= 0.6) break
     }
+    if (judged === undefined) throw new Error('no look was taken')
     running = false
     await loops
     const honest = judged.report
     for (const { v, peer } of validators) { await v.stop(); await peer.stop() }
-    for (const p of people) await p.leave()
     const naive = crossValidatedAuc(samples(s => users.has(s) ? 0 : control.has(s) ? 1 : undefined))
     const each = featureAucs(judged.samples).map(f => `${f.feature} ${f.auc.toFixed(2)} (validators ${f.meanValidator.toFixed(2)}, users ${f.meanUser.toFixed(2)})`)
     console.log(`validators vs users: ${show(honest)}\nfixed-rhythm validator vs users: ${show(naive)}\neach feature alone: ${each.join('; ')}`)
