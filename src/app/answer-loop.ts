@@ -48,6 +48,10 @@ export interface AnswerRun {
   readonly ms: number
   /** True when the caller's signal stopped it before its end. */
   readonly stopped: boolean
+  /** The prompt's tokens (BOS not counted): the first new token came after a pass over these and BOS. */
+  readonly promptTokens: number
+  /** ms from the start to the first new token (the prompt's pass and one sampling); absent when none came. */
+  readonly firstTokenMs?: number
 }
 
 /** The prompt's tokens, BOS included (special tokens parsed only for a rendered chat template). */
@@ -68,6 +72,8 @@ export function answerSteps (model: GenerationModel, prompt: string, settings: G
 export async function runAnswer (engine: AsyncLogitsEngine, model: GenerationModel, prompt: string, settings: GenerationSettings, cb: GenerationCallbacks = {}): Promise<AnswerRun> {
   const t0 = performance.now()
   let tokens = 0
+  let prompted = 0
+  let firstTokenMs: number | undefined
   let stopped = false
   try {
     const seed = settings.seed ?? (Date.now() >>> 0)
@@ -75,7 +81,8 @@ export async function runAnswer (engine: AsyncLogitsEngine, model: GenerationMod
     const decoder = new TextDecoder()
     for await (const t of generateAsync(engine, model.tokenizer, sampler, { prompt, ...(settings.specialTokens === true ? { promptTokens: promptTokens(model.tokenizer, prompt, true) } : {}), steps: answerSteps(model, prompt, settings), signal: cb.signal })) {
       cb.onToken?.(t)
-      if (t.fromPrompt) continue
+      if (t.fromPrompt) { prompted++; continue }
+      firstTokenMs ??= performance.now() - t0
       tokens++
       const text = decoder.decode(t.bytes, { stream: true })
       if (text !== '') cb.onText?.(text)
@@ -86,5 +93,5 @@ export async function runAnswer (engine: AsyncLogitsEngine, model: GenerationMod
     if (cb.signal?.aborted !== true) throw err
     stopped = true // stopped by the caller: the receipt still says what was done
   }
-  return { tokens, ms: performance.now() - t0, stopped }
+  return { tokens, ms: performance.now() - t0, stopped, promptTokens: prompted, ...(firstTokenMs === undefined ? {} : { firstTokenMs }) }
 }

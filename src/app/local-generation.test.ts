@@ -32,6 +32,10 @@ describe('local generation', () => {
       const r = await local.generate('Once upon a time', { temperature, topp: 0.9, seed, maxTokens: 40 }, { onText: t => { text += t } })
       expect(text).toBe(twinText('Once upon a time', 40, temperature, seed))
       expect(r).toMatchObject({ tokens: 40, local: true, bytesUp: 0, bytesDown: 0, verified: 0, rejected: 0, miners: [] })
+      // the receipt counts the prompt's tokens (BOS not counted) and times the first new one
+      expect(r.promptTokens).toBe(encode(model.tokenizer, 'Once upon a time').length - 1)
+      expect(r.firstTokenMs).toBeGreaterThan(0)
+      expect(r.firstTokenMs).toBeLessThanOrEqual(r.ms)
       expect(r.stopped).toBeUndefined()
     }
   })

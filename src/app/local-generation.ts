@@ -58,8 +58,8 @@ function yielding (inner: LinearBackend): LinearBackend {
 }
 
 /** The receipt of a local answer: only its length and time; nothing was sent, encrypted or verified. */
-export function localReceipt (run: { tokens: number, ms: number, stopped: boolean }): AnswerReceipt {
-  return { tokens: run.tokens, ms: run.ms, bytesUp: 0, bytesDown: 0, verified: 0, rejected: 0, miners: [], local: true, ...(run.stopped ? { stopped: true } : {}) }
+export function localReceipt (run: { tokens: number, ms: number, stopped: boolean, promptTokens?: number, firstTokenMs?: number }): AnswerReceipt {
+  return { tokens: run.tokens, ms: run.ms, ...(run.promptTokens === undefined ? {} : { promptTokens: run.promptTokens }), ...(run.firstTokenMs === undefined ? {} : { firstTokenMs: run.firstTokenMs }), bytesUp: 0, bytesDown: 0, verified: 0, rejected: 0, miners: [], local: true, ...(run.stopped ? { stopped: true } : {}) }
 }
 
 /** Local generation for `model`, in this thread. */

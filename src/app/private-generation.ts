@@ -154,6 +154,8 @@ export async function createPrivateGeneration (model: GenerationModel, component
       return {
         tokens: run.tokens,
         ms: run.ms,
+        promptTokens: run.promptTokens,
+        ...(run.firstTokenMs === undefined ? {} : { firstTokenMs: run.firstTokenMs }),
         bytesUp: bytesSent - sentBefore,
         bytesDown: st.bytesDown - before.bytesDown,
         verified: st.verified - before.verified,

@@ -107,6 +107,13 @@ export interface AnswerReceipt {
   readonly rounds?: number
   /** The plan's round layout: fused (2 round trips per layer + 1) or unfused (4 per layer). */
   readonly layout?: 'fused' | 'unfused'
+  /** The prompt's tokens (BOS not counted). */
+  readonly promptTokens?: number
+  /**
+   * ms from the request to the first new token: the prompt's pass (batched: one round per
+   * matrix) and one sampling. Absent when no token came.
+   */
+  readonly firstTokenMs?: number
 }
 
 /**

@@ -31,7 +31,7 @@ import { startRelay, type Relay } from '../../signaling-server/relay.ts'
 import { CerberusError } from '../core/errors.ts'
 import { squeezedEngine } from '../core/engine/index.ts'
 import type { NetworkProfile } from '../core/he/index.ts'
-import { createRng, createSampler, generate, parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
+import { createRng, createSampler, encode, generate, parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
 import { squeezeModel } from '../core/squeeze/index.ts'
 import { SYNTHETIC_768X12, syntheticModelBytes, syntheticTokenizerBytes } from '../core/model/index.ts'
 import type { AnswerReceipt } from '../app/index.ts'
@@ -40,6 +40,7 @@ import { openBenchBrowser, type BenchBrowser } from './browser-runner.ts'
 import { directionSpec, LINK_PROFILES, type LinkName, type LinkProfile } from './link-profiles.ts'
 import { createLinkShaper, type LinkShaper } from './link-shaper.ts'
 import { startShapedProxy, type ShapedProxy } from './tcp-proxy.ts'
+import { firstTokenFields, PROMPT_WORDS, promptOfTokens } from './mesh-prompt.ts'
 import { formatPortMap } from './websocket-proxying.ts'
 import { DEFAULT_MODEL_FILES, defaultModelDir, PROJECT_ROOT } from '../node/model-files.ts'
 
@@ -72,6 +73,18 @@ export interface MeshBenchRun {
   /** Miners that answered jobs. */
   readonly miners: number
   readonly tokensMatch: boolean
+  /** The prompt's tokens (BOS not counted; 0 = generation from BOS alone). */
+  readonly promptTokens: number
+  /**
+   * With a prompt (`--prompt-tokens`): the steady run's time to the first token (the prompt in
+   * one batched pass: one round per matrix), he-local's in the same run, the steady run's ms
+   * per token after the first, and time to first token ÷ what feeding BOS and the prompt one
+   * position at a time would cost at that rate.
+   */
+  readonly firstTokenMs?: number
+  readonly heLocalFirstTokenMs?: number
+  readonly decodeMsPerToken?: number
+  readonly firstTokenVsOneByOne?: number
   /** The longest task on the user tab's UI thread during the steady run, and he-local's (ms; 0: none ≥ 50 ms). */
   readonly userLongestTaskMs?: number
   readonly heLocalLongestTaskMs?: number
@@ -95,6 +108,8 @@ export interface MeshBenchOptions {
   readonly models?: ReadonlyArray<'stories260K' | 'synthetic-768'>
   /** Answer tokens per generation (default 32 for stories260K, 3 for the synthetic model). */
   readonly tokens?: number
+  /** A prompt of about this many tokens (default 0: from BOS alone; the runs report the exact count). */
+  readonly promptTokens?: number
   /** Layers of the 768-dim synthetic model (default 12, as SYNTHETIC_768X12). */
   readonly syntheticLayers?: number
   /** Split matrices with at least this many output blocks across the two miners (default: the client's, 16). */
@@ -128,13 +143,14 @@ async function serveFiles (files: Record<string, Uint8Array>): Promise<{ server:
   return { server, base: `http://127.0.0.1:${a.port}` }
 }
 
-/** The encrypted pipeline's plaintext twin under the plan made for `network` (w8a8 in the plan's round layout). */
-function w8a8Text (model: Uint8Array, tokenizer: Uint8Array, tokens: number, network: NetworkProfile): string {
+/** The encrypted pipeline's plaintext twin under the plan made for `network` (w8a8 in the plan's round layout): the answer's text after `prompt`. */
+function w8a8Text (model: Uint8Array, tokenizer: Uint8Array, tokens: number, network: NetworkProfile, prompt = ''): string {
   const ckpt = parseCheckpoint(model)
   const tok = parseTokenizer(tokenizer, ckpt.config.vocabSize)
   const dec = new TextDecoder()
   let text = ''
-  for (const t of generate(squeezedEngine(squeezeModel(ckpt, { network })), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps: tokens })) text += dec.decode(t.bytes, { stream: true })
+  const steps = encode(tok, prompt).length - 1 + tokens
+  for (const t of generate(squeezedEngine(squeezeModel(ckpt, { network })), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt, steps })) if (!t.fromPrompt) text += dec.decode(t.bytes, { stream: true })
   return text + dec.decode()
 }
 
@@ -160,6 +176,8 @@ function roundTripsPerToken (r: AnswerReceipt): number {
   if (r.rounds === undefined) throw new MeshBenchError('a receipt has no round count')
   return r.rounds / r.tokens
 }
+
+const promptQuery = (prompt: string): string => prompt === '' ? '' : `&prompt=${encodeURIComponent(prompt)}`
 
 /** Shaped proxies in front of the miners' ports: the user's uplink shared, each miner's own. */
 async function shapeMiners (link: LinkProfile, ports: number[], cleanup: Array<() => Promise<void> | void>): Promise<string> {
@@ -205,7 +223,8 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
         const model = new Uint8Array(await readFile(join(dir, DEFAULT_MODEL_FILES.checkpoint)))
         const tok = new Uint8Array(await readFile(join(dir, DEFAULT_MODEL_FILES.tokenizer)))
         const tokens = opts.tokens ?? 32
-        files = { name, modelPath: join(dir, DEFAULT_MODEL_FILES.checkpoint), tokenizerPath: join(dir, DEFAULT_MODEL_FILES.tokenizer), query: `steps=${tokens}`, expected: w8a8Text(model, tok, tokens, link.network) }
+        const prompt = promptOfTokens(parseTokenizer(tok, parseCheckpoint(model).config.vocabSize), opts.promptTokens ?? 0, PROMPT_WORDS.stories)
+        files = { name, modelPath: join(dir, DEFAULT_MODEL_FILES.checkpoint), tokenizerPath: join(dir, DEFAULT_MODEL_FILES.tokenizer), query: `steps=${tokens}${promptQuery(prompt)}`, expected: w8a8Text(model, tok, tokens, link.network, prompt) }
       } else {
         const layers = opts.syntheticLayers ?? SYNTHETIC_768X12.nLayers
         const cfg = { ...SYNTHETIC_768X12, nLayers: layers }
@@ -219,7 +238,8 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
         const { server, base } = await serveFiles({ '/model.bin': model, '/tok.bin': tok })
         cleanup.push(async () => { await new Promise<void>(resolve => server.close(() => { resolve() })) })
         const tokens = opts.tokens ?? 3
-        files = { name: `synthetic-768x${layers}`, modelPath, tokenizerPath, query: `steps=${tokens}&model=${encodeURIComponent(`${base}/model.bin`)}&tokenizer=${encodeURIComponent(`${base}/tok.bin`)}`, expected: w8a8Text(model, tok, tokens, link.network) }
+        const prompt = promptOfTokens(parseTokenizer(tok, cfg.vocabSize), opts.promptTokens ?? 0, PROMPT_WORDS.synthetic)
+        files = { name: `synthetic-768x${layers}`, modelPath, tokenizerPath, query: `steps=${tokens}${promptQuery(prompt)}&model=${encodeURIComponent(`${base}/model.bin`)}&tokenizer=${encodeURIComponent(`${base}/tok.bin`)}`, expected: w8a8Text(model, tok, tokens, link.network, prompt) }
       }
       const timeout = name === 'stories260K' ? 240_000 : 900_000
 
@@ -284,6 +304,8 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
             upPerToken: steady.bytesUp / steady.tokens,
             downPerToken: steady.bytesDown / steady.tokens,
             tokens: steady.tokens,
+            promptTokens: steady.promptTokens ?? 0,
+            ...firstTokenFields(steady, b0),
             verified: steady.verified,
             rejected: steady.rejected,
             miners: steady.miners.length,
@@ -327,6 +349,11 @@ export function formatMeshBench (r: MeshBenchReport): string {
   ]
   for (const x of r.runs) {
     lines.push(`| ${x.model} | ${x.link} | ${x.path} | ${x.plan} | ${x.roundTripsPerToken.toFixed(1)} | ${x.tokPerS.toFixed(2)} | ${x.heLocalTokPerS.toFixed(2)} | ${(100 * x.ofHeLocal).toFixed(0)} % | ${x.firstRunTokPerS.toFixed(2)} | ${(x.bytesPerToken / 1024).toFixed(0)} (${(x.upPerToken / 1024).toFixed(0)} / ${(x.downPerToken / 1024).toFixed(0)}) | ${x.verified} | ${x.rejected} | ${x.miners} | ${x.tokensMatch ? 'yes' : 'NO'} | ${x.userLongestTaskMs?.toFixed(0) ?? '—'} / ${x.heLocalLongestTaskMs?.toFixed(0) ?? '—'} / ${x.heLocalUiThreadLocalLongestTaskMs?.toFixed(0) ?? '—'} | ${x.uiThreadLocalMsPerToken?.toFixed(1) ?? '—'} |`)
+  }
+  const prompted = r.runs.filter(x => x.firstTokenMs !== undefined)
+  if (prompted.length > 0) {
+    lines.push('', '| model | link | path | prompt tokens | time to first token (ms) | he-local (ms) | ms / token after it | ÷ one position at a time |', '|---|---|---|---|---|---|---|---|')
+    for (const x of prompted) lines.push(`| ${x.model} | ${x.link} | ${x.path} | ${x.promptTokens} | ${x.firstTokenMs?.toFixed(0) ?? '—'} | ${x.heLocalFirstTokenMs?.toFixed(0) ?? '—'} | ${x.decodeMsPerToken?.toFixed(0) ?? '—'} | ${x.firstTokenVsOneByOne?.toFixed(2) ?? '—'} |`)
   }
   if (r.relay !== undefined) lines.push('', `relay: ${r.relay.peers} peers making reservations — p50 ${r.relay.p50Ms.toFixed(1)} ms, p99 ${r.relay.p99Ms.toFixed(1)} ms`)
   return lines.join('\n') + '\n'

@@ -42,6 +42,7 @@ export function ReceiptView ({ receipt: r }: ReceiptViewProps) {
         <div><dt>Received</dt><dd>{formatBytes(r.bytesDown)}</dd></div>
         <div><dt>Results verified</dt><dd>{r.verified}</dd></div>
         <div><dt>Results rejected</dt><dd>{r.rejected}{r.rejected > 0 ? ' (recomputed by another miner)' : ''}</dd></div>
+        {r.firstTokenMs !== undefined && <div><dt>First token</dt><dd>after {formatMs(r.firstTokenMs)}{(r.promptTokens ?? 0) > 0 ? ` (the prompt's ${plural(r.promptTokens ?? 0, 'token')} in one pass)` : ''}</dd></div>}
         <div className='receipt-wide'>
           <dt>Computed by</dt>
           <dd>
