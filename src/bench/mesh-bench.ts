@@ -58,7 +58,7 @@ export interface MeshBenchRun {
   readonly tokPerS: number
   /** The first generation, including the miners' one-time matrix encoding. */
   readonly firstRunTokPerS: number
-  /** he-local in the same run, same browser, same plan. */
+  /** he-local in the same run, same browser, same plan: its second generation (steady state, as tokPerS). */
   readonly heLocalTokPerS: number
   readonly heLocalRoundTripsPerToken: number
   /** tokPerS ÷ heLocalTokPerS. */
@@ -245,12 +245,13 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
 
       say(`${files.name}: he-local (baseline, one tab)…`)
       const baseCtx = await bb.browser.newContext()
-      const base = await userRun(bb, baseCtx, `bench=helocal&${linkQuery}&${files.query}`, timeout)
+      // two generations, as the mesh's user tab makes: the second is the steady state compared
+      const base = await userRun(bb, baseCtx, `bench=helocal&runs=2&${linkQuery}&${files.query}`, timeout)
       // the same, with the local groups (the classifier) on the UI thread: what the user's worker spares it
       const uiLocal = await userRun(bb, baseCtx, `bench=helocal&local=ui&${linkQuery}&${files.query}`, timeout)
       await baseCtx.close()
-      const b0 = base.receipts?.[0]
-      if (b0 === undefined) throw new MeshBenchError('he-local gave no receipt')
+      const b0 = base.receipts?.[1]
+      if (b0 === undefined) throw new MeshBenchError('he-local gave no second receipt')
       const heLocal = b0.tokens / (b0.ms / 1000)
 
       for (const path of ['webrtc', 'websocket'] as const) {
@@ -309,7 +310,7 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
             verified: steady.verified,
             rejected: steady.rejected,
             miners: steady.miners.length,
-            tokensMatch: (r.texts ?? []).length === 2 && (r.texts ?? []).every(t => t === files.expected) && base.texts?.[0] === files.expected,
+            tokensMatch: (r.texts ?? []).length === 2 && (r.texts ?? []).every(t => t === files.expected) && (base.texts ?? []).length === 2 && (base.texts ?? []).every(t => t === files.expected),
             ...(r.longestTaskMs?.[1] === undefined ? {} : { userLongestTaskMs: r.longestTaskMs[1] }),
             ...(base.longestTaskMs?.[0] === undefined ? {} : { heLocalLongestTaskMs: base.longestTaskMs[0] }),
             ...(uiLocal.longestTaskMs?.[0] === undefined ? {} : { heLocalUiThreadLocalLongestTaskMs: uiLocal.longestTaskMs[0] }),
