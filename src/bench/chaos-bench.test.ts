@@ -20,7 +20,8 @@ describe('bench chaos (short)', () => {
     expect(r.jobs).toBeGreaterThan(3 * 8 * 10)
     expect(r.lost).toBe(0)
     expect(r.jobsAccounted, context).toBe(true)
-    expect(r.verified).toBe(r.jobs)
+    expect(r.verifiedJobs).toBe(r.jobs)
+    expect(r.verified).toBeGreaterThanOrEqual(r.jobs) // a batched prefill job verifies each of its vectors
     expect(r.rejected).toBe(0)
     // No job waited out a timeout (a job stuck on a dead miner would wait JOB_TIMEOUT_MS).
     expect(r.longestStallMs, context).toBeLessThan(JOB_TIMEOUT_MS)

@@ -92,7 +92,9 @@ export interface ChaosReport {
   readonly failures: string[]
   /** Every job answered once and verified or rejected, every failed attempt re-run, none lost. */
   readonly jobsAccounted: boolean
+  /** Results verified (one per real vector), and jobs whose every result was (a batched prefill job is one job). */
   readonly verified: number
+  readonly verifiedJobs: number
   readonly rejected: number
   readonly minersStarted: number
   readonly minersKilled: number
@@ -273,6 +275,7 @@ export async function runChaosBench (opts: ChaosOptions = {}): Promise<ChaosRepo
     const answered = jobs.answered - jobsBefore.answered
     const lost = jobs.lost - jobsBefore.lost
     const verified = st.verified - before.verified
+    const verifiedJobs = st.verifiedJobs - before.verifiedJobs
     const rejected = st.rejected - before.rejected
     await gen.close()
     const growth = Math.max(...heaps) - heaps[0]
@@ -287,8 +290,9 @@ export async function runChaosBench (opts: ChaosOptions = {}): Promise<ChaosRepo
       lost,
       failedGenerations: failures.filter(f => f.startsWith('generation')).length,
       failures,
-      jobsAccounted: lost === 0 && answered === issued && answered === verified + rejected && jobs.parts - jobsBefore.parts === answeredAttempts,
+      jobsAccounted: lost === 0 && answered === issued && answered === verifiedJobs + rejected && jobs.parts - jobsBefore.parts === answeredAttempts,
       verified,
+      verifiedJobs,
       rejected,
       minersStarted: fleet.counts.started,
       minersKilled: fleet.counts.killed,

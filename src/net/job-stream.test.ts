@@ -28,6 +28,8 @@ const files = stories260K()
 const ckpt = parseCheckpoint(files.model)
 const tok = parseTokenizer(files.tokenizer, 512)
 const sq = squeezeModel(ckpt, { network: NETWORKS.loopback })
+/** The same plan with the prompt's vectors one per job (no batched prefill): many jobs per round, for the quirky miner to reverse. */
+const sqOneByOne = squeezeModel(ckpt, { network: NETWORKS.loopback, prefill: false })
 let seal: Seal
 let minerNode: Libp2p
 let userNode: Libp2p
@@ -49,8 +51,8 @@ function twin (steps: number, prompt = ''): number[] {
 }
 
 /** Private generation through `link`; `onToken` sees each token as it comes. */
-async function privately (link: ReturnType<typeof meshMinerLink>, steps: number, onToken?: (i: number) => void, prompt = ''): Promise<{ tokens: number[], verified: number }> {
-  const backend = await heBackend(sq, localHe(seal).session, link)
+async function privately (link: ReturnType<typeof meshMinerLink>, steps: number, onToken?: (i: number) => void, prompt = '', plan = sq): Promise<{ tokens: number[], verified: number }> {
+  const backend = await heBackend(plan, localHe(seal).session, link)
   const out: number[] = []
   for await (const t of generateAsync(privateEngine(sq.params, backend), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt, steps })) {
     out.push(t.token)
@@ -143,9 +145,9 @@ describe('answers out of order, twice, or for jobs never sent', () => {
   it('out of order and duplicated answers: each result is matched by its id, duplicates are ignored, the text is exact', async () => {
     const q = await quirkyMiner({})
     const link = meshMinerLink(userNode, q.node.getMultiaddrs()[0], { session: 'quirky' })
-    // a prompt, so the prefill sends many jobs of a round at once and they come back reversed
+    // a prompt, one vector per job, so the prefill sends many jobs of a round at once and they come back reversed
     const prompt = 'Once upon a time, a little fox'
-    const r = await privately(link, 16, undefined, prompt)
+    const r = await privately(link, 16, undefined, prompt, sqOneByOne)
     expect(r.tokens).toEqual(twin(16, prompt))
     expect(q.reordered()).toBeGreaterThan(5)
     link.close?.()

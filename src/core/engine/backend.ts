@@ -21,8 +21,13 @@ export interface BackendStats {
   minerMs: number
   bytesUp: number
   bytesDown: number
-  /** Results checked with Freivalds, and how many were rejected. */
+  /**
+   * Results checked with Freivalds (one per real vector: a padded batch's zero vectors are
+   * checked but not counted), and how many jobs were rejected.
+   */
   verified: number
+  /** Jobs whose every result passed (a batched job is one job of many vectors). */
+  verifiedJobs: number
   rejected: number
   /** ms of the user's time spent on Freivalds checks (part of userMs). */
   verifyMs: number
@@ -52,7 +57,7 @@ export interface LinearBackend {
 
 /** Fresh zeroed counters. */
 export function emptyStats (): BackendStats {
-  return { groups: 0, rounds: 0, userMs: 0, minerMs: 0, bytesUp: 0, bytesDown: 0, verified: 0, rejected: 0, verifyMs: 0, keyBytes: 0, keyRotations: 0 }
+  return { groups: 0, rounds: 0, userMs: 0, minerMs: 0, bytesUp: 0, bytesDown: 0, verified: 0, verifiedJobs: 0, rejected: 0, verifyMs: 0, keyBytes: 0, keyRotations: 0 }
 }
 
 /** A single request as a one-vector round. */

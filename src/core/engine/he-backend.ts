@@ -204,18 +204,27 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
   const stats = emptyStats()
   const verify = opts.verify ?? true
   const keys = new Map<string, FreivaldsKey>()
+  // Batched prefill jobs need a session that encrypts batches (a worker of this version).
+  const batching = session.encryptBatch !== undefined && session.decryptBatch !== undefined
+  const canKey = session.galoisKeys !== undefined && miner.setKeys !== undefined
+  // A matrix's prefill plan, where this session and link can run it (a coefficient matrix's
+  // prefill plan may be packed: without Galois keys its prompt goes one vector per job).
+  const prefillOf = (g: SqueezedGroup, i: number): MatvecPlan | undefined => {
+    const pre = batching ? g.prefillPlans?.[i] : undefined
+    return pre !== undefined && (pre.scheme !== 'packed' || canKey) ? pre : undefined
+  }
   const packed = new Map<string, MatvecPlan>() // one plan per packed parameter set: one Galois key set each
   for (const g of sq.groups.values()) {
     if (g.placement !== 'encrypted') continue
     for (let i = 0; i < g.matrices.length; i++) {
-      const plan = g.plans[i] as MatvecPlan
-      if (plan.scheme !== 'packed' || packed.has(paramsKey(plan.params))) continue
-      if (session.galoisKeys === undefined || miner.setKeys === undefined) throw new HeParamsError(`matrix ${matrixId(g, i)} has a packed plan, but the ${session.galoisKeys === undefined ? 'HE session makes no Galois keys' : `link to ${miner.name} cannot carry them`}`)
-      packed.set(paramsKey(plan.params), plan)
+      const pre = prefillOf(g, i)
+      for (const plan of [g.plans[i] as MatvecPlan, ...(pre === undefined ? [] : [pre])]) {
+        if (plan.scheme !== 'packed' || packed.has(paramsKey(plan.params))) continue
+        if (!canKey) throw new HeParamsError(`matrix ${matrixId(g, i)} has a packed plan, but the ${session.galoisKeys === undefined ? 'HE session makes no Galois keys' : `link to ${miner.name} cannot carry them`}`)
+        packed.set(paramsKey(plan.params), plan)
+      }
     }
   }
-  // Batched prefill jobs need a session that encrypts batches (a worker of this version).
-  const batching = session.encryptBatch !== undefined && session.decryptBatch !== undefined
   const guard = keyGuard(session, miner, [...packed.values()], { rotated: () => { stats.keyRotations++ }, keysSent: bytes => { stats.keyBytes += bytes } })
   await guard.sendKeys()
   for (const g of sq.groups.values()) {
@@ -223,7 +232,7 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
     for (let i = 0; i < g.matrices.length; i++) {
       const m = g.matrices[i]
       await miner.prepare(matrixId(g, i), g.plans[i] as MatvecPlan, m.q)
-      const pre = batching ? g.prefillPlans?.[i] : undefined
+      const pre = prefillOf(g, i)
       if (pre !== undefined) await miner.prepare(prefillMatrixId(matrixId(g, i), pre.batch), pre, m.q)
       if (verify) keys.set(matrixId(g, i), freivaldsKey(m.q, m.rows, m.cols, opts.randomWords ?? cryptoWords))
     }
@@ -240,14 +249,14 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
   // One job: encrypt one vector (or a prefill plan's batch), compute, decrypt, verify every
   // vector — again under fresh keys after a rejection (its own or another job's). Returns
   // the integer results and the miner's time.
-  const job = async (grp: SqueezedGroup, i: number, xqs: readonly Int8Array[], signal: AbortSignal | undefined): Promise<{ ys: Int32Array[], minerMs: number }> => {
+  const job = async (grp: SqueezedGroup, i: number, xqs: readonly Int8Array[], signal: AbortSignal | undefined, zeros = 0): Promise<{ ys: Int32Array[], minerMs: number }> => {
     const batched = xqs.length > 1
-    const plan = (batched ? grp.prefillPlans?.[i] : grp.plans[i]) as MatvecPlan
+    const plan = (batched ? prefillOf(grp, i) : grp.plans[i]) as MatvecPlan
     if (plan.batch !== xqs.length) throw new HeJobError(`${xqs.length} vectors for a job whose plan takes ${plan.batch}`)
     const id = matrixId(grp, i)
     const linkId = batched ? prefillMatrixId(id, plan.batch) : id
     const name = jobName(id)
-    for (const xq of xqs) opts.onQuantizedInput?.(id, xq)
+    for (const xq of xqs.slice(0, xqs.length - zeros)) opts.onQuantizedInput?.(id, xq) // a padded batch's zero vectors are no activation
     const attempts = Math.max(1, opts.maxAttempts ?? 1)
     let minerMs = 0
     let attempt = 0
@@ -297,12 +306,14 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
       const wrong: number[] = []
       if (ys !== undefined && key !== undefined) {
         const v0 = performance.now()
+        let passed = 0
         ys.forEach((y, k) => {
-          if (freivaldsCheck(key, xqs[k], y)) stats.verified++
+          if (freivaldsCheck(key, xqs[k], y)) passed += k < xqs.length - zeros ? 1 : 0
           else wrong.push(k)
         })
         stats.verifyMs += performance.now() - v0
         if (wrong.length > 0) rejection = new VerificationError(name, by)
+        else { stats.verified += passed; stats.verifiedJobs++ }
       }
       if (rejection === undefined) return { ys: ys as Int32Array[], minerMs }
       stats.rejected++
@@ -329,12 +340,18 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
         if (grp.placement === 'local') return session.localMatvecs === undefined ? plainIntMatvecs(grp, i, xqs) : await session.localMatvecs(matrixId(grp, i), grp.matrices[i], xqs)
         const dummies = Math.max(0, (opts.padBatch?.(xqs.length) ?? 0) - xqs.length)
         const sent = dummies === 0 ? xqs : [...xqs, ...Array.from({ length: dummies }, () => new Int8Array(xqs[0].length))]
-        const B = batching ? grp.prefillPlans?.[i]?.batch ?? 1 : 1
+        const B = prefillOf(grp, i)?.batch ?? 1
         const parts: Array<readonly Int8Array[]> = []
+        let zeros = 0
         let k = 0
         for (; B > 1 && k + B <= sent.length; k += B) parts.push(sent.slice(k, k + B))
+        // the rest as one batch padded with zero vectors where that is predicted cheaper (their results are dropped)
+        const rest = sent.length - k
+        const from = grp.prefillFrom?.[i]
+        const padRest = B > 1 && rest > 0 && from !== undefined && rest >= from
+        if (padRest) { zeros = B - rest; parts.push([...sent.slice(k), ...Array.from({ length: zeros }, () => new Int8Array(sent[0].length))]); k = sent.length }
         for (; k < sent.length; k++) parts.push([sent[k]])
-        const done = await Promise.all(parts.map(async xs => await limit(async () => await job(grp, i, xs, signal))))
+        const done = await Promise.all(parts.map(async (xs, p) => await limit(async () => await job(grp, i, xs, signal, padRest && p === parts.length - 1 ? zeros : 0))))
         for (const d of done) minerMs += d.minerMs
         return done.flatMap(d => d.ys).slice(0, xqs.length)
       }

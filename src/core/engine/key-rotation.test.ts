@@ -67,7 +67,9 @@ describe('key rotation after rejected results', () => {
   })
 
   it('packed inputs: the key-set id on the wire changes at every rejection; new Galois keys reach the miner; the text is the twin\'s', async () => {
-    const sq = squeezeModel(ckpt, { network: NETWORKS.lan, rounds: 'unfused', scheme: 'packed' })
+    // one vector per job (no batched prefill): the cheat's every-5th job meets enough keys in 10
+    // steps (a rejection inside a batched job is tested in rounds.test.ts)
+    const sq = squeezeModel(ckpt, { network: NETWORKS.lan, rounds: 'unfused', scheme: 'packed', prefill: false })
     expect([...sq.groups.values()].filter(g => g.placement === 'encrypted').every(g => g.plans.every(p => p?.scheme === 'packed'))).toBe(true)
     await underCheat(sq, 'wire', 10)
   })

@@ -206,7 +206,7 @@ describe('batched packed prefill (issue 11)', () => {
     expect([...none.groups.values()].every(g => g.prefillPlans === undefined)).toBe(true)
   })
 
-  it('a prompt of 2B + 3 tokens: two batched jobs and three single ones per matrix, the w8a8 twin\'s logits exactly', async () => {
+  it('a prompt of 2B + 3 tokens: two batched jobs per matrix, and the 3 left as single jobs or one padded batch (prefillFrom), the w8a8 twin\'s logits exactly', async () => {
     const jobs = new Map<number, number>() // inputs per job → count
     const backend = await he(sq, real => ({
       ...real,
@@ -228,9 +228,48 @@ describe('batched packed prefill (issue 11)', () => {
     const batched = [...sq.groups.values()].find(g => g.placement === 'encrypted')?.prefillPlans?.[0]?.packed?.layout
     expect(single !== undefined && batched !== undefined).toBe(true)
     const total = [...jobs.values()].reduce((a, n) => a + n, 0)
-    expect(total).toBe(matrices * (2 + 3) + matrices) // the prompt's jobs, then the token's
-    expect(backend.stats.verified).toBe(matrices * (2 * B + 3 + 1)) // every vector checked
+    const padded = [...sq.groups.values()].filter(g => g.placement === 'encrypted').flatMap(g => g.matrices.map((_m, i) => (g.prefillFrom?.[i] ?? Infinity) <= 3))
+    const nPadded = padded.filter(Boolean).length
+    expect(total).toBe(matrices * 2 + nPadded + (matrices - nPadded) * 3 + matrices) // the prompt's jobs, then the token's
+    expect(backend.stats.verified).toBe(matrices * (2 * B + 3 + 1)) // every real vector checked (a padded batch's zeros are not counted)
     expect(backend.stats.rejected).toBe(0)
+  })
+
+  it('coefficient matrices (stories260K\'s plan for lan) take packed prefill batches; a short prompt goes as one batch padded with zero vectors where predicted cheaper — the twin\'s logits exactly, only real vectors reported as activations', async () => {
+    const coeff = squeezeModel(ckpt, { network: NETWORKS.lan, rounds: 'unfused' })
+    const encrypted = [...coeff.groups.values()].filter(g => g.placement === 'encrypted')
+    let coefficient = 0
+    for (const g of encrypted) {
+      g.matrices.forEach((m, i) => {
+        if (g.plans[i]?.scheme !== 'coeff') return // packed where results pay: its own prefill plan (above)
+        coefficient++
+        const pre = g.prefillPlans?.[i]
+        expect(pre?.scheme).toBe('packed')
+        expect(pre?.batch).toBe(16)
+        // at most COEFF_PREFILL_ENCODING_BYTES of prefill encoding per matrix
+        expect(8 * (pre?.packed?.layout.vectors ?? 0) * m.rows * m.cols).toBeLessThanOrEqual(4 * 2 ** 20)
+        expect(g.prefillFrom?.[i]).toBeGreaterThanOrEqual(2)
+        expect(g.prefillFrom?.[i]).toBeLessThanOrEqual(5)
+      })
+    }
+    const inputs = new Map<number, number>() // ciphertexts per job → jobs
+    const local = localHe(seal)
+    const backend = await heBackend(coeff, local.session, { ...local.miner, async compute (id, cts, job, blocks) { inputs.set(cts.length, (inputs.get(cts.length) ?? 0) + 1); return await local.miner.compute(id, cts, job, blocks) } }, { onQuantizedInput: () => { reported++ } })
+    let reported = 0
+    closers.push(backend)
+    const prompt = encode(tok, 'Once upon a time').slice(0, 5)
+    expect(prompt.length).toBe(5)
+    const logits = Array.from(await privateEngine(coeff.params, backend).prefill?.(prompt, 0) ?? [])
+    expect(logits).toEqual(Array.from(await privateEngine(coeff.params, squeezedW8a8Backend(coeff)).prefill?.(prompt, 0) ?? []))
+    expect(coefficient).toBeGreaterThan(0)
+    const matrices = encrypted.reduce((a, g) => a + g.matrices.length, 0)
+    const padded = encrypted.flatMap(g => g.matrices.map((_m, i) => (g.prefillFrom?.[i] ?? Infinity) <= 5)).filter(Boolean).length
+    expect(padded).toBeGreaterThanOrEqual(coefficient)
+    expect([...inputs.values()].reduce((a, n) => a + n, 0)).toBe(padded + (matrices - padded) * 5) // one padded batch each where cheaper
+    expect(reported).toBe(matrices * 5)
+    expect(backend.stats.verified).toBe(matrices * 5) // the zero vectors are checked, not counted
+    expect(backend.stats.verifiedJobs).toBe(padded + (matrices - padded) * 5)
+    expect(backend.stats.keyBytes).toBeGreaterThan(0) // the batches needed the session's Galois keys
   })
 
   it('a miner that corrupts one row of one vector of a batched job is caught, and the job is re-run (same logits)', async () => {

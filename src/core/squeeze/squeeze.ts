@@ -92,6 +92,16 @@ export interface PrefillOptions {
 /** Batched prefill by default: jobs of 16 prompt vectors, 4 per ciphertext. */
 export const DEFAULT_PREFILL: PrefillOptions = Object.freeze({ batch: 16, vectors: 4 })
 
+/**
+ * A coefficient-encoded matrix (no key switching for one vector) may still take its prompt's
+ * vectors as one packed job — N = 4096, up to `batch` vectors per ciphertext, the session's
+ * Galois keys — where that is predicted cheaper: at stories260K's 64–344-row matrices 16
+ * vectors cost ≈ 0.1–0.15× of 16 coefficient jobs and ≈ 1/10 of their bytes. Its prefill
+ * encoding is ≈ 8·v bytes per weight, so v is capped to keep it within this many bytes per
+ * matrix (v < 2: none; a 768 × 768 matrix gets none).
+ */
+export const COEFF_PREFILL_ENCODING_BYTES = 4 * 2 ** 20
+
 /** The naive plan the squeeze is measured against: no fusion, no folding, everything encrypted, one fixed packing. */
 export const NAIVE: SqueezeOptions = Object.freeze({ fuse: false, fold: false, placement: 'encrypt-all', fixedNi: 32 })
 
@@ -113,6 +123,12 @@ export interface SqueezedGroup {
    * holds (packed plans); absent or undefined: prompt vectors go one by one.
    */
   readonly prefillPlans?: ReadonlyArray<MatvecPlan | undefined>
+  /**
+   * Per matrix with a prefill plan: the fewest real vectors for which one batch padded with
+   * zero vectors is predicted cheaper than that many one-vector jobs — a round's vectors left
+   * after its full batches go as such a batch from this many (a short prompt too).
+   */
+  readonly prefillFrom?: ReadonlyArray<number | undefined>
   readonly predicted: GroupPrediction
   /** What the other placement would cost (for the report). */
   readonly alternative: GroupPrediction
@@ -227,10 +243,33 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
   // 0.3–2.6 s for a 768-wide matrix, so the search stops at the first that holds.
   const prefill = opts.prefill ?? DEFAULT_PREFILL
   const prefillPlans = new WeakMap<QuantizedMatrix, MatvecPlan | undefined>()
+  // A coefficient matrix's packed prefill plan: the most vectors per ciphertext whose exact
+  // bound holds within the encoding cap, kept only when predicted cheaper than `batch`
+  // one-vector jobs with the Galois keys' cost spread as the planner spreads it.
+  const coeffPrefillFor = (m: QuantizedMatrix, one: MatvecPlan, batch: number): MatvecPlan | undefined => {
+    const cap = Math.min(batch, Math.floor(COEFF_PREFILL_ENCODING_BYTES / (8 * m.rows * m.cols)))
+    let p: MatvecPlan | undefined
+    for (let v = cap < 2 ? 0 : 2 ** Math.floor(Math.log2(cap)); v >= 2 && p === undefined; v /= 2) {
+      try {
+        p = planMatvec(m.rows, m.cols, { network, cost, scheme: 'packed', plainModulus: packedT, weights: m.q, batch, vectors: v, maxVectors: v }).plan
+      } catch (err) {
+        if (!(err instanceof HeParamsError)) throw err
+      }
+    }
+    if (p === undefined) return undefined
+    const pp = predictPlan(p, network, cost)
+    const keyMs = ((pp.galoisKeyBytes / network.bandwidth) * 1000 + (cost[p.split.polyDegree]?.packed?.keyGenMs ?? 0)) / 64
+    return pp.totalMs + keyMs < batch * predictPlan(one, network, cost).totalMs ? p : undefined
+  }
   const prefillFor = (m: QuantizedMatrix, one: MatvecPlan): MatvecPlan | undefined => {
-    const L = one.packed?.layout
-    if (prefill === false || L === undefined || prefill.batch < 2) return undefined
+    if (prefill === false || prefill.batch < 2) return undefined
     if (prefillPlans.has(m)) return prefillPlans.get(m)
+    const L = one.packed?.layout
+    if (L === undefined) {
+      const c = coeffPrefillFor(m, one, prefill.batch)
+      prefillPlans.set(m, c)
+      return c
+    }
     const n = L.polyDegree
     const splits = [[L.nI, L.orbitLevels + 1], [L.nI / 2, L.orbitLevels], [L.nI, L.orbitLevels]].filter(([nI, b]) => nI >= 64 && Math.log2(n / nI) + b <= Math.log2(n))
     let p: MatvecPlan | undefined
@@ -254,7 +293,8 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
     const plans = g.matrices.map(m => planFor(m, true))
     const encrypted = sum(plans.map(p => predictPlan(p, network, cost)), network)
     const batched = plans.map((p, k) => prefillFor(g.matrices[k], p))
-    return { ...g, plans, predicted: encrypted, ...(batched.some(p => p !== undefined) ? { prefillPlans: batched } : {}) }
+    const from = batched.map((pre, k) => pre === undefined ? undefined : Math.max(2, Math.ceil(predictPlan(pre, network, cost).totalMs / predictPlan(plans[k], network, cost).totalMs)))
+    return { ...g, plans, predicted: encrypted, ...(batched.some(p => p !== undefined) ? { prefillPlans: batched, prefillFrom: from } : {}) }
   }
   const unfused = new Map<string, SqueezedGroup>()
   for (const { group, layer } of linearGroups(c)) unfused.set(groupKey(group, layer), compile(group, layer, separate(group, layer)))
