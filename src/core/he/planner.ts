@@ -182,10 +182,17 @@ export function planMatvec (dOut: number, dIn: number, opts: PlannerOptions = {}
   }
   const coeff = planCoeff(dOut, dIn, opts)
   const considered = packed === undefined ? [coeff] : [coeff, packed]
-  const jobs = opts.keyAmortizationJobs ?? 64
-  const keyMs = packed === undefined ? 0 : ((packed.predicted.galoisKeyBytes / network.bandwidth) * 1000 + (cost[packed.plan.split.polyDegree]?.packed?.keyGenMs ?? 0)) / jobs
+  const keyMs = packed === undefined ? 0 : amortizedKeyMs(packed.plan, packed.predicted, network, cost, opts.keyAmortizationJobs)
   const best = packed !== undefined && packed.predicted.totalMs + keyMs < coeff.predicted.totalMs ? packed : coeff
   return { ...best, considered }
+}
+
+/**
+ * A packed plan's share of its Galois keys' cost: sending them once (and making them) spread
+ * over `jobs` jobs of the session (default 64, as {@link planMatvec} assumes).
+ */
+export function amortizedKeyMs (plan: MatvecPlan, predicted: PlanPrediction, network: NetworkProfile, cost: CostModel = DEFAULT_COST_MODEL, jobs = 64): number {
+  return ((predicted.galoisKeyBytes / network.bandwidth) * 1000 + (cost[plan.split.polyDegree]?.packed?.keyGenMs ?? 0)) / jobs
 }
 
 // The coefficient scheme's search (the planner's behaviour before the packed scheme).

@@ -22,7 +22,7 @@ import { UNFUSED, type ForwardLayout, type RoundGroup, type TransformerParams } 
 import { linearGroups } from '../model/linear.ts'
 import { groupKey, quantizeModel, type QuantizedMatrix } from '../model/w8a8.ts'
 import { makePlan, type MatvecPlan } from '../he/plan.ts'
-import { DEFAULT_COST_MODEL, NETWORKS, planMatvec, predictPlan, type CostModel, type NetworkProfile, type PlanPrediction } from '../he/planner.ts'
+import { amortizedKeyMs, DEFAULT_COST_MODEL, NETWORKS, planMatvec, predictPlan, type CostModel, type NetworkProfile, type PlanPrediction } from '../he/planner.ts'
 import { RING_PRESETS, SECURE_PACKED_PRESETS } from '../he/params.ts'
 import { packedPlainModulus } from '../he/packed-params.ts'
 import { HeParamsError } from '../he/errors.ts'
@@ -258,8 +258,7 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
     }
     if (p === undefined) return undefined
     const pp = predictPlan(p, network, cost)
-    const keyMs = ((pp.galoisKeyBytes / network.bandwidth) * 1000 + (cost[p.split.polyDegree]?.packed?.keyGenMs ?? 0)) / 64
-    return pp.totalMs + keyMs < batch * predictPlan(one, network, cost).totalMs ? p : undefined
+    return pp.totalMs + amortizedKeyMs(p, pp, network, cost) < batch * predictPlan(one, network, cost).totalMs ? p : undefined
   }
   const prefillFor = (m: QuantizedMatrix, one: MatvecPlan): MatvecPlan | undefined => {
     if (prefill === false || prefill.batch < 2) return undefined
