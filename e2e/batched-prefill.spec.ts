@@ -6,7 +6,7 @@
  * goes through each packed matrix as one job of 16 vectors, 4 to a ciphertext; the answer is
  * exactly the plaintext twin's text, every result is verified, and the wire audit is clean.
  */
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import { expect, test, type Page } from '@playwright/test'
 import { squeezedEngine } from '../src/core/engine/index.ts'
 import { NETWORKS } from '../src/core/he/index.ts'
@@ -14,6 +14,7 @@ import { createRng, createSampler, encode, generate, parseCheckpoint, parseToken
 import { squeezeModel } from '../src/core/squeeze/index.ts'
 import type { AnswerReceipt } from '../src/app/types.ts'
 import type { ClientRunResult } from '../src/bench/mesh-page.ts'
+import { serveFiles } from '../src/bench/serve-files.ts'
 import { killCliProcesses, startCli } from './support/cli.ts'
 
 const CONFIG = { ...SYNTHETIC_768X12, nLayers: 1, vocabSize: 512 }
@@ -28,19 +29,6 @@ test.afterAll(async () => {
   killCliProcesses()
   await new Promise<void>(resolve => { if (server === undefined) resolve(); else server.close(() => { resolve() }) })
 })
-
-/** Serve the model files to the pages from another origin (CORS and CORP allow it, as a model host would). */
-async function serve (files: Record<string, Uint8Array>): Promise<string> {
-  server = createServer((req, res) => {
-    const body = files[(req.url ?? '').split('?')[0]]
-    if (body === undefined) { res.writeHead(404).end(); return }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.byteLength), 'access-control-allow-origin': '*', 'cross-origin-resource-policy': 'cross-origin' }).end(body)
-  })
-  await new Promise<void>(resolve => server?.listen(0, '127.0.0.1', resolve))
-  const a = server.address()
-  if (a === null || typeof a === 'string') throw new Error('the model server has no address')
-  return `http://127.0.0.1:${a.port}`
-}
 
 test('a 16-position prompt goes through each packed 768-dim matrix as one batched job between browser tabs: the twin\'s text, every result verified, no plaintext on the wire', async ({ browser }) => {
   test.setTimeout(300_000)
@@ -65,7 +53,9 @@ test('a 16-position prompt goes through each packed 768-dim matrix as one batche
   for (const t of generate(squeezedEngine(sq), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: PROMPT, steps: promptTokens + NEW_TOKENS })) if (!t.fromPrompt) twin += dec.decode(t.bytes, { stream: true })
   twin += dec.decode()
 
-  const base = await serve({ '/model.bin': modelBytes, '/tok.bin': tokBytes })
+  const served = await serveFiles({ '/model.bin': modelBytes, '/tok.bin': tokBytes })
+  server = served.server
+  const base = served.base
   const files = `model=${encodeURIComponent(`${base}/model.bin`)}&tokenizer=${encodeURIComponent(`${base}/tok.bin`)}`
   const relay = (await startCli(['relay', '--port', '0'], /relay ready: (\S+)/)).match[1]
   const donorCtx = await browser.newContext()

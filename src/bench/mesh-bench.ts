@@ -23,7 +23,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { BrowserContext } from '@playwright/test'
@@ -41,6 +40,7 @@ import { directionSpec, LINK_PROFILES, type LinkName, type LinkProfile } from '.
 import { createLinkShaper, type LinkShaper } from './link-shaper.ts'
 import { startShapedProxy, type ShapedProxy } from './tcp-proxy.ts'
 import { firstTokenFields, PROMPT_WORDS, promptOfTokens } from './mesh-prompt.ts'
+import { serveFiles } from './serve-files.ts'
 import { formatPortMap } from './websocket-proxying.ts'
 import { DEFAULT_MODEL_FILES, defaultModelDir, PROJECT_ROOT } from '../node/model-files.ts'
 
@@ -129,19 +129,6 @@ export class MeshBenchError extends CerberusError {
 }
 
 interface ModelFiles { name: string, modelPath: string, tokenizerPath: string, query: string, expected: string }
-
-/** Serve two files to the bench pages (another origin: CORS and CORP allow it). */
-async function serveFiles (files: Record<string, Uint8Array>): Promise<{ server: Server, base: string }> {
-  const server = createServer((req, res) => {
-    const body = files[(req.url ?? '').split('?')[0]]
-    if (body === undefined) { res.writeHead(404).end(); return }
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.byteLength), 'access-control-allow-origin': '*', 'cross-origin-resource-policy': 'cross-origin' }).end(body)
-  })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const a = server.address()
-  if (a === null || typeof a === 'string') throw new MeshBenchError('the file server has no address')
-  return { server, base: `http://127.0.0.1:${a.port}` }
-}
 
 /** The encrypted pipeline's plaintext twin under the plan made for `network` (w8a8 in the plan's round layout): the answer's text after `prompt`. */
 function w8a8Text (model: Uint8Array, tokenizer: Uint8Array, tokens: number, network: NetworkProfile, prompt = ''): string {
