@@ -154,6 +154,8 @@ describe('the client (app layer, no browser)', () => {
 
   it('local mode: with no miner at all, answers from the loaded model alone — the w8a8 text, nothing sent', async () => {
     for (const m of miners.splice(0)) await stopMiner(m).catch(() => {})
+    // no miner at all: the earlier tests' miners stop first (one CI run saw 3 still ready)
+    for (const m of miners.splice(0)) await stopMiner(m).catch(() => {})
     const sent: Uint8Array[] = []
     const client = createCerberusClient({ relay: relay.multiaddrs[0], onSend: f => { sent.push(f) } }, components)
     clients.push(client)
