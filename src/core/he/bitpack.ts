@@ -84,3 +84,32 @@ export function unpackWords (src: Uint8Array, offset: number, count: number, bit
   }
   return words
 }
+
+/**
+ * Read `count` values of `bits` bits (≤ 60) from `src` at byte `offset`, scale each by
+ * `scale`, round, reduce once below `wrap`, and write it as a (lo, hi) pair at pair index
+ * `at[i]` of `dst` (at `i` without `at`) — the user's step from a result's widths back to q,
+ * in one pass without the intermediate pairs of {@link unpackWords}. The value is formed as
+ * hi·2^32 + lo in float64, as a caller of unpackWords would, so the results are the same.
+ */
+export function unpackScaled (src: Uint8Array, offset: number, count: number, bits: number, scale: number, wrap: number, dst: Uint32Array, at?: Int32Array): void {
+  const nBytes = packedBytes(count, bits)
+  const stream = new Uint32Array(Math.ceil(nBytes / 4) + 2)
+  new Uint8Array(stream.buffer).set(src.subarray(offset, offset + nBytes))
+  const two32 = 4294967296
+  const loMask = bits >= 32 ? 0xffffffff : 2 ** bits - 1
+  const hiMask = bits > 32 ? 2 ** (bits - 32) - 1 : 0
+  for (let i = 0; i < count; i++) {
+    const o = i * bits
+    const w = o >>> 5
+    const s = o & 31
+    const lo = (s === 0 ? stream[w] : ((stream[w] >>> s) | (stream[w + 1] << (32 - s))) >>> 0) & loMask
+    const hi = hiMask === 0 ? 0 : (s === 0 ? stream[w + 1] : ((stream[w + 1] >>> s) | (stream[w + 2] << (32 - s))) >>> 0) & hiMask
+    let v = Math.round((hi * two32 + (lo >>> 0)) * scale)
+    if (v >= wrap) v -= wrap
+    const vh = Math.floor(v / two32)
+    const j = at === undefined ? i : at[i]
+    dst[2 * j] = v - vh * two32
+    dst[2 * j + 1] = vh
+  }
+}

@@ -166,6 +166,42 @@ export function forEachOutput (L: PackedLayout, block: number, f: (position: num
   }
 }
 
+/** The results of a block range, in the order {@link forEachOutput} visits them. */
+export interface OutputPositions {
+  /** Coefficient of each result. */
+  readonly position: Int32Array
+  readonly vector: Int32Array
+  readonly row: Int32Array
+}
+
+const positionCache = new WeakMap<PackedLayout, Map<string, OutputPositions>>()
+/** Distinct block ranges remembered per layout (a job has one per tree, or per tree and split). */
+const POSITION_RANGES = 64
+
+/**
+ * The results of blocks [first, end) except the `zeros` blocks, as arrays — what a result
+ * ciphertext's c0 carries, in order. Remembered per layout and range (at most
+ * {@link POSITION_RANGES} ranges per layout): every job of a matrix asks for the same ones.
+ * The arrays are shared: read them, never write.
+ */
+export function outputPositions (L: PackedLayout, first: number, end: number, zeros: readonly number[] = []): OutputPositions {
+  const key = `${first},${end},${zeros.join(',')}`
+  let byRange = positionCache.get(L)
+  const hit = byRange?.get(key)
+  if (hit !== undefined) return hit
+  const position: number[] = []
+  const vector: number[] = []
+  const row: number[] = []
+  for (let b = first; b < end; b++) {
+    if (zeros.includes(b)) continue
+    forEachOutput(L, b, (p, v, r) => { position.push(p); vector.push(v); row.push(r) })
+  }
+  const out = Object.freeze({ position: Int32Array.from(position), vector: Int32Array.from(vector), row: Int32Array.from(row) })
+  if (byRange === undefined) positionCache.set(L, byRange = new Map())
+  if (byRange.size < POSITION_RANGES) byRange.set(key, out)
+  return out
+}
+
 /** Number of results of blocks [first, end) (the c0 coefficients a result carries). */
 export function outputCount (L: PackedLayout, first: number, end: number): number {
   let n = 0
@@ -238,19 +274,22 @@ export function mergeLeaves (L: PackedLayout, leaves: ReadonlyArray<Int32Array |
   const n = L.polyDegree
   const m = 2 * n
   let nonzero = false
-  leaves.forEach((leaf, jHi) => {
-    if (leaf === null) return
+  const dest = a.dest
+  for (let jHi = 0; jHi < leaves.length; jHi++) {
+    const leaf = leaves[jHi]
+    if (leaf === null) continue
     nonzero = true
     // over the leaf's nonzero coefficients only (r·n_i of N when v > 1): the same sum as addAutomorphed
     const shift = jHi * L.subStride
-    const dest = a.dest
-    for (const i of supportOf(leaf)) {
+    const support = supportOf(leaf)
+    for (let k = 0; k < support.length; k++) {
+      const i = support[k]
       let e = dest[i] + shift
       if (e >= m) e -= m
       if (e >= n) out[e - n] -= leaf[i]
       else out[e] += leaf[i]
     }
-  })
+  }
   return nonzero
 }
 

@@ -17,7 +17,7 @@
  */
 import { HeJobError, sealCall } from './errors.ts'
 import { levelSealElements } from './galois.ts'
-import { columnLeaves, forEachOutput, mergeLeaves, mergeExponents, packTree, treesOf } from './packed-layout.ts'
+import { columnLeaves, mergeLeaves, mergeExponents, outputPositions, packTree, treesOf } from './packed-layout.ts'
 import { columnInputVariance } from './packed-noise.ts'
 import { decodePackedInput, encodePackedResult, type PackedInput } from './packed-wire.ts'
 import type { HeContext } from './params.ts'
@@ -293,10 +293,9 @@ export function encodePackedParts (m: PackedMatrix, parts: readonly TreePart[]):
     const f = part.root === null ? null : parseCiphertext(part.root)
     const c1 = new Uint32Array(2 * n)
     if (f !== null) for (let i = 0; i < n; i++) shrink(f.words, n + i, q, c1Bits, c1, i)
-    const pos: number[] = []
-    for (let b = part.first; b < part.end; b++) if (!part.zeros.includes(b)) forEachOutput(L, b, p => { pos.push(p) })
+    const pos = outputPositions(L, part.first, part.end, part.zeros).position
     const c0 = new Uint32Array(2 * pos.length)
-    if (f !== null) pos.forEach((p, j) => { shrink(f.words, p, q, c0Bits, c0, j) })
+    if (f !== null) for (let j = 0; j < pos.length; j++) shrink(f.words, pos[j], q, c0Bits, c0, j)
     return encodePackedResult({ c0Bits, c1Bits, tree: part.tree, first: part.first, end: part.end, zeros: part.zeros, c1, c0 }, n, fingerprint)
   })
 }

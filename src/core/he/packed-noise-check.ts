@@ -10,7 +10,7 @@
  */
 import { sealCall } from './errors.ts'
 import { forEachOutput, treesOf } from './packed-layout.ts'
-import { decodePackedResult } from './packed-wire.ts'
+import { readPackedResult } from './packed-wire.ts'
 import { encryptPacked, makePackedKeys, rescaleResult } from './packed-user.ts'
 import { createHeMiner } from './miner.ts'
 import { createContext } from './params.ts'
@@ -104,9 +104,9 @@ export function measurePackedNoise (seal: Seal, plan: MatvecPlan, w: Int8Array, 
       let total = 0
       const fingerprint = parmsFingerprint(ctx.parmsId)
       for (const bytes of miner.compute(matrix, up, handle)) {
-        const r = decodePackedResult(bytes, { polyDegree: n, fingerprint, c0Bits: info.widths.c0Bits, c1Bits: info.widths.c1Bits, layout: L })
+        const r = readPackedResult(bytes, { polyDegree: n, fingerprint, c0Bits: info.widths.c0Bits, c1Bits: info.widths.c1Bits, layout: L })
         const { words, at } = rescaleResult(r, L, ctx.primesDouble[0])
-        for (const [pos, vec, row] of at) total = Math.max(total, noiseAt(words, n, plus, minus, q, t, pos, ys[vec][row]))
+        at.position.forEach((pos, j) => { total = Math.max(total, noiseAt(words, n, plus, minus, q, t, pos, ys[at.vector[j]][at.row[j]])) })
       }
       plus.fill(0)
       minus.fill(0)

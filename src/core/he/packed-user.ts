@@ -3,36 +3,31 @@
  * into dense ciphertexts, decryption of packed results. Runs inside the user's HE object
  * (user.ts), which owns the secret key; nothing here returns it.
  */
+import { unpackScaled } from './bitpack.ts'
 import { HeJobError, sealCall } from './errors.ts'
 import { encodeGaloisKeys, keySetFromSeal } from './galois-keys.ts'
 import { keySetElements, sealStep } from './galois.ts'
-import { forEachOutput, packPackedInput, type PackedLayout } from './packed-layout.ts'
-import { decodePackedResult, encodePackedInput, type PackedResult } from './packed-wire.ts'
+import { outputPositions, packPackedInput, type OutputPositions, type PackedLayout } from './packed-layout.ts'
+import { encodePackedInput, readPackedResult, type PackedResultView } from './packed-wire.ts'
 import type { HeContext } from './params.ts'
 import { packedInfo, type MatvecPlan } from './plan.ts'
 import { withScope, type Seal } from './seal.ts'
-import { ciphertextBytes, parseSeeded, plaintextBytes, plaintextCoefficients } from './seal-bytes.ts'
+import { ciphertextBytes, CT_DATA_OFFSET, parseSeeded, plaintextBytes, plaintextCoefficients } from './seal-bytes.ts'
 import { parmsFingerprint } from './wire.ts'
 
 /**
  * A packed result scaled back from its widths to q: SEAL ciphertext words (c0 at the useful
- * coefficients, 0 elsewhere; c1 whole) and, per c0 coefficient, [position, vector, row].
+ * coefficients, 0 elsewhere; c1 whole) and the results those c0 coefficients are
+ * ({@link outputPositions}: position, vector, row). Writes into `words` (4·N, zeroed here)
+ * when given, so a job's results can share one buffer.
  */
-export function rescaleResult (r: PackedResult, L: PackedLayout, q: number): { words: Uint32Array, at: Array<[number, number, number]> } {
+export function rescaleResult (r: PackedResultView, L: PackedLayout, q: number, words = new Uint32Array(4 * L.polyDegree)): { words: Uint32Array, at: OutputPositions } {
   const n = L.polyDegree
-  const two32 = 4294967296
-  const up = (src: Uint32Array, i: number, bits: number, dst: Uint32Array, j: number): void => {
-    let v = Math.round((src[2 * i + 1] * two32 + src[2 * i]) * (q / 2 ** bits))
-    if (v >= q) v -= q
-    const hi = Math.floor(v / two32)
-    dst[2 * j] = v - hi * two32
-    dst[2 * j + 1] = hi
-  }
-  const words = new Uint32Array(4 * n)
-  for (let i = 0; i < n; i++) up(r.c1, i, r.c1Bits, words, n + i)
-  const at: Array<[number, number, number]> = []
-  for (let b = r.first; b < r.end; b++) if (!r.zeros.includes(b)) forEachOutput(L, b, (pos, vec, row) => { at.push([pos, vec, row]) })
-  at.forEach(([pos], j) => { up(r.c0, j, r.c0Bits, words, pos) })
+  words.fill(0, 0, 2 * n)
+  const c1 = words.subarray(2 * n)
+  unpackScaled(r.bytes, r.c1Offset, n, r.c1Bits, q / 2 ** r.c1Bits, q, c1)
+  const at = outputPositions(L, r.first, r.end, r.zeros)
+  unpackScaled(r.bytes, r.c0Offset, r.count, r.c0Bits, q / 2 ** r.c0Bits, q, words, at.position)
   return { words, at }
 }
 
@@ -97,28 +92,33 @@ export function decryptPacked (seal: Seal, ctx: HeContext, keys: PackedKeys, pla
   const t = ctx.plainModulus
   const q = ctx.primesDouble[0]
   const expect = { polyDegree: n, fingerprint: parmsFingerprint(ctx.parmsId), c0Bits: info.widths.c0Bits, c1Bits: info.widths.c1Bits, layout: L }
-  const decoded = results.map(r => decodePackedResult(r, expect))
+  const decoded = results.map(r => readPackedResult(r, expect))
   const covered = new Uint8Array(L.blocks)
   for (const r of decoded) for (let b = r.first; b < r.end; b++) covered[b]++
   const bad = covered.findIndex(c => c !== 1)
   if (bad >= 0) throw new HeJobError(`the results cover block ${bad} ${covered[bad]} times; every block of the plan's ${L.blocks} must come exactly once`)
   const ys = Array.from({ length: plan.batch }, () => new Int32Array(plan.dOut))
+  const words = new Uint32Array(4 * n)
+  const ctBytes = ciphertextBytes({ parmsId: ctx.parmsId, isNtt: false, size: 2, polyDegree: n, limbs: 1, words })
   for (const r of decoded) {
-    if (r.c0.length === 0) continue // every block of this part is zero
-    const { words, at } = rescaleResult(r, L, q)
+    if (r.count === 0) continue // every block of this part is zero
+    const { at } = rescaleResult(r, L, q, words)
+    ctBytes.set(new Uint8Array(words.buffer), CT_DATA_OFFSET)
     const m = withScope(scope => sealCall('decrypt a packed result', () => {
       const ct = scope.own(new seal.Ciphertext())
-      ct.loadFromArray(ctx.context, ciphertextBytes({ parmsId: ctx.parmsId, isNtt: false, size: 2, polyDegree: n, limbs: 1, words }))
+      ct.loadFromArray(ctx.context, ctBytes)
       const pt = scope.own(new seal.Plaintext())
       keys.decryptor.decrypt(ct, pt)
       return plaintextCoefficients(pt.saveToArray(seal.ComprModeType.none) as Uint8Array, n)
     }))
-    words.fill(0)
-    for (const [pos, vec, row] of at) {
-      const v = m[pos]
-      ys[vec][row] = v > t / 2 ? v - t : v
+    const { position, vector, row } = at
+    for (let j = 0; j < position.length; j++) {
+      const v = m[position[j]]
+      ys[vector[j]][row[j]] = v > t / 2 ? v - t : v
     }
     m.fill(0)
   }
+  words.fill(0)
+  ctBytes.fill(0)
   return ys
 }

@@ -20,7 +20,7 @@
 import { copyOf } from '../bytes.ts'
 import { packedBytes, packWords, unpackWords } from './bitpack.ts'
 import { HeWireError } from './errors.ts'
-import { outputCount, type PackedLayout } from './packed-layout.ts'
+import { outputPositions, type PackedLayout } from './packed-layout.ts'
 import { SEED_BLOB_BYTES } from './seal-bytes.ts'
 import { checkBelow, checkSeedBlob, HEADER_BYTES, KIND_PACKED_INPUT, KIND_PACKED_RESULT, readHeader, writeHeader } from './wire.ts'
 
@@ -108,11 +108,28 @@ export function encodePackedResult (r: PackedResult, polyDegree: number, fingerp
   return out
 }
 
+/** A validated packed result whose coefficients are still bit-packed in `bytes`. */
+export interface PackedResultView {
+  readonly c0Bits: number
+  readonly c1Bits: number
+  readonly tree: number
+  readonly first: number
+  readonly end: number
+  /** Blocks of [first, end) with all-zero weights, ascending. */
+  readonly zeros: readonly number[]
+  /** Results of the non-zero blocks (c0 coefficients). */
+  readonly count: number
+  readonly bytes: Uint8Array
+  /** Byte offsets of c1 (N values at c1Bits) and c0 (count values at c0Bits). */
+  readonly c1Offset: number
+  readonly c0Offset: number
+}
+
 /**
- * Decode and validate a packed result of a plan's layout.
+ * Validate a packed result of a plan's layout, leaving its coefficients packed.
  * @throws {HeWireError} for a wrong header, widths, block range, count or length.
  */
-export function decodePackedResult (bytes: Uint8Array, expect: { polyDegree: number, fingerprint: bigint, c0Bits: number, c1Bits: number, layout: PackedLayout }): PackedResult {
+export function readPackedResult (bytes: Uint8Array, expect: { polyDegree: number, fingerprint: bigint, c0Bits: number, c1Bits: number, layout: PackedLayout }): PackedResultView {
   const what = 'packed result'
   const dv = readHeader(bytes, KIND_PACKED_RESULT, expect, what)
   if (bytes.byteLength < HEADER_BYTES + RESULT_BODY) throw new HeWireError(`${what}: ${bytes.byteLength} bytes is too short`)
@@ -130,19 +147,27 @@ export function decodePackedResult (bytes: Uint8Array, expect: { polyDegree: num
   const nZero = dv.getUint32(HEADER_BYTES + 16, true)
   if (nZero > end - first || bytes.byteLength < HEADER_BYTES + RESULT_BODY + 4 * nZero) throw new HeWireError(`${what}: ${nZero} zero blocks in a range of ${end - first}`)
   const zeros: number[] = []
-  let zeroResults = 0
   for (let i = 0; i < nZero; i++) {
     const z = dv.getUint32(HEADER_BYTES + RESULT_BODY + 4 * i, true)
     if (z < first || z >= end || (i > 0 && z <= zeros[i - 1])) throw new HeWireError(`${what}: zero block ${z} is not an ascending block of [${first}, ${end})`)
     zeros.push(z)
-    zeroResults += outputCount(L, z, z + 1)
   }
-  const want = outputCount(L, first, end) - zeroResults
+  const want = outputPositions(L, first, end, zeros).position.length
   if (count !== want) throw new HeWireError(`${what}: ${count} results for blocks [${first}, ${end}), expected ${want}`)
   const size = packedResultBytes(expect.polyDegree, c0Bits, c1Bits, count, nZero)
   if (bytes.byteLength !== size) throw new HeWireError(`${what}: ${bytes.byteLength} bytes, expected exactly ${size}`)
-  const o = HEADER_BYTES + RESULT_BODY + 4 * nZero
-  const c1 = unpackWords(bytes, o, expect.polyDegree, c1Bits)
-  const c0 = unpackWords(bytes, o + packedBytes(expect.polyDegree, c1Bits), count, c0Bits)
-  return { c0Bits, c1Bits, tree, first, end, zeros, c1, c0 }
+  const c1Offset = HEADER_BYTES + RESULT_BODY + 4 * nZero
+  return { c0Bits, c1Bits, tree, first, end, zeros, count, bytes, c1Offset, c0Offset: c1Offset + packedBytes(expect.polyDegree, c1Bits) }
+}
+
+/**
+ * Decode and validate a packed result of a plan's layout ({@link readPackedResult}, then
+ * its coefficients unpacked).
+ * @throws {HeWireError} for a wrong header, widths, block range, count or length.
+ */
+export function decodePackedResult (bytes: Uint8Array, expect: { polyDegree: number, fingerprint: bigint, c0Bits: number, c1Bits: number, layout: PackedLayout }): PackedResult {
+  const r = readPackedResult(bytes, expect)
+  const c1 = unpackWords(bytes, r.c1Offset, expect.polyDegree, r.c1Bits)
+  const c0 = unpackWords(bytes, r.c0Offset, r.count, r.c0Bits)
+  return { c0Bits: r.c0Bits, c1Bits: r.c1Bits, tree: r.tree, first: r.first, end: r.end, zeros: r.zeros, c1, c0 }
 }
