@@ -69,8 +69,8 @@ export function decodePackedInput (bytes: Uint8Array, expect: { polyDegree: numb
   return { keyId, c0, seedBlob }
 }
 
-/** A packed result: which blocks of which tree, and the switched c1 and c0. */
-export interface PackedResult {
+/** What a packed result says of itself: its widths, and which blocks of which tree it holds. */
+export interface PackedResultHeader {
   readonly c0Bits: number
   readonly c1Bits: number
   readonly tree: number
@@ -78,6 +78,10 @@ export interface PackedResult {
   readonly end: number
   /** Blocks of [first, end) with all-zero weights, ascending. */
   readonly zeros: readonly number[]
+}
+
+/** A packed result: which blocks of which tree, and the switched c1 and c0. */
+export interface PackedResult extends PackedResultHeader {
   /** N (lo, hi) pairs at c1Bits. */
   readonly c1: Uint32Array
   /** One (lo, hi) pair per result of the non-zero blocks of [first, end), in layout order, at c0Bits. */
@@ -109,14 +113,7 @@ export function encodePackedResult (r: PackedResult, polyDegree: number, fingerp
 }
 
 /** A validated packed result whose coefficients are still bit-packed in `bytes`. */
-export interface PackedResultView {
-  readonly c0Bits: number
-  readonly c1Bits: number
-  readonly tree: number
-  readonly first: number
-  readonly end: number
-  /** Blocks of [first, end) with all-zero weights, ascending. */
-  readonly zeros: readonly number[]
+export interface PackedResultView extends PackedResultHeader {
   /** Results of the non-zero blocks (c0 coefficients). */
   readonly count: number
   readonly bytes: Uint8Array
