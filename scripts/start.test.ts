@@ -109,8 +109,8 @@ describe('npm start (scripts/start.ts)', () => {
     const health = await (await fetch(`http://127.0.0.1:${relayPort + 1}/health`)).json() as { status: string, peerId: string, peers: number }
     expect(health.status).toBe('ok')
     expect(config.relay.endsWith(`/p2p/${health.peerId}`)).toBe(true)
-    // the local miner is connected to the relay
-    expect(health.peers).toBeGreaterThanOrEqual(1)
+    // the local miner is connected to the relay (its ready line waits for that)
+    expect(health.peers, `stderr: ${app.stderr()}`).toBeGreaterThanOrEqual(1)
 
     const pid = app.proc.pid as number
     const children = childrenOf(pid)

@@ -1,7 +1,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createPeer } from '../net/peer.ts'
-import { fuzzRelay, RELAY_PROTOCOLS } from './relay-fuzz.ts'
+import { fuzzRelay, RELAY_PROTOCOLS, RelayFuzzError } from './relay-fuzz.ts'
 import { measureRelayLoad } from './relay-load.ts'
 import { spawnRelayProcess, type RelayProcess } from './relay-process.ts'
 
@@ -29,7 +29,7 @@ describe('fuzzing the relay', () => {
     const r = await fuzzRelay({ relayAddr: relay.addr, healthUrl: relay.healthUrl, frames: 10_000, concurrency: 16, seed: 1 })
     const after = await relay.memory()
     const growthMiB = (after.heapUsed - before.heapUsed) / 2 ** 20
-    console.log(`relay fuzz: ${r.frames} frames in ${r.seconds} s, slowest frame ${r.maxFrameMs} ms, heap ${(before.heapUsed / 2 ** 20).toFixed(1)} → ${(after.heapUsed / 2 ** 20).toFixed(1)} MiB; ${JSON.stringify(r.targets)}`)
+    console.log(`relay fuzz: ${r.frames} frames in ${r.seconds} s, slowest frame ${r.maxFrameMs} ms, slowest check ${r.maxCheckMs} ms, ${r.slowChecks} checks passed only when tried again ${JSON.stringify(r.checkRetries)}, heap ${(before.heapUsed / 2 ** 20).toFixed(1)} → ${(after.heapUsed / 2 ** 20).toFixed(1)} MiB; ${JSON.stringify(r.targets)}`)
 
     expect(r.frames).toBe(10_000)
     expect(r.hangs).toBe(0)
@@ -48,4 +48,28 @@ describe('fuzzing the relay', () => {
     const fresh = await measureRelayLoad({ peers: 2, concurrency: 1, relayAddr: relay.addr, healthUrl: relay.healthUrl, timeoutMs: 10_000 })
     expect(fresh.ok).toBe(2)
   }, 180_000)
+
+  it('a relay that dies mid-run fails the liveness check (trying again tells slow from dead, it does not hide dead)', async () => {
+    const doomed = await spawnRelayProcess()
+    try {
+      let killed = false
+      const run = fuzzRelay({
+        relayAddr: doomed.addr,
+        healthUrl: doomed.healthUrl,
+        frames: 60,
+        concurrency: 2,
+        deadlineMs: 1000,
+        checkEvery: 20,
+        checkAttempts: 2,
+        seed: 2,
+        only: ['ping'],
+        onProgress: done => { if (done >= 25 && !killed) { killed = true; process.kill(doomed.pid, 'SIGKILL') } }
+      })
+      await expect(run).rejects.toThrow(RelayFuzzError)
+      await expect(run).rejects.toThrow(/no longer answers within 1000 ms, 2 attempts/)
+      expect(killed).toBe(true)
+    } finally {
+      await doomed.stop()
+    }
+  }, 60_000)
 })

@@ -14,7 +14,8 @@ export const MINER_USAGE = `miner:
   --port N            WebSockets port (default 9100; 0 = any free port)
   --workers N         worker threads computing (default 2)
   --relay MULTIADDR   stay connected to this relay (reconnecting when it comes back) and
-                      announce this miner on the mesh through it; repeatable
+                      announce this miner on the mesh through it; repeatable ("miner
+                      ready" waits up to 15 s for the first relay connection)
   --announce-interval MS   between announcements (default 5000)
   --gpu               compute the multiply-accumulate on the GPU through onnxruntime-node's
                       WebGPU EP (needs libvulkan.so.1 and a Vulkan driver), after a self-test
@@ -34,6 +35,19 @@ function parseTamper (raw: string): TamperMode {
   } catch {
     throw new UsageError(`--tamper must be one of flip, zero, stale, flip-after=N, got "${raw}"`)
   }
+}
+
+/** How long `miner --relay …` waits for a relay connection before it says it is ready anyway. */
+export const RELAY_WAIT_MS = 15_000
+
+/** Poll `connected` every 50 ms until it holds (true) or `ms` pass (false). */
+async function untilRelay (connected: () => boolean, ms: number): Promise<boolean> {
+  const t0 = Date.now()
+  while (!connected()) {
+    if (Date.now() - t0 >= ms) return false
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  return true
 }
 
 /** Run `miner`. */
@@ -88,6 +102,11 @@ export async function cmdMiner (args: string[], io: CliIo): Promise<void> {
     onAnnounceError: err => { io.stderr(`announcement failed: ${(err as Error).message}\n`) }
   }, { peer: node, compute: pool })
   if (tamper !== undefined) io.stderr(`WARNING: this miner lies (--tamper=${v.tamper}); it exists to test that users and validators catch it\n`)
+  // "ready" means on the mesh: wait (bounded) for a relay, so whoever waits for the line
+  // (npm start, the tests) finds the miner reachable through it.
+  if (relays.length > 0 && !await untilRelay(() => miner.member.relayConnected, RELAY_WAIT_MS)) {
+    io.stderr(`no relay answered within ${RELAY_WAIT_MS / 1000} s; the miner keeps trying and serves direct dials meanwhile\n`)
+  }
   io.stdout(`miner ready: ${node.getMultiaddrs().map(String).join(' ')}\n`)
   await untilSignal()
   await miner.stop()
