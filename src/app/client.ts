@@ -178,9 +178,7 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
       try {
         await prepareModel(source)
         progress({ phase: 'connecting', label: 'Connecting to the relay', done: 0, total: 1 })
-        const t0 = Date.now()
-        while (member?.relayConnected !== true && Date.now() - t0 < (opts.relayTimeoutMs ?? 15_000)) await sleep(100)
-        if (member?.relayConnected !== true) throw new CerberusError('RELAY_UNREACHABLE', `cannot reach the relay at ${opts.relay}; check the address in Settings (npm start prints it), then try again`)
+        if (member === undefined || !await member.untilRelay(opts.relayTimeoutMs ?? 15_000)) throw new CerberusError('RELAY_UNREACHABLE', `cannot reach the relay at ${opts.relay}; check the address in Settings (npm start prints it), then try again`)
         progress({ phase: 'connecting', label: 'Connected to the relay', done: 1, total: 1 })
         await waitForMiners()
         set({ status: 'ready', progress: undefined })

@@ -38,6 +38,8 @@ export interface MeshMember {
   wantModel: (sha256: string) => () => void
   /** Whether any relay is connected now. */
   readonly relayConnected: boolean
+  /** Resolves true once a relay is connected (at once if one is), false after `timeoutMs`. */
+  untilRelay: (timeoutMs: number) => Promise<boolean>
   /**
    * Start announcing `info()` (asked each time; every `intervalMs`, default discovery's) —
    * once the peer is reachable at what it announces. Again: replaces the previous announcer.
@@ -72,6 +74,14 @@ export function joinMesh (peer: CerberusPeer, opts: MeshMemberOptions): MeshMemb
       }
     },
     get relayConnected () { return watches.some(w => w.connected) },
+    async untilRelay (timeoutMs) {
+      const t0 = Date.now()
+      while (!watches.some(w => w.connected)) {
+        if (Date.now() - t0 >= timeoutMs) return false
+        await new Promise(resolve => setTimeout(resolve, 50))
+      }
+      return true
+    },
     announce (info, intervalMs) {
       announcer?.stop()
       announcer = startAnnouncing(peer, opts.privateKey, info, { ...(intervalMs === undefined ? {} : { intervalMs }), onError: opts.onAnnounceError })

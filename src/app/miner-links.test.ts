@@ -31,7 +31,7 @@ function memberWith (peer: CerberusPeer): { member: MeshMember, offer: (a: Annou
   const state = createPeerTableState()
   const table: PeerTable = { list: state.list, get: state.get, subscribe: state.subscribe, stats: { accepted: 0, ignored: 0, rejected: { malformed: 0, sender: 0, signature: 0, stale: 0, future: 0 }, snapshots: 0 }, stop: () => {} }
   const scores = createScoreBook(peer)
-  const member: MeshMember = { peer, table, scores, wantModel: () => () => {}, relayConnected: false, announce: () => {}, announceNow: async () => {}, leave: () => { scores.stop() } }
+  const member: MeshMember = { peer, table, scores, wantModel: () => () => {}, relayConnected: false, untilRelay: async () => false, announce: () => {}, announceNow: async () => {}, leave: () => { scores.stop() } }
   return { member, offer: a => { state.offer(a, new Uint8Array(0)) } }
 }
 

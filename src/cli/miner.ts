@@ -40,16 +40,6 @@ function parseTamper (raw: string): TamperMode {
 /** How long `miner --relay …` waits for a relay connection before it says it is ready anyway. */
 export const RELAY_WAIT_MS = 15_000
 
-/** Poll `connected` every 50 ms until it holds (true) or `ms` pass (false). */
-async function untilRelay (connected: () => boolean, ms: number): Promise<boolean> {
-  const t0 = Date.now()
-  while (!connected()) {
-    if (Date.now() - t0 >= ms) return false
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-  return true
-}
-
 /** Run `miner`. */
 export async function cmdMiner (args: string[], io: CliIo): Promise<void> {
   const v = parse(args, { ...MODEL_OPTIONS, port: { type: 'string' }, workers: { type: 'string' }, tamper: { type: 'string' }, relay: { type: 'string', multiple: true }, 'announce-interval': { type: 'string' }, gpu: { type: 'boolean' } })
@@ -104,7 +94,7 @@ export async function cmdMiner (args: string[], io: CliIo): Promise<void> {
   if (tamper !== undefined) io.stderr(`WARNING: this miner lies (--tamper=${v.tamper}); it exists to test that users and validators catch it\n`)
   // "ready" means on the mesh: wait (bounded) for a relay, so whoever waits for the line
   // (npm start, the tests) finds the miner reachable through it.
-  if (relays.length > 0 && !await untilRelay(() => miner.member.relayConnected, RELAY_WAIT_MS)) {
+  if (relays.length > 0 && !await miner.member.untilRelay(RELAY_WAIT_MS)) {
     io.stderr(`no relay answered within ${RELAY_WAIT_MS / 1000} s; the miner keeps trying and serves direct dials meanwhile\n`)
   }
   io.stdout(`miner ready: ${node.getMultiaddrs().map(String).join(' ')}\n`)
