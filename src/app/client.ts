@@ -118,13 +118,13 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
     const model: LoadedModel = await components.loadModel(source, (done, total) => {
       progress({ phase: 'loading-model', label: total > 0 ? `Loading the model (${(done / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB)` : `Loading the model (${(done / 1e6).toFixed(1)} MB)`, done, total: Math.max(total, done) })
     })
-    progress({ phase: 'generating-keys', label: 'Generating your encryption keys (they never leave this tab)', done: 0, total: 1 })
+    progress({ phase: 'generating-keys', label: 'Planning the encrypted layers and generating your encryption keys (they never leave this tab)', done: 0, total: 1 })
     user ??= createHeUserClient({ spawn: components.spawnHeWorker, wasmUrl: opts.wasmUrl })
     const network = opts.network ?? NETWORKS.lan
     const nextLinks = createMinerLinks(await joinOnce(), { session, modelSha256: model.sha256, network, splitMinBlocks: opts.splitMinBlocks, onSend: opts.onSend, onChange: refresh })
     let next: PrivateGeneration
     try {
-      next = await createPrivateGeneration(model, { session: user, miners: nextLinks.scheduler }, { network, onQuantizedInput: opts.onQuantizedInput, ...(opts.padTo === undefined ? {} : { padTo: opts.padTo }) })
+      next = await createPrivateGeneration(model, { session: user, miners: nextLinks.scheduler, squeeze: user.squeeze }, { network, onQuantizedInput: opts.onQuantizedInput, ...(opts.padTo === undefined ? {} : { padTo: opts.padTo }) })
       // The first request starts SEAL in the worker and makes the keys; encrypting zeros here
       // (nothing is sent) makes that happen now, under this progress bar, not on the first token.
       await next.warmUp()

@@ -23,6 +23,7 @@ import { NETWORKS, type NetworkProfile } from '../core/he/index.ts'
 import type { MatvecPlan } from '../core/he/index.ts'
 import { squeezeModel, type SqueezedModel, type SqueezeOptions } from '../core/squeeze/index.ts'
 import { CerberusError } from '../core/errors.ts'
+import type { Checkpoint } from '../core/model/index.ts'
 import { answerPadding } from './padding.ts'
 import type { AnswerReceipt } from './types.ts'
 import { runAnswer, type GenerationCallbacks, type GenerationModel, type GenerationSettings } from './answer-loop.ts'
@@ -42,6 +43,11 @@ export interface PrivateGenerationComponents {
   readonly session: HeSession
   /** Who computes the encrypted layers (a scheduler over miners, or one miner). */
   readonly miners: MinerLink
+  /**
+   * Who squeezes the model: the client passes its HE worker's (`HeUserClient.squeeze`), so a
+   * page's UI thread never plans a big model. Default: {@link squeezeModel} in this thread.
+   */
+  readonly squeeze?: (ckpt: Checkpoint, options: SqueezeOptions) => Promise<SqueezedModel>
 }
 
 /** Options of {@link createPrivateGeneration}. */
@@ -91,7 +97,8 @@ function jobMiners (r: JobResult, fallback: string): string[] {
  * @throws {HeParamsError} when a matrix cannot be encrypted with the available parameters.
  */
 export async function createPrivateGeneration (model: GenerationModel, components: PrivateGenerationComponents, opts: PrivateGenerationOptions = {}): Promise<PrivateGeneration> {
-  const squeezed = squeezeModel(model.ckpt, { ...opts.squeeze, network: opts.network ?? NETWORKS.lan })
+  const squeezeOptions: SqueezeOptions = { ...opts.squeeze, network: opts.network ?? NETWORKS.lan }
+  const squeezed = components.squeeze === undefined ? squeezeModel(model.ckpt, squeezeOptions) : await components.squeeze(model.ckpt, squeezeOptions)
   // Receipts count what was really sent (retries and split parts count every copy) and who answered.
   let bytesSent = 0
   const jobsBy = new Map<string, number>()

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import type { Worker } from 'node:worker_threads'
 import { afterAll, describe, expect, it } from 'vitest'
 import { RING_PRESETS } from '../core/he/index.ts'
-import { makePlan } from '../core/he/index.ts'
+import { makePlan, planToData } from '../core/he/index.ts'
 import { planMatvec } from '../core/he/index.ts'
 import { prng, randomInt8 } from '../test/fixtures.ts'
 import { matvecInt8 } from '../core/model/w8a8.ts'
@@ -13,7 +13,7 @@ import type { HeReply } from './he-protocol.ts'
 import { createHeService, isFatal } from './he-service.ts'
 import { splitBlocks } from '../core/he/index.ts'
 import { createMinerPool } from './he-pool.ts'
-import { generateAsync, heBackend, localHe, privateEngine } from '../core/engine/index.ts'
+import { generateAsync, heBackend, localHe, privateEngine, squeezedEngine } from '../core/engine/index.ts'
 import { loadSeal, NETWORKS } from '../core/he/index.ts'
 import { createEngine, createRng, createSampler, encode, generate, parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
 import { squeezeModel } from '../core/squeeze/index.ts'
@@ -284,5 +284,28 @@ describe('HE workers on real threads (worker_threads)', () => {
     expect(await user.decryptBatch(plan, results.map(r => r.slice()), enc.epoch)).toEqual(ys)
     await expect(user.decryptBatch(plan, results, enc.epoch + 1)).rejects.toMatchObject({ name: 'HeKeysRotatedError' })
     await expect(user.encryptBatch(plan, xs.slice(0, 3))).rejects.toMatchObject({ code: 'HE_JOB' })
+  })
+
+  it('squeezes in the user thread (a page\'s UI thread plans nothing): the plan is the one this thread would make, and the private tokens through it are the twin\'s', async () => {
+    const files = stories260K()
+    const ckpt = parseCheckpoint(files.model)
+    const tok = parseTokenizer(files.tokenizer, ckpt.config.vocabSize)
+    const user = createHeUserClient({ spawn: () => spawnNodeHeWorker() })
+    closers.push(user.close)
+    const sq = await user.squeeze(ckpt, { network: NETWORKS.wan })
+    const here = squeezeModel(ckpt, { network: NETWORKS.wan })
+    const data = (m: typeof sq): unknown => [...m.groups].map(([k, g]) => [k, g.placement, g.plans.map(p => p === undefined ? p : planToData(p)), g.prefillPlans?.map(p => p === undefined ? p : planToData(p)), g.matrices.map(x => [x.q, x.scale])])
+    expect(data(sq)).toEqual(data(here))
+    expect([...sq.groups.values()].some(g => g.plans.some(p => p?.packed !== undefined))).toBe(true)
+    // a squeeze the worker refuses is its typed error, and the thread serves on
+    await expect(user.squeeze(ckpt, { rounds: 'fused', fold: false })).rejects.toMatchObject({ name: 'SqueezeOptionsError', code: 'SQUEEZE_OPTIONS' })
+    expect((await user.squeeze(ckpt, { network: NETWORKS.loopback })).groups.size).toBe(squeezeModel(ckpt, { network: NETWORKS.loopback }).groups.size)
+    const local = localHe(await loadSeal())
+    const backend = await heBackend(sq, user, local.miner)
+    const sampler = (): ReturnType<typeof createSampler> => createSampler({ temperature: 0, topp: 0.9 }, createRng(1))
+    const got: number[] = []
+    for await (const t of generateAsync(privateEngine(sq.params, backend), tok, sampler(), { prompt: 'Once upon a time', steps: 16 })) got.push(t.token)
+    await backend.close?.()
+    expect(got).toEqual([...generate(squeezedEngine(here), tok, sampler(), { prompt: 'Once upon a time', steps: 16 })].map(t => t.token))
   })
 })

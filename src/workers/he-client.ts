@@ -11,6 +11,8 @@
  */
 import type { HeSession, IntMatrix } from '../core/engine/index.ts'
 import { planToData, type MatvecPlan } from '../core/he/index.ts'
+import type { Checkpoint } from '../core/model/index.ts'
+import { squeezedFromTransfer, type SqueezedModel, type SqueezeOptions } from '../core/squeeze/index.ts'
 import { HeKeysRotatedError, HeWorkerTimeoutError, WorkerCrashedError } from './errors.ts'
 import { transferables, type HeReply, type HeRequest, type HeRole, type JobTiming, type MinerDevice, type WorkerMemory } from './he-protocol.ts'
 import { GPU_NOT_REQUESTED } from './miner-gpu.ts'
@@ -161,8 +163,20 @@ export type HeUserClient = HeSession & {
   readonly localMatvecs: NonNullable<HeSession['localMatvecs']>
   readonly galoisKeys: (plan: MatvecPlan) => Promise<Uint8Array>
   readonly rotate: () => Promise<void>
+  /**
+   * Squeeze `ckpt` in the worker (the calling thread stays free: a 768-dim layer's plans take
+   * seconds) and rebuild the result here, the forward pass's parameters taken from `ckpt`.
+   * The result has the built layout only (no `otherLayout`).
+   */
+  readonly squeeze: (ckpt: Checkpoint, options: SqueezeOptions) => Promise<SqueezedModel>
   readonly close: () => void
 }
+
+/**
+ * How long a squeeze may take in the worker before it is given up (and the worker replaced):
+ * ~10 s per 768-dim layer on this project's 2-core machine, so a 12-layer model takes ~2 min.
+ */
+export const SQUEEZE_TIMEOUT_MS = 20 * 60_000
 
 /** Start a user HE client. `x` and `results` are transferred (detached afterwards). */
 export function createHeUserClient (opts: HeClientOptions): HeUserClient {
@@ -206,6 +220,10 @@ export function createHeUserClient (opts: HeClientOptions): HeUserClient {
       const { keys } = await c.request(id => ({ type: 'galois-keys', id, plan: planToData(plan) }), 'galois-keys', 'make Galois keys')
       if (c.epoch !== epoch) throw new HeKeysRotatedError('the HE user\'s keys were replaced while making Galois keys; ask for them again')
       return keys
+    },
+    async squeeze (ckpt, options) {
+      const r = await c.request(id => ({ type: 'squeeze', id, ckpt, options }), 'squeezed', 'squeeze the model', SQUEEZE_TIMEOUT_MS)
+      return squeezedFromTransfer(ckpt, r.squeezed)
     },
     async rotate () {
       // The epoch moves now, before the request is sent: an encryption or key set still on its

@@ -5,6 +5,8 @@
  */
 import type { PlanData } from '../core/he/index.ts'
 import type { SerializedError } from '../core/errors.ts'
+import type { Checkpoint } from '../core/model/index.ts'
+import type { SqueezeOptions, SqueezedTransfer } from '../core/squeeze/index.ts'
 
 /** Which side of the protocol a worker serves. */
 export type HeRole = 'user' | 'miner'
@@ -69,11 +71,18 @@ export interface LocalPrepareRequest { readonly type: 'local-prepare', readonly 
 /** User: a kept local matrix times each of `xs`, in the clear (the same integer matvec as the plaintext twin). */
 export interface LocalMatvecsRequest { readonly type: 'local-matvecs', readonly id: number, readonly matrixId: string, readonly xs: Int8Array[] }
 
+/**
+ * Either role: squeeze a model (Cerberus Squeezing: seconds per layer of a big model, kept
+ * off the caller's thread). The checkpoint is copied, not transferred: the caller keeps it.
+ * No key is involved.
+ */
+export interface SqueezeRequest { readonly type: 'squeeze', readonly id: number, readonly ckpt: Checkpoint, readonly options: SqueezeOptions }
+
 /** Either role: the worker's memory (soak tests: leaks of SEAL objects show in its WebAssembly heap). */
 export interface MemoryRequest { readonly type: 'memory', readonly id: number }
 
 /** Every request a worker accepts. */
-export type HeRequest = InitRequest | EncryptRequest | DecryptRequest | EncryptBatchRequest | DecryptBatchRequest | GaloisKeysRequest | RotateRequest | PrepareRequest | ComputeRequest | ReleaseRequest | LoadKeysRequest | ReleaseKeysRequest | MemoryRequest | UseGpuRequest | LocalPrepareRequest | LocalMatvecsRequest
+export type HeRequest = InitRequest | EncryptRequest | DecryptRequest | EncryptBatchRequest | DecryptBatchRequest | GaloisKeysRequest | RotateRequest | PrepareRequest | ComputeRequest | ReleaseRequest | LoadKeysRequest | ReleaseKeysRequest | MemoryRequest | UseGpuRequest | LocalPrepareRequest | LocalMatvecsRequest | SqueezeRequest
 
 /**
  * A worker's memory in bytes, after a GC when the runtime allows one: its JS heap; SEAL's
@@ -105,6 +114,8 @@ export type HeReply =
   | { readonly type: 'local-prepared', readonly id: number }
   | { readonly type: 'local-results', readonly id: number, readonly ys: Int32Array[] }
   | ({ readonly type: 'memory', readonly id: number } & WorkerMemory)
+  /** The built layout of a squeeze (its matrices' buffers transferred). */
+  | { readonly type: 'squeezed', readonly id: number, readonly squeezed: SqueezedTransfer }
   | {
     readonly type: 'error'
     readonly id: number
@@ -131,6 +142,7 @@ export function transferables (m: HeRequest | HeReply): ArrayBuffer[] {
     case 'local-prepare': bufs.push(m.w.buffer); break
     case 'local-matvecs': bufs.push(...m.xs.map(x => x.buffer)); break
     case 'local-results': bufs.push(...m.ys.map(y => y.buffer)); break
+    case 'squeezed': for (const [, g] of m.squeezed.groups) for (const w of g.matrices) bufs.push(w.q.buffer, w.scale.buffer); break
     default: break
   }
   // Each buffer once; shared memory cannot be transferred.

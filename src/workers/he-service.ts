@@ -9,6 +9,7 @@ import { serializeError } from '../core/errors.ts'
 import { WorkerProtocolError } from './errors.ts'
 import { createMinerGpu, type GpuStarter } from './miner-gpu.ts'
 import { plainIntMatvec, type IntMatrix } from '../core/engine/index.ts'
+import { squeezeModel, squeezedToTransfer } from '../core/squeeze/index.ts'
 
 /** Handles one request at a time; replies through `post`. */
 export interface HeService {
@@ -151,6 +152,9 @@ export function createHeService (init: HeServiceInit): HeService {
         reply({ type: 'local-results', id: r.id, ys: r.xs.map(x => plainIntMatvec(m, x)) })
         return
       }
+      case 'squeeze':
+        reply({ type: 'squeezed', id: r.id, squeezed: squeezedToTransfer(squeezeModel(r.ckpt, r.options)).message })
+        return
       case 'memory': {
         if (init.memory === undefined) throw new WorkerProtocolError('this worker cannot report its memory')
         reply({ type: 'memory', id: r.id, ...init.memory() })

@@ -125,15 +125,23 @@ export function quantizeModel (ckpt: Checkpoint, opts: QuantizeOptions = {}): W8
     const gainOff = group === 'cls' ? 0 : layer * c.dim
     groups.set(groupKey(group, layer), groupMatrices(c, group, layer).map(m => quantizeMatrix(w[m.tensor], m.offset, m.rows, m.cols, gain, gainOff)))
   }
+  return { params: quantizedParams(ckpt, fold), groups, foldedNorms: fold }
+}
+
+/**
+ * The forward pass's parameters of a quantized model: the checkpoint's embedding, and its
+ * RMSNorm gains — or ones where they were folded into the matrices (`fold`).
+ */
+export function quantizedParams (ckpt: Checkpoint, fold: boolean): TransformerParams {
+  const w = ckpt.weights
   const ones = (n: number): Float32Array => new Float32Array(n).fill(1)
-  const params: TransformerParams = {
-    config: c,
+  return {
+    config: ckpt.config,
     tokenEmbedding: w.tokenEmbedding,
     rmsAtt: fold ? ones(w.rmsAtt.length) : w.rmsAtt,
     rmsFfn: fold ? ones(w.rmsFfn.length) : w.rmsFfn,
     rmsFinal: fold ? ones(w.rmsFinal.length) : w.rmsFinal
   }
-  return { params, groups, foldedNorms: fold }
 }
 
 /** The plaintext W8A8 backend: quantize each group's input once, integer matvecs, dequantize. */

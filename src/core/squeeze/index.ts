@@ -11,3 +11,4 @@
 export * from './squeeze.ts'
 export { planToJson } from './plan-json.ts'
 export { baseMatrixId, formatMatrixId, parseMatrixId, prefillMatrixId, MAX_MATRIX_ID_LENGTH, type MatrixIdParts } from './matrix-id.ts'
+export { squeezedFromTransfer, squeezedToTransfer, type SqueezedGroupTransfer, type SqueezedTransfer } from './transfer.ts'
