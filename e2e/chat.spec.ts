@@ -28,6 +28,20 @@ async function setGreedy (page: Page, newTokens: number): Promise<void> {
   await page.getByLabel('Max new tokens').fill(String(newTokens))
 }
 
+/** The plan memos the HE worker kept in IndexedDB (plan-store.web.ts): key and when written. */
+async function planMemos (page: Page): Promise<Array<{ key: string, writtenAt: number }>> {
+  return await page.evaluate(async () => await new Promise<Array<{ key: string, writtenAt: number }>>((resolve, reject) => {
+    const open = indexedDB.open('cerberus-plans')
+    open.onerror = () => { reject(open.error) }
+    open.onsuccess = () => {
+      const db = open.result
+      const all = db.transaction('memos').objectStore('memos').getAll()
+      all.onerror = () => { reject(all.error) }
+      all.onsuccess = () => { db.close(); resolve((all.result as Array<{ key: string, writtenAt: number }>).map(m => ({ key: m.key, writtenAt: m.writtenAt }))) }
+    }
+  }))
+}
+
 async function waitReady (page: Page): Promise<void> {
   await expect(page.getByRole('status', { name: 'Connection' })).toContainText('Private', { timeout: 90_000 })
 }
@@ -41,6 +55,9 @@ test('a greedy private answer is the w8a8 text, with a receipt; a reload keeps t
   await setGreedy(page, NEW_TOKENS)
   await waitReady(page)
   await page.screenshot({ path: 'test-results/chat-empty.png', fullPage: true })
+  // the HE worker squeezed the model and kept its plan searches, by model SHA-256 and options
+  const memos = await planMemos(page)
+  expect(memos.map(m => m.key)).toEqual([expect.stringMatching(/^[0-9a-f]{64}\/\{"v":1,"network":\{"name":"lan"/)])
 
   const box = page.getByRole('textbox', { name: 'Prompt' })
   await box.fill(PROMPT)
@@ -68,6 +85,9 @@ test('a greedy private answer is the w8a8 text, with a receipt; a reload keeps t
   await expect(page.getByRole('navigation', { name: 'Conversations' }).getByRole('button', { name: new RegExp(`^${PROMPT}`) })).toBeVisible()
   // the settings were kept too
   await expect(page.getByLabel('Temperature')).toHaveValue('0')
+  // the reloaded page planned from the kept memo: it searched nothing new, so nothing was written
+  await waitReady(page)
+  expect(await planMemos(page)).toEqual(memos)
 })
 
 test('a file that is not a model shows its error where it was picked; the chat still works', async ({ page }) => {

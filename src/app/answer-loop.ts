@@ -39,6 +39,8 @@ export interface GenerationCallbacks {
 export interface GenerationModel {
   readonly ckpt: Checkpoint
   readonly tokenizer: Tokenizer
+  /** Hex SHA-256 of the model file, when known: its plans are remembered under it (plan-memo.ts). */
+  readonly sha256?: string
 }
 
 /** What one run of the loop did. */

@@ -47,7 +47,7 @@ export interface PrivateGenerationComponents {
    * Who squeezes the model: the client passes its HE worker's (`HeUserClient.squeeze`), so a
    * page's UI thread never plans a big model. Default: {@link squeezeModel} in this thread.
    */
-  readonly squeeze?: (ckpt: Checkpoint, options: SqueezeOptions) => Promise<SqueezedModel>
+  readonly squeeze?: (ckpt: Checkpoint, options: Omit<SqueezeOptions, 'memo'>, modelSha256?: string) => Promise<SqueezedModel>
 }
 
 /** Options of {@link createPrivateGeneration}. */
@@ -55,7 +55,7 @@ export interface PrivateGenerationOptions {
   /** The network the plan is made for (default lan). */
   readonly network?: NetworkProfile
   /** Squeezing options beyond the network (benchmarks measure the naive plan). */
-  readonly squeeze?: Omit<SqueezeOptions, 'network'>
+  readonly squeeze?: Omit<SqueezeOptions, 'network' | 'memo'>
   /**
    * Tries per job when results are rejected (default 3: with several miners each retry goes
    * to another; with one miner, 1 makes a lie fail the answer at once).
@@ -97,8 +97,8 @@ function jobMiners (r: JobResult, fallback: string): string[] {
  * @throws {HeParamsError} when a matrix cannot be encrypted with the available parameters.
  */
 export async function createPrivateGeneration (model: GenerationModel, components: PrivateGenerationComponents, opts: PrivateGenerationOptions = {}): Promise<PrivateGeneration> {
-  const squeezeOptions: SqueezeOptions = { ...opts.squeeze, network: opts.network ?? NETWORKS.lan }
-  const squeezed = components.squeeze === undefined ? squeezeModel(model.ckpt, squeezeOptions) : await components.squeeze(model.ckpt, squeezeOptions)
+  const squeezeOptions: Omit<SqueezeOptions, 'memo'> = { ...opts.squeeze, network: opts.network ?? NETWORKS.lan }
+  const squeezed = components.squeeze === undefined ? squeezeModel(model.ckpt, squeezeOptions) : await components.squeeze(model.ckpt, squeezeOptions, model.sha256)
   // Receipts count what was really sent (retries and split parts count every copy) and who answered.
   let bytesSent = 0
   const jobsBy = new Map<string, number>()

@@ -16,7 +16,7 @@ import { createMinerPool } from './he-pool.ts'
 import { generateAsync, heBackend, localHe, privateEngine, squeezedEngine } from '../core/engine/index.ts'
 import { loadSeal, NETWORKS } from '../core/he/index.ts'
 import { createEngine, createRng, createSampler, encode, generate, parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
-import { squeezeModel } from '../core/squeeze/index.ts'
+import { planMemoKey, squeezeModel } from '../core/squeeze/index.ts'
 import { stories260K } from '../test/fixtures.ts'
 
 const rand = prng(21)
@@ -114,6 +114,35 @@ describe('HE clients in-thread (the same protocol without a worker)', () => {
     // The replacement gets the matrix replayed, then computes.
     expect(await user.decrypt(plan, await miner.compute('m', enc.ciphertexts), enc.epoch)).toEqual(y)
     expect(spawned).toBe(2)
+  })
+})
+
+describe('squeezes in the HE worker', () => {
+  it('remember their plan searches in the worker\'s plan store: the next squeeze of that model uses them, the same plans; no SHA-256, no memo; a failing store costs only the search', async () => {
+    const ckpt = parseCheckpoint(stories260K().model)
+    const kept = new Map<string, string>()
+    const store = { get: async (k: string) => kept.get(k), put: async (k: string, t: string) => { kept.set(k, t) } }
+    const failing = { get: async () => { throw new Error('quota') }, put: async () => { throw new Error('quota') } }
+    const squeeze = async (planStore: typeof store, modelSha256?: string): Promise<Extract<HeReply, { type: 'squeezed' }>> => {
+      const replies: HeReply[] = []
+      await createHeService({ post: r => replies.push(r), planStore }).handle({ type: 'squeeze', id: 1, ckpt, options: { network: NETWORKS.wan }, ...(modelSha256 === undefined ? {} : { modelSha256 }) })
+      expect(replies.map(r => r.type)).toEqual(['squeezed'])
+      return replies[0] as Extract<HeReply, { type: 'squeezed' }>
+    }
+    const sha = 'ab'.repeat(32)
+    const first = await squeeze(store, sha)
+    expect(first.memo.before).toBe(0)
+    expect(first.memo.after).toBeGreaterThan(0)
+    expect([...kept.keys()]).toEqual([planMemoKey(sha, { network: NETWORKS.wan })])
+    const second = await squeeze(store, sha)
+    expect(second.memo).toEqual({ before: first.memo.after, after: first.memo.after })
+    const plansOf = (r: typeof first): unknown => r.squeezed.groups.map(([k, g]) => [k, g.plans, g.prefillPlans])
+    expect(plansOf(second)).toEqual(plansOf(first))
+    expect((await squeeze(store)).memo).toEqual({ before: 0, after: 0 })
+    expect(kept.size).toBe(1)
+    const broken = await squeeze(failing, sha)
+    expect(broken.memo).toEqual({ before: 0, after: first.memo.after })
+    expect(plansOf(broken)).toEqual(plansOf(first))
   })
 })
 

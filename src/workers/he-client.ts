@@ -166,9 +166,11 @@ export type HeUserClient = HeSession & {
   /**
    * Squeeze `ckpt` in the worker (the calling thread stays free: a 768-dim layer's plans take
    * seconds) and rebuild the result here, the forward pass's parameters taken from `ckpt`.
-   * The result has the built layout only (no `otherLayout`).
+   * The result has the built layout only (no `otherLayout`). With the model file's SHA-256,
+   * a worker with a plan store remembers the plan searches under it, and the next squeeze
+   * of that model with those options skips them.
    */
-  readonly squeeze: (ckpt: Checkpoint, options: SqueezeOptions) => Promise<SqueezedModel>
+  readonly squeeze: (ckpt: Checkpoint, options: Omit<SqueezeOptions, 'memo'>, modelSha256?: string) => Promise<SqueezedModel>
   readonly close: () => void
 }
 
@@ -221,8 +223,8 @@ export function createHeUserClient (opts: HeClientOptions): HeUserClient {
       if (c.epoch !== epoch) throw new HeKeysRotatedError('the HE user\'s keys were replaced while making Galois keys; ask for them again')
       return keys
     },
-    async squeeze (ckpt, options) {
-      const r = await c.request(id => ({ type: 'squeeze', id, ckpt, options }), 'squeezed', 'squeeze the model', SQUEEZE_TIMEOUT_MS)
+    async squeeze (ckpt, options, modelSha256) {
+      const r = await c.request(id => ({ type: 'squeeze', id, ckpt, options, ...(modelSha256 === undefined ? {} : { modelSha256 }) }), 'squeezed', 'squeeze the model', SQUEEZE_TIMEOUT_MS)
       return squeezedFromTransfer(ckpt, r.squeezed)
     },
     async rotate () {

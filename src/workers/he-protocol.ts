@@ -76,7 +76,18 @@ export interface LocalMatvecsRequest { readonly type: 'local-matvecs', readonly 
  * off the caller's thread). The checkpoint is copied, not transferred: the caller keeps it.
  * No key is involved.
  */
-export interface SqueezeRequest { readonly type: 'squeeze', readonly id: number, readonly ckpt: Checkpoint, readonly options: SqueezeOptions }
+export interface SqueezeRequest {
+  readonly type: 'squeeze'
+  readonly id: number
+  readonly ckpt: Checkpoint
+  /** Without `memo` (the worker keeps its own, plan-memo.ts). */
+  readonly options: Omit<SqueezeOptions, 'memo'>
+  /** The model file's SHA-256: the worker's plan store, if it has one, remembers the plans under it. */
+  readonly modelSha256?: string
+}
+
+/** What a squeeze found in its worker's plan store: remembered searches before and after (both 0: no store, or no SHA-256). */
+export interface PlanMemoUse { readonly before: number, readonly after: number }
 
 /** Either role: the worker's memory (soak tests: leaks of SEAL objects show in its WebAssembly heap). */
 export interface MemoryRequest { readonly type: 'memory', readonly id: number }
@@ -115,7 +126,7 @@ export type HeReply =
   | { readonly type: 'local-results', readonly id: number, readonly ys: Int32Array[] }
   | ({ readonly type: 'memory', readonly id: number } & WorkerMemory)
   /** The built layout of a squeeze (its matrices' buffers transferred). */
-  | { readonly type: 'squeezed', readonly id: number, readonly squeezed: SqueezedTransfer }
+  | { readonly type: 'squeezed', readonly id: number, readonly squeezed: SqueezedTransfer, readonly memo: PlanMemoUse }
   | {
     readonly type: 'error'
     readonly id: number

@@ -9,7 +9,7 @@ import { serializeError } from '../core/errors.ts'
 import { WorkerProtocolError } from './errors.ts'
 import { createMinerGpu, type GpuStarter } from './miner-gpu.ts'
 import { plainIntMatvec, type IntMatrix } from '../core/engine/index.ts'
-import { squeezeModel, squeezedToTransfer } from '../core/squeeze/index.ts'
+import { parsePlanMemo, planMemoJson, planMemoKey, squeezeModel, squeezedToTransfer, type PlanMemo } from '../core/squeeze/index.ts'
 
 /** Handles one request at a time; replies through `post`. */
 export interface HeService {
@@ -29,6 +29,17 @@ export interface HeServiceInit {
    * (`use-gpu`); absent: the worker has no GPU runtime and computes on the CPU.
    */
   startGpu?: GpuStarter
+  /**
+   * Where squeezes remember their plan searches between sessions (a page's worker: IndexedDB,
+   * plan-store.web.ts); absent: every squeeze searches. A store that fails only costs the search.
+   */
+  planStore?: PlanStore
+}
+
+/** Text kept by key (plan memos: plan-memo.ts). */
+export interface PlanStore {
+  get: (key: string) => Promise<string | undefined>
+  put: (key: string, text: string) => Promise<void>
 }
 
 /**
@@ -152,9 +163,16 @@ export function createHeService (init: HeServiceInit): HeService {
         reply({ type: 'local-results', id: r.id, ys: r.xs.map(x => plainIntMatvec(m, x)) })
         return
       }
-      case 'squeeze':
-        reply({ type: 'squeezed', id: r.id, squeezed: squeezedToTransfer(squeezeModel(r.ckpt, r.options)).message })
+      case 'squeeze': {
+        const store = r.modelSha256 === undefined ? undefined : init.planStore
+        const key = r.modelSha256 === undefined ? '' : planMemoKey(r.modelSha256, r.options)
+        const memo: PlanMemo = store === undefined ? new Map() : parsePlanMemo(await store.get(key).catch(() => undefined))
+        const before = memo.size
+        const squeezed = squeezedToTransfer(squeezeModel(r.ckpt, { ...r.options, memo })).message
+        if (store !== undefined && memo.size > before) await store.put(key, planMemoJson(memo)).catch(() => {})
+        reply({ type: 'squeezed', id: r.id, squeezed, memo: store === undefined ? { before: 0, after: 0 } : { before, after: memo.size } })
         return
+      }
       case 'memory': {
         if (init.memory === undefined) throw new WorkerProtocolError('this worker cannot report its memory')
         reply({ type: 'memory', id: r.id, ...init.memory() })

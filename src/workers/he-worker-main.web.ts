@@ -9,6 +9,7 @@ import sealWasm from 'cerberus:seal-wasm?url'
 import { loadSeal } from '../core/he/index.ts'
 import { createHeService, type HeServiceInit } from './he-service.ts'
 import { transferables, type HeReply, type HeRequest } from './he-protocol.ts'
+import { webPlanStore } from './plan-store.web.ts'
 
 /** The part of `DedicatedWorkerGlobalScope` used here (the project type-checks with the DOM library). */
 interface WorkerScope {
@@ -24,6 +25,7 @@ export function serveHeWorker (startGpu?: HeServiceInit['startGpu']): void {
   const service = createHeService({
     post: (reply) => { scope.postMessage(reply, transferables(reply)) },
     loadSeal: async (wasmUrl) => await loadSeal({ wasmUrl: wasmUrl ?? defaultWasmUrl }),
+    planStore: webPlanStore(import.meta.url),
     ...(startGpu === undefined ? {} : { startGpu })
   })
   // One request at a time: SEAL is synchronous, and replies must keep their order.

@@ -21,7 +21,7 @@ import type { Checkpoint } from '../model/checkpoint.ts'
 import { UNFUSED, type ForwardLayout, type RoundGroup, type TransformerParams } from '../model/forward.ts'
 import { linearGroups } from '../model/linear.ts'
 import { groupKey, quantizeModel, type QuantizedMatrix } from '../model/w8a8.ts'
-import { makePlan, type MatvecPlan } from '../he/plan.ts'
+import { makePlan, planToData, type MatvecPlan } from '../he/plan.ts'
 import { amortizedKeyMs, DEFAULT_COST_MODEL, NETWORKS, planMatvec, predictPlan, type CostModel, type NetworkProfile, type PlanPrediction } from '../he/planner.ts'
 import { RING_PRESETS, SECURE_PACKED_PRESETS } from '../he/params.ts'
 import { packedPlainModulus } from '../he/packed-params.ts'
@@ -29,6 +29,7 @@ import { HeParamsError } from '../he/errors.ts'
 import { SqueezeOptionsError } from './errors.ts'
 import { fusedProducts, quantizedProduct, stackMatrices } from './fused.ts'
 import { parseMatrixId } from './matrix-id.ts'
+import { rememberedPlan, type PlanMemo } from './plan-memo.ts'
 import { chooseRounds, predictRounds, tokenRounds, type GroupPrediction, type RoundsChoice, type RoundsMode, type TokenPrediction } from './rounds.ts'
 
 export type { GroupPrediction, RoundsChoice, RoundsMode, TokenPrediction } from './rounds.ts'
@@ -75,6 +76,12 @@ export interface SqueezeOptions {
    * (a prompt's vectors go as one-vector jobs). Built only with exact plans.
    */
   readonly prefill?: PrefillOptions | false
+  /**
+   * Remembered exact-plan searches (plan-memo.ts): used where they hold, and filled with the
+   * searches this squeeze makes. Only valid for the checkpoint and options it was filled
+   * with — keep it under {@link planMemoKey}.
+   */
+  readonly memo?: PlanMemo
 }
 
 /** The shape of batched prefill jobs. */
@@ -149,7 +156,7 @@ export interface SqueezedModel {
    * read, so one squeeze lets a miner serve users of either layout (`squeezedMatrix`).
    */
   readonly otherLayout?: { readonly layout: ForwardLayout, readonly groups: ReadonlyMap<string, SqueezedGroup> }
-  readonly options: Required<Omit<SqueezeOptions, 'fixedNi' | 'cost'>> & { readonly fixedNi?: number }
+  readonly options: Required<Omit<SqueezeOptions, 'fixedNi' | 'cost' | 'memo'>> & { readonly fixedNi?: number }
 }
 
 function sum (ps: PlanPrediction[], network: NetworkProfile): GroupPrediction {
@@ -286,12 +293,23 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
     prefillPlans.set(m, p)
     return p
   }
+  // A search with the matrix's own weights, or what `opts.memo` remembers of it.
+  const memo = opts.memo
+  const recall = (key: string, m: QuantizedMatrix, search: () => MatvecPlan | undefined): MatvecPlan | undefined => {
+    const known = rememberedPlan(memo, key, m.rows, m.cols)
+    if (known !== undefined) return known ?? undefined
+    const p = search()
+    memo?.set(key, p === undefined ? null : planToData(p))
+    return p
+  }
   // A compiled group's plans again with its matrices' own bounds (placement decided already).
   const compileExact = (g: SqueezedGroup): SqueezedGroup => {
     if (g.placement !== 'encrypted') return g
-    const plans = g.matrices.map(m => planFor(m, true))
+    const key = `${groupKey(g.group, g.layer)}#`
+    // (a matrix always has a plan: a remembered "none" for one is searched for again)
+    const plans = g.matrices.map((m, k) => recall(key + String(k), m, () => planFor(m, true)) ?? planFor(m, true))
     const encrypted = sum(plans.map(p => predictPlan(p, network, cost)), network)
-    const batched = plans.map((p, k) => prefillFor(g.matrices[k], p))
+    const batched = plans.map((p, k) => recall(`${key}${k}+prefill`, g.matrices[k], () => prefillFor(g.matrices[k], p)))
     const from = batched.map((pre, k) => pre === undefined ? undefined : Math.max(2, Math.ceil(predictPlan(pre, network, cost).totalMs / predictPlan(plans[k], network, cost).totalMs)))
     return { ...g, plans, predicted: encrypted, ...(batched.some(p => p !== undefined) ? { prefillPlans: batched, prefillFrom: from } : {}) }
   }
