@@ -5,7 +5,10 @@
  * exactly what `cerberus generate --engine w8a8` prints; each error status comes from a
  * real request.
  */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -20,7 +23,7 @@ import { encode } from '../core/model/index.ts'
 import type { AnswerInfo } from '../gateway/index.ts'
 import { loadModelFiles } from '../node/model-files.ts'
 import { main } from './main.ts'
-import { startServe, type ServeOptions, type Serving } from './serve.ts'
+import { parseServeArgs, startServe, type ServeOptions, type Serving } from './serve.ts'
 
 const PROMPT = 'Once upon a time'
 const NEW_TOKENS = 10
@@ -282,5 +285,34 @@ describe('cerberus serve, other modes', () => {
       await peer.stop()
       pool.close()
     }
+  })
+})
+
+describe('cerberus serve --plan-cache DIR', () => {
+  it('the first start keeps its plan searches there; the next plans from them (nothing written) and answers the same text; --local refuses it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cerberus-plans-'))
+    try {
+      const answer = async (): Promise<{ text: string, files: Array<[string, number]> }> => {
+        const s = await startServe({ ...BASE, planCache: dir }, quiet)
+        try {
+          const r = await clientFor(s).completions.create({ model: s.modelId, prompt: PROMPT, max_tokens: NEW_TOKENS, temperature: 0 })
+          return { text: r.choices[0].text, files: readdirSync(dir).map(n => [n, statSync(join(dir, n)).mtimeMs]) }
+        } finally {
+          await s.close()
+        }
+      }
+      const first = await answer()
+      expect(first.text).toBe(expected)
+      expect(first.files.map(([n]) => n)).toEqual([expect.stringMatching(/^[0-9a-f]{64}\.plan\.json$/)])
+      const second = await answer()
+      expect(second.text).toBe(expected)
+      expect(second.files).toEqual(first.files)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+    expect(parseServeArgs(['--plan-cache', '/x'], {}).planCache).toBe('/x')
+    expect(parseServeArgs([], { CERBERUS_PLAN_CACHE: '/y' }).planCache).toBe('/y')
+    expect(parseServeArgs([], {}).planCache).toBeUndefined()
+    expect(() => parseServeArgs(['--local', '--plan-cache', '/x'], {})).toThrow('--plan-cache goes with --embedded or --relay')
   })
 })

@@ -31,6 +31,9 @@ export const SERVE_USAGE = `serve:
   --workers N         for --embedded: miner worker threads (default 1)
   --network N         the network the plan is made for (default loopback for --embedded
                       and --local, lan for --relay)
+  --plan-cache DIR    keep the plan searches here (default: $CERBERUS_PLAN_CACHE, else
+                      none), by model SHA-256 and options: a later start plans from them
+                      (a 768-dim layer's search is ~10 s; a remembered one milliseconds)
 `
 
 /** What `serve` was asked for. */
@@ -43,6 +46,8 @@ export interface ServeOptions {
   readonly token?: string
   readonly workers: number
   readonly network: 'loopback' | 'lan' | 'wan'
+  /** A directory for the user worker's plan memos (plan-store.node.ts); none when absent. */
+  readonly planCache?: string
   readonly model?: string
   readonly tokenizer?: string
   /** Waiting requests before 429 (tests fill a small queue). */
@@ -73,7 +78,8 @@ export function parseServeArgs (args: string[], env: NodeJS.ProcessEnv = process
     'fallback-local': { type: 'boolean' },
     token: { type: 'string' },
     workers: { type: 'string' },
-    network: { type: 'string' }
+    network: { type: 'string' },
+    'plan-cache': { type: 'string' }
   })
   const chosen = [v.embedded === true && '--embedded', v.relay !== undefined && '--relay', v.local === true && '--local'].filter(x => x !== false)
   if (chosen.length > 1) throw new UsageError(`choose one of --embedded, --relay and --local, not ${chosen.join(' and ')}`)
@@ -81,6 +87,8 @@ export function parseServeArgs (args: string[], env: NodeJS.ProcessEnv = process
   if (v['fallback-local'] === true && mode !== 'relay') throw new UsageError('--fallback-local goes with --relay (with --embedded a miner is always there; --local is local already)')
   if (v.workers !== undefined && mode !== 'embedded') throw new UsageError('--workers goes with --embedded')
   const token = v.token ?? (env.CERBERUS_TOKEN === '' ? undefined : env.CERBERUS_TOKEN)
+  const planCache = v['plan-cache'] ?? (env.CERBERUS_PLAN_CACHE === '' ? undefined : env.CERBERUS_PLAN_CACHE)
+  if (planCache !== undefined && mode === 'local') throw new UsageError('--plan-cache goes with --embedded or --relay (--local plans without the encrypted search)')
   return {
     help: v.help === true,
     port: v.port === undefined ? 8080 : parseInteger('port', v.port, 0, 65535),
@@ -89,6 +97,7 @@ export function parseServeArgs (args: string[], env: NodeJS.ProcessEnv = process
     ...(v.relay === undefined ? {} : { relay: v.relay }),
     fallbackLocal: v['fallback-local'] === true,
     ...(token === undefined ? {} : { token }),
+    ...(planCache === undefined ? {} : { planCache }),
     workers: v.workers === undefined ? 1 : parseInteger('workers', v.workers, 1, 64),
     network: v.network === undefined ? (mode === 'relay' ? 'lan' : 'loopback') : parseChoice('network', v.network, ['loopback', 'lan', 'wan'] as const),
     ...(v.model === undefined ? {} : { model: v.model }),
@@ -117,12 +126,13 @@ export async function startServe (opts: ServeOptions, io: CliIo): Promise<Servin
       const { createHeUserClient, createMinerPool } = await import('../workers/index.ts')
       const { spawnNodeHeWorker } = await import('../workers/he-port.node.ts')
       // The user's keys live in their own worker thread; no message ever carries them.
-      const user = createHeUserClient({ spawn: () => spawnNodeHeWorker() })
+      // It squeezes the model too (keeping the plan searches in --plan-cache, if given).
+      const user = createHeUserClient({ spawn: () => spawnNodeHeWorker(undefined, opts.planCache === undefined ? {} : { planCache: opts.planCache }) })
       closers.push(() => { user.close() })
       if (opts.mode === 'embedded') {
         const pool = createMinerPool({ spawn: () => spawnNodeHeWorker(), size: opts.workers })
         closers.push(() => { pool.close() })
-        generation = await createPrivateGeneration(model, { session: user, miners: localMinerLink(pool, 'embedded') }, { network, maxAttempts: 1 })
+        generation = await createPrivateGeneration(model, { session: user, miners: localMinerLink(pool, 'embedded'), squeeze: user.squeeze }, { network, maxAttempts: 1 })
         label = `private: an embedded miner (${opts.workers} worker thread${opts.workers === 1 ? '' : 's'}), every result verified`
       } else {
         const { relayMiners } = await import('./private-miners.ts')
@@ -130,7 +140,7 @@ export async function startServe (opts: ServeOptions, io: CliIo): Promise<Servin
         const mesh = await relayMiners({ relay: opts.relay as string, modelSha256: model.sha256, session: crypto.randomUUID(), onDrop })
         closers.push(mesh.close)
         links = mesh.links
-        generation = await createPrivateGeneration(model, { session: user, miners: mesh.links.scheduler }, { network, maxAttempts: 3 })
+        generation = await createPrivateGeneration(model, { session: user, miners: mesh.links.scheduler, squeeze: user.squeeze }, { network, maxAttempts: 3 })
         label = `private: the mesh's miners of this model, found through ${opts.relay}${opts.fallbackLocal ? ' (local, in plaintext, while none is there)' : ''}`
       }
       const gen = generation

@@ -4,9 +4,11 @@
  */
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import { transferables, type HeRequest } from './he-protocol.ts'
 import { createHeService } from './he-service.ts'
+import type { NodeHeWorkerOptions } from './he-port.node.ts'
+import { dirPlanStore } from './plan-store.node.ts'
 import { wasmMemoryBytes, watchWasmMemories } from './wasm-memories.ts'
 
 const port = parentPort
@@ -29,6 +31,7 @@ const service = createHeService({
     const m = process.memoryUsage()
     return { heapUsed: m.heapUsed, wasmBytes: wasmMemoryBytes(), external: m.external }
   },
+  ...(typeof (workerData as NodeHeWorkerOptions | undefined)?.planCache === 'string' ? { planStore: dirPlanStore((workerData as { planCache: string }).planCache) } : {}),
   startGpu: async () => await (await import('../gpu/mac-runner.node.ts')).startNodeGpuMacEngine({ ep: 'webgpu' })
 })
 let queue = Promise.resolve()
