@@ -107,6 +107,13 @@ describe('the client (app layer, no browser)', () => {
     const views = client.getState().peers
     expect(views.find(v => v.role === 'relay')).toBeDefined()
     expect(views.filter(v => v.role === 'miner' && v.connection === 'websocket').length).toBe(2)
+    // while a model loads (its squeeze in the HE worker), a private answer is refused, typed; after, it is the same text
+    const loading = client.loadModel({ kind: 'default' })
+    await expect(client.generate('', { temperature: 0, topp: 0.9, maxTokens: 4 }, { onText: () => {} })).rejects.toMatchObject({ name: 'ClientBusyError', message: 'a model is being loaded; ask again when it is ready' })
+    await loading
+    let again = ''
+    await client.generate('', { temperature: 0, topp: 0.9, maxTokens: 24 }, { onText: t => { again += t } })
+    expect(again).toBe(text)
   })
 
   it('plans for the network it is given: on wan the fused plan, 2 round trips per layer + 1, its twin\'s text', async () => {

@@ -97,6 +97,8 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
   // Local mode's engine, made on first use for the loaded model.
   let local: { model: LoadedModel, gen: LocalGeneration } | undefined
   let busy = false
+  /** A model is loading: its squeeze runs in the HE worker, where an encryption would queue behind it. */
+  let loading = false
 
   const localFor = (model: LoadedModel): LocalGeneration => {
     if (local?.model !== model) {
@@ -191,6 +193,7 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
       if (busy) throw new ClientBusyError('wait for the answer to finish (or stop it) before switching models')
       const before = store.getState().status
       set({ status: 'starting', error: undefined })
+      loading = true
       try {
         const old = gen
         await prepareModel(source)
@@ -201,6 +204,8 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
         // the previous model (if any) stays in use
         set({ status: loaded === undefined ? 'error' : 'ready', progress: undefined, error: publicError(err) })
         throw err
+      } finally {
+        loading = false
       }
     },
     async generate (text, requested, gopts) {
@@ -220,6 +225,8 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
         }
       }
       if (gen === undefined) throw new ClientBusyError('start the client first')
+      // The HE worker is squeezing the new model: an encryption would wait behind it (minutes for a big one).
+      if (loading) throw new ClientBusyError('a model is being loaded; ask again when it is ready')
       busy = true
       try {
         return await gen.generate(prompt, settings, {
