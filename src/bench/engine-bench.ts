@@ -13,7 +13,7 @@ import { generateAsync, localHe, privateEngine, squeezedW8a8Backend, type AsyncL
 import type { Seal } from '../core/he/index.ts'
 import { NETWORKS, type NetworkProfile } from '../core/he/index.ts'
 import { createEngine, createRng, createSampler, generate, type Checkpoint, type Tokenizer } from '../core/model/index.ts'
-import { NAIVE, predictToken, squeezeModel, type SqueezedModel, type SqueezeOptions } from '../core/squeeze/index.ts'
+import { NAIVE, predictToken, squeezeModel, type PlanMemo, type SqueezedModel, type SqueezeOptions } from '../core/squeeze/index.ts'
 import { prefillRun, PREFILL_BUDGET_MS, PREFILL_MAX_TOKENS, type EngineBenchPrefill } from './prefill-bench.ts'
 
 /** The round-fused plan, he-local, same run. */
@@ -107,6 +107,12 @@ export interface EngineBenchModel {
   readonly packedVsCoefficient: EngineBenchPackedVsCoefficient
   /** Galois key bytes the user sends each miner session (once; 0 when nothing is packed). */
   readonly keyBytesPerSession: number
+  /**
+   * The squeeze of the he-local plan, timed in the same run: searching (each packed matrix's
+   * own noise bound and prefill plan) and again with the plan memo that search filled (a
+   * later visit's or start's squeeze), and their ratio.
+   */
+  readonly squeezeTime: { readonly searchMs: number, readonly rememberedMs: number, readonly ratio: number, readonly memoEntries: number }
 }
 
 /** The report. */
@@ -163,6 +169,13 @@ export async function benchEngineModel (seal: Seal, name: string, ckpt: Checkpoi
   t0 = performance.now()
   const w8Tokens = [...generate(w8, tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt: '', steps })].map(t => t.token)
   const w8Ms = performance.now() - t0
+  const memo: PlanMemo = new Map()
+  t0 = performance.now()
+  squeezeModel(ckpt, { network, memo })
+  const searchMs = performance.now() - t0
+  t0 = performance.now()
+  squeezeModel(ckpt, { network, memo })
+  const rememberedMs = performance.now() - t0
   const he = await heRun(seal, ckpt, tok, { network }, steps)
   // squeezed w8a8 backend (the twin of the plan he-local ran) — must print its tokens
   const sq = he.sq
@@ -268,6 +281,7 @@ export async function benchEngineModel (seal: Seal, name: string, ckpt: Checkpoi
       packedMatrices,
       encryptedMatrices
     },
+    squeezeTime: { searchMs, rememberedMs, ratio: rememberedMs / searchMs, memoEntries: memo.size },
     keyBytesPerSession: stats.keyBytes
   }
 }
@@ -295,6 +309,8 @@ export function formatEngineBench (r: EngineBenchReport): string {
     const three = (f: (x: EngineBenchPrefill['runs']['batched']) => number): string => [p.runs.batched, p.runs.vectorJobs, p.runs.oneByOne].map(x => f(x).toFixed(0)).join(' / ')
     lines.push(`| ${m.model} | ${p.promptTokens} | ${p.prefillPlan === null ? '—' : `${p.prefillPlan.batch} × (${p.prefillPlan.vectors} / ct)`} | ${p.batchedMs.toFixed(0)} | ${p.vectorJobsMs.toFixed(0)} | ${p.oneByOneMs.toFixed(0)} | ${p.ratio.toFixed(2)} | ${p.ratioVsVectorJobs.toFixed(2)} | ${three(x => x.minerMs)} | ${three(x => x.bytesUp / 1024)} | ${three(x => x.jobs)} | ${p.roundsBatched} vs ${p.roundsOneByOne} | ${p.logitsMatch ? 'yes' : '**NO**'} |`)
   }
+  lines.push('', 'The squeeze of the he-local plan, same run: searching, and again from the plan memo that search filled (a later visit):', '', '| model | searching s | remembered s | ratio | memo entries |', '|---|---|---|---|---|')
+  for (const m of r.models) lines.push(`| ${m.model} | ${(m.squeezeTime.searchMs / 1000).toFixed(2)} | ${(m.squeezeTime.rememberedMs / 1000).toFixed(2)} | ${m.squeezeTime.ratio.toFixed(2)}× | ${m.squeezeTime.memoEntries} |`)
   for (const m of r.models) {
     lines.push('', `What each squeezing step buys for ${m.model} (predicted per token, plan for "${m.plan.network}"):`, '', '| step | ms / token | KiB / token |', '|---|---|---|')
     for (const s of m.squeezeSteps) lines.push(`| ${s.step} | ${s.predictedMsPerToken.toFixed(1)} | ${(s.bytesPerToken / 1024).toFixed(0)} |`)
