@@ -165,8 +165,12 @@ export function columnInputVariance (L: PackedLayout, polys: readonly Int32Array
  * log2 of the input key switches' σ (units of q) for a given matrix, from its exact merged
  * plaintexts — what the planner computes when given W (the miner computes the same while
  * it encodes W, and refuses a matrix above its plan's bound).
+ *
+ * With `above16`, the search's question "is ⌈16·bits⌉ ≤ above16?" is answered early: as soon
+ * as one column's bound exceeds it, the result is +Infinity (the columns left could only
+ * raise it); otherwise the value is the same as without.
  */
-export function matrixInputNoiseBits (L: PackedLayout, w: Int8Array, p: PackedNoiseParams): number {
+export function matrixInputNoiseBits (L: PackedLayout, w: Int8Array, p: PackedNoiseParams, above16?: number): number {
   if (L.orbitLevels === 0) return -Infinity
   const n = L.polyDegree
   const orbitSize = 2 ** L.orbitLevels
@@ -181,6 +185,7 @@ export function matrixInputNoiseBits (L: PackedLayout, w: Int8Array, p: PackedNo
       v += columnInputVariance(L, polys, nonzero, p)
     }
     worst = Math.max(worst, v)
+    if (above16 !== undefined && worst > 0 && Math.ceil(16 * (0.5 * Math.log2(worst))) > above16) return Infinity
   }
   return worst === 0 ? -Infinity : 0.5 * Math.log2(worst)
 }

@@ -12,7 +12,7 @@
 import { HeParamsError } from './errors.ts'
 import { galoisKeyBytes } from './galois-keys.ts'
 import { outputCount, treesOf } from './packed-layout.ts'
-import { matrixInputNoiseBits } from './packed-noise.ts'
+import { matrixInputNoiseBits, worstInputNoiseBits } from './packed-noise.ts'
 import { packedInputBytes, packedResultBytes } from './packed-wire.ts'
 import { SECURE_PACKED_PRESETS, type RingPreset } from './params.ts'
 import { makePackedPlan, packedInfo, type MatvecPlan } from './plan.ts'
@@ -168,7 +168,10 @@ export function bestPackedPlan (dOut: number, dIn: number, opts: PackedSearch, s
       const probe = make(d.preset, d.nI, b, d.v, 0)
       if (probe === undefined) break
       const info = packedInfo(probe)
-      const plan = make(d.preset, d.nI, b, d.v, Math.ceil(16 * matrixInputNoiseBits(info.layout, w, info.noiseParams)))
+      // the largest declared bound this depth allows: the exact check stops at a column above it
+      const limit = largestFeasibleNoise(Math.ceil(16 * worstInputNoiseBits(info.layout, info.noiseParams)), n16 => make(d.preset, d.nI, b, d.v, n16) !== undefined)
+      const bits = matrixInputNoiseBits(info.layout, w, info.noiseParams, limit)
+      const plan = bits === Infinity ? undefined : make(d.preset, d.nI, b, d.v, Math.ceil(16 * bits))
       if (plan === undefined) break // noise grows with the depth: deeper fails too
       consider(plan, true)
     }
@@ -181,6 +184,22 @@ export function bestPackedPlan (dOut: number, dIn: number, opts: PackedSearch, s
   const exact = Math.ceil(16 * matrixInputNoiseBits(info.layout, w, info.noiseParams))
   if (exact >= info.noiseBits16) return chosen
   return make(chosen.params.preset, info.layout.nI, info.layout.orbitLevels, info.layout.vectors, exact) ?? chosen
+}
+
+/**
+ * The largest declared bound n16 in [0, hi] with `ok(n16)`, given ok(0) and that ok is
+ * monotone (a plan that holds a bound holds every smaller one): a binary search over
+ * `makePackedPlan`, ~10 cheap calls instead of an exact check past the point that matters.
+ */
+function largestFeasibleNoise (hi: number, ok: (n16: number) => boolean): number {
+  if (ok(hi)) return hi
+  let lo = 0 // ok
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1
+    if (ok(mid)) lo = mid
+    else hi = mid
+  }
+  return lo
 }
 
 /** Smallest n_i the planner tries: narrower chunks only multiply the input ciphertexts. */

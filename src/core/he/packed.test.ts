@@ -189,6 +189,19 @@ describe('noise: the exact phase stays inside the plan\'s bound', () => {
     }
   }
 
+  it('the planner\'s early answer: with a cap at or above the exact bound the value is the same; below it, +Infinity', () => {
+    const preset = RING_PRESETS.testN1024ks
+    const p = { polyDegree: preset.polyDegree, plainModulus: 0, dataBits: preset.coeffBits[0], specialBits: preset.coeffBits[1] }
+    for (const w of [new Int8Array(256 * 200).fill(127), randomInt8(256 * 200, prng(5), 'extreme'), randomInt8(256 * 200, prng(6), 'sparse')]) {
+      const L = packedLayout(256, 200, preset.polyDegree, { m: Math.log2(preset.polyDegree / 64), orbitLevels: 3 })
+      const bits = matrixInputNoiseBits(L, w, p)
+      const n16 = Math.ceil(16 * bits)
+      expect(matrixInputNoiseBits(L, w, p, n16)).toBe(bits)
+      expect(matrixInputNoiseBits(L, w, p, n16 + 40)).toBe(bits)
+      expect(matrixInputNoiseBits(L, w, p, n16 - 1)).toBe(Infinity)
+    }
+  })
+
   it('the miner refuses a matrix noisier than its plan declares', () => {
     const w = new Int8Array(256 * 200).fill(127)
     const quiet = planFor(randomInt8(256 * 200, prng(1), 'sparse'), 256, 200, RING_PRESETS.testN1024ks, 64, 3)
