@@ -13,7 +13,7 @@
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { planFromData, type MatvecPlan } from '../core/he/index.ts'
 import { LINEAR_PROTOCOL, type LinearMessage, type LinearRequest } from '../core/protocol/index.ts'
-import { squeezedMatrix, type SqueezedModel } from '../core/squeeze/index.ts'
+import { computeLazy, squeezedMatrix, type SqueezedModel } from '../core/squeeze/index.ts'
 import type { QuantizedMatrix } from '../core/model/index.ts'
 import { serializeError } from '../core/errors.ts'
 import { messageWriter, readMessages, type MessageWriter } from './frames.ts'
@@ -196,7 +196,10 @@ export async function startMinerService (node: Libp2p, model: SqueezedModel, com
     try {
       let ready = prepared.get(key)
       if (ready === undefined) {
-        ready = compute.prepare(key, j.plan, (matrix(j.matrixId) as QuantizedMatrix).q, blocks)
+        // A fused product is made on first use, in slices that let the event loop run (a
+        // donor's tab keeps its page and its WebRTC streams alive meanwhile).
+        const m = matrix(j.matrixId) as QuantizedMatrix
+        ready = computeLazy(m).then(async () => await compute.prepare(key, j.plan, m.q, blocks))
         prepared.set(key, ready)
         ready.catch(() => prepared.delete(key))
       }

@@ -4,7 +4,7 @@ import { f32Engine } from '../model/engines.ts'
 import { createRunState, forwardRounds, runRounds, type ForwardLayout, type LinearRound, type RoundGroup } from '../model/forward.ts'
 import { groupMatrices } from '../model/linear.ts'
 import { prng, stories260K, syntheticCheckpoint } from '../../test/fixtures.ts'
-import { fusedProducts, productFloat, productMatrix } from './fused.ts'
+import { computeLazy, fusedProducts, productFloat, productMatrix } from './fused.ts'
 import { squeezeModel } from './squeeze.ts'
 
 // The fused layout with float64 weights and no quantization: every group's matrices in
@@ -132,5 +132,28 @@ describe('fused matrices', () => {
     expect(a.groups.get('up:2')?.matrices[0].q).toEqual(squeezeModel(ckpt).groups.get('up:2')?.matrices[0].q)
     // unstacked, each product is its own matrix
     expect(squeezeModel(ckpt, { rounds: 'fused', fuse: false }).groups.get('down-qkv:0')?.matrices.map(m => m.rows)).toEqual([c.dim, c.dim, c.kvDim, c.kvDim])
+  })
+
+  it('computeLazy makes a fused group\'s stacked products in slices, the event loop running between them, with the bytes a plain read gives (two calls at once, too)', async () => {
+    const ckpt = parseCheckpoint(stories260K().model)
+    for (const key of ['o-up:1', 'down-qkv:3']) {
+      const plain = squeezeModel(ckpt, { rounds: 'fused', exactPlans: false }).groups.get(key)?.matrices[0]
+      const sliced = squeezeModel(ckpt, { rounds: 'fused', exactPlans: false }).groups.get(key)?.matrices[0]
+      if (plain === undefined || sliced === undefined) throw new Error(`no ${key}`)
+      let ticks = 0
+      const timer = setInterval(() => { ticks++ }, 0)
+      try {
+        // slices of one row: stories260K's products are small, so make them many
+        await Promise.all([computeLazy(sliced, 1), computeLazy(sliced, 1)])
+      } finally {
+        clearInterval(timer)
+      }
+      expect(ticks).toBeGreaterThan(2)
+      expect(sliced.q).toEqual(plain.q)
+      expect(sliced.scale).toEqual(plain.scale)
+      await computeLazy(sliced) // computed: at once
+    }
+    // a plain matrix: nothing to do
+    await computeLazy({ rows: 1, cols: 1, q: new Int8Array(1), scale: new Float64Array(1) })
   })
 })

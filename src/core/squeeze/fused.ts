@@ -22,6 +22,16 @@ import { quantizeMatrix, type QuantizedMatrix } from '../model/w8a8.ts'
 // columns per pass so each row element is loaded once for both: deterministic (no FMA in
 // JavaScript) and ~2× faster than one column at a time in V8.
 export function productMatrix (a: Float32Array, aOff: number, rows: number, inner: number, gain: Float32Array | undefined, gainOff: number, b: Float32Array, bOff: number, cols: number): Float64Array {
+  const p = productSteps(a, aOff, rows, inner, gain, gainOff, b, bOff, cols)
+  p.rows(rows)
+  return p.out
+}
+
+/**
+ * {@link productMatrix} a slice of rows at a time: `rows(n)` computes the next n rows of
+ * `out` (the same arithmetic, so the same bits) and returns how many are done.
+ */
+function productSteps (a: Float32Array, aOff: number, rows: number, inner: number, gain: Float32Array | undefined, gainOff: number, b: Float32Array, bOff: number, cols: number): { out: Float64Array, rows: (n: number) => number } {
   const bt = new Float64Array(cols * inner)
   for (let k = 0; k < inner; k++) for (let j = 0; j < cols; j++) bt[j * inner + k] = b[bOff + k * cols + j]
   const row = new Float64Array(inner)
@@ -37,46 +47,84 @@ export function productMatrix (a: Float32Array, aOff: number, rows: number, inne
     if (n2 < inner) s0 += row[n2] * bt[o + n2]
     return s0 + s1
   }
-  for (let r = 0; r < rows; r++) {
-    for (let k = 0; k < inner; k++) row[k] = a[aOff + r * inner + k] * (gain === undefined ? 1 : gain[gainOff + k])
-    let j = 0
-    for (; j + 1 < cols; j += 2) {
-      const o0 = j * inner
-      const o1 = o0 + inner
-      let s0 = 0
-      let s1 = 0
-      let t0 = 0
-      let t1 = 0
-      for (let k = 0; k < n2; k += 2) {
-        const x0 = row[k]
-        const x1 = row[k + 1]
-        s0 += x0 * bt[o0 + k]
-        s1 += x1 * bt[o0 + k + 1]
-        t0 += x0 * bt[o1 + k]
-        t1 += x1 * bt[o1 + k + 1]
+  let done = 0
+  const step = (n: number): number => {
+    const end = Math.min(rows, done + n)
+    for (let r = done; r < end; r++) {
+      for (let k = 0; k < inner; k++) row[k] = a[aOff + r * inner + k] * (gain === undefined ? 1 : gain[gainOff + k])
+      let j = 0
+      for (; j + 1 < cols; j += 2) {
+        const o0 = j * inner
+        const o1 = o0 + inner
+        let s0 = 0
+        let s1 = 0
+        let t0 = 0
+        let t1 = 0
+        for (let k = 0; k < n2; k += 2) {
+          const x0 = row[k]
+          const x1 = row[k + 1]
+          s0 += x0 * bt[o0 + k]
+          s1 += x1 * bt[o0 + k + 1]
+          t0 += x0 * bt[o1 + k]
+          t1 += x1 * bt[o1 + k + 1]
+        }
+        if (n2 < inner) {
+          s0 += row[n2] * bt[o0 + n2]
+          t0 += row[n2] * bt[o1 + n2]
+        }
+        out[r * cols + j] = s0 + s1
+        out[r * cols + j + 1] = t0 + t1
       }
-      if (n2 < inner) {
-        s0 += row[n2] * bt[o0 + n2]
-        t0 += row[n2] * bt[o1 + n2]
-      }
-      out[r * cols + j] = s0 + s1
-      out[r * cols + j + 1] = t0 + t1
+      if (j < cols) out[r * cols + j] = dot(j * inner)
     }
-    if (j < cols) out[r * cols + j] = dot(j * inner)
+    done = end
+    return done
   }
-  return out
+  return { out, rows: step }
 }
 
-/** A quantized matrix whose weights are computed when first read. */
-export function lazyMatrix (rows: number, cols: number, compute: () => QuantizedMatrix): QuantizedMatrix {
+/** Multiply-adds computed between two yields of {@link computeLazy} (~10–20 ms of JavaScript here). */
+export const LAZY_SLICE_MACS = 2 ** 23
+
+/** Lets the event loop run (timers, I/O, a page's input and WebRTC) between slices. */
+const yieldToLoop = async (): Promise<void> => { await new Promise(resolve => setTimeout(resolve, 0)) }
+
+/** The async computation of each lazy matrix (see {@link computeLazy}). */
+const lazyAsync = new WeakMap<QuantizedMatrix, (sliceMacs: number) => Promise<void>>()
+
+/**
+ * Compute a lazy matrix's weights (a fused product, a stack of them) in slices, yielding to
+ * the event loop between slices, so that a miner in a page — a donor's tab — stays
+ * responsive, its WebRTC streams included, while it makes a fused product (seconds per
+ * 768-dim layer). Resolves at once for a plain or an already computed matrix; the weights
+ * are the same bits a plain read computes; concurrent calls share one computation.
+ */
+export async function computeLazy (m: QuantizedMatrix, sliceMacs = LAZY_SLICE_MACS): Promise<void> {
+  await lazyAsync.get(m)?.(sliceMacs)
+}
+
+/**
+ * A quantized matrix whose weights are computed when first read — or ahead of that by
+ * {@link computeLazy} when `computeAsync` is given (the same weights, in slices).
+ */
+export function lazyMatrix (rows: number, cols: number, compute: () => QuantizedMatrix, computeAsync?: (sliceMacs: number) => Promise<QuantizedMatrix>): QuantizedMatrix {
   let m: QuantizedMatrix | undefined
+  let pending: Promise<void> | undefined
   const get = (): QuantizedMatrix => (m ??= compute())
-  return {
+  const lazy: QuantizedMatrix = {
     rows,
     cols,
     get q () { return get().q },
     get scale () { return get().scale }
   }
+  if (computeAsync !== undefined) {
+    lazyAsync.set(lazy, async (sliceMacs) => {
+      if (m !== undefined) return
+      pending ??= computeAsync(sliceMacs).then(r => { m ??= r }, (err: unknown) => { pending = undefined; throw err })
+      await pending
+    })
+  }
+  return lazy
 }
 
 /** Matrices with the same columns as one, rows stacked in order (computed when read). */
@@ -84,7 +132,7 @@ export function stackMatrices (mats: readonly QuantizedMatrix[]): QuantizedMatri
   if (mats.length === 1) return mats[0]
   const cols = mats[0].cols
   const rows = mats.reduce((a, m) => a + m.rows, 0)
-  return lazyMatrix(rows, cols, () => {
+  const stack = (): QuantizedMatrix => {
     const q = new Int8Array(rows * cols)
     const scale = new Float64Array(rows)
     let r = 0
@@ -94,6 +142,10 @@ export function stackMatrices (mats: readonly QuantizedMatrix[]): QuantizedMatri
       r += m.rows
     }
     return { rows, cols, q, scale }
+  }
+  return lazyMatrix(rows, cols, stack, async (sliceMacs) => {
+    for (const m of mats) await computeLazy(m, sliceMacs)
+    return stack()
   })
 }
 
@@ -126,7 +178,28 @@ export function productFloat (ckpt: Checkpoint, p: ProductRef): Float64Array {
   return productMatrix(w[p.a.tensor], p.a.offset, p.a.rows, p.a.cols, p.gain === undefined ? undefined : w[p.gain.tensor], p.gain?.offset ?? 0, w[p.b.tensor], p.b.offset, p.b.cols)
 }
 
-/** A product, requantized to int8 per output channel, computed when first read. */
+/**
+ * A product, requantized to int8 per output channel, computed when first read (or by
+ * {@link computeLazy}: its rows in slices, each slice quantized as it is made — rows are
+ * quantized independently, so the bytes are those of the whole).
+ */
 export function quantizedProduct (ckpt: Checkpoint, p: ProductRef): QuantizedMatrix {
-  return lazyMatrix(p.a.rows, p.b.cols, () => quantizeMatrix(productFloat(ckpt, p), 0, p.a.rows, p.b.cols))
+  const rows = p.a.rows
+  const cols = p.b.cols
+  return lazyMatrix(rows, cols, () => quantizeMatrix(productFloat(ckpt, p), 0, rows, cols), async (sliceMacs) => {
+    const w = ckpt.weights
+    const steps = productSteps(w[p.a.tensor], p.a.offset, rows, p.a.cols, p.gain === undefined ? undefined : w[p.gain.tensor], p.gain?.offset ?? 0, w[p.b.tensor], p.b.offset, cols)
+    const q = new Int8Array(rows * cols)
+    const scale = new Float64Array(rows)
+    const slice = Math.max(1, Math.floor(sliceMacs / (p.a.cols * cols)))
+    for (let done = 0; done < rows;) {
+      const from = done
+      done = steps.rows(slice)
+      const part = quantizeMatrix(steps.out, from * cols, done - from, cols)
+      q.set(part.q, from * cols)
+      scale.set(part.scale, from)
+      if (done < rows) await yieldToLoop()
+    }
+    return { rows, cols, q, scale }
+  })
 }
