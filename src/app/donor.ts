@@ -17,6 +17,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createStore } from 'zustand/vanilla'
+import { quantizeModelAsync } from '../core/model/index.ts'
 import { squeezeModel } from '../core/squeeze/index.ts'
 import type { CerberusPeer } from '../net/peer.ts'
 import { createMinerPool, type HePortFactory, type MinerPool, type PoolDevice, type PoolJobTiming } from '../workers/index.ts'
@@ -121,8 +122,11 @@ export function createDonor (opts: DonorOptions, components: DonorComponents): D
         pool = p
         // Each worker's GPU self-test runs here, before the donor announces itself.
         set(webgpu ? deviceState(await p.device()) : { device: 'cpu', deviceReason: opts.gpu === false ? GPU_OFF : NO_WEBGPU })
+        // Quantized with the page live between slices (seconds for a 768-dim model); the
+        // rest of a miner's squeeze is shape-only plans.
+        const quantized = await quantizeModelAsync(model.ckpt, { foldNorms: true })
         const n = await startMinerNode({
-          model: { name: model.name, sha256: model.sha256, squeezed: squeezeModel(model.ckpt, MINER_SQUEEZE) },
+          model: { name: model.name, sha256: model.sha256, squeezed: squeezeModel(model.ckpt, { ...MINER_SQUEEZE, quantized }) },
           privateKey,
           relays: [multiaddr(opts.relay)],
           capacity: workers,

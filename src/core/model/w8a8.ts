@@ -128,6 +128,42 @@ export function quantizeModel (ckpt: Checkpoint, opts: QuantizeOptions = {}): W8
   return { params: quantizedParams(ckpt, fold), groups, foldedNorms: fold }
 }
 
+/** Weights quantized between two yields of {@link quantizeModelAsync} (~10–20 ms of JavaScript here). */
+export const QUANTIZE_SLICE_WEIGHTS = 2 ** 19
+
+/**
+ * {@link quantizeModel} with the event loop running between slices of rows (a donor's tab
+ * quantizes a 768-dim model's ~110 M weights: seconds). Rows are quantized independently,
+ * so the bytes are {@link quantizeModel}'s.
+ */
+export async function quantizeModelAsync (ckpt: Checkpoint, opts: QuantizeOptions = {}, sliceWeights = QUANTIZE_SLICE_WEIGHTS): Promise<W8A8Model> {
+  const fold = opts.foldNorms ?? true
+  const c: ModelConfig = ckpt.config
+  const w = ckpt.weights
+  const groups = new Map<string, QuantizedMatrix[]>()
+  for (const { group, layer } of linearGroups(c)) {
+    const norm = fold ? normBefore(group) : undefined
+    const gain = norm === undefined ? undefined : w[norm]
+    const gainOff = group === 'cls' ? 0 : layer * c.dim
+    const mats: QuantizedMatrix[] = []
+    for (const m of groupMatrices(c, group, layer)) {
+      const q = new Int8Array(m.rows * m.cols)
+      const scale = new Float64Array(m.rows)
+      const slice = Math.max(1, Math.floor(sliceWeights / m.cols))
+      for (let r = 0; r < m.rows; r += slice) {
+        const n = Math.min(slice, m.rows - r)
+        const part = quantizeMatrix(w[m.tensor], m.offset + r * m.cols, n, m.cols, gain, gainOff)
+        q.set(part.q, r * m.cols)
+        scale.set(part.scale, r)
+        await new Promise(resolve => setTimeout(resolve, 0))
+      }
+      mats.push({ rows: m.rows, cols: m.cols, q, scale })
+    }
+    groups.set(groupKey(group, layer), mats)
+  }
+  return { params: quantizedParams(ckpt, fold), groups, foldedNorms: fold }
+}
+
 /**
  * The forward pass's parameters of a quantized model: the checkpoint's embedding, and its
  * RMSNorm gains — or ones where they were folded into the matrices (`fold`).

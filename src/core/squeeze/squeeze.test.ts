@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseCheckpoint } from '../model/checkpoint.ts'
+import { quantizeModel, quantizeModelAsync } from '../model/w8a8.ts'
 import { stories260K, syntheticCheckpoint } from '../../test/fixtures.ts'
 import { NETWORKS } from '../he/planner.ts'
 import { NAIVE, predictToken, squeezedMatrix, squeezeModel } from './squeeze.ts'
@@ -127,5 +128,29 @@ describe('Cerberus Squeezing', () => {
     expect(json.predictedPerToken.roundTrips).toBe(11)
     expect(json.predictedPerToken.totalMs).toBeCloseTo(json.rounds.predictedPerToken.fused.totalMs, 2)
     expect(json.groups).toHaveLength(1 + 2 * 5 + 2 * 4 + 1 + 1)
+  })
+})
+
+describe('a squeeze from a model quantized with the event loop running (a donor\'s tab)', () => {
+  it('quantizeModelAsync yields between slices and gives quantizeModel\'s bytes; the squeeze from it is the squeeze; another fold is refused', async () => {
+    const ckpt = parseCheckpoint(stories260K().model)
+    for (const foldNorms of [true, false]) {
+      let ticks = 0
+      const timer = setInterval(() => { ticks++ }, 0)
+      let quantized: Awaited<ReturnType<typeof quantizeModelAsync>>
+      try {
+        quantized = await quantizeModelAsync(ckpt, { foldNorms }, 4096)
+      } finally {
+        clearInterval(timer)
+      }
+      expect(ticks).toBeGreaterThan(2)
+      const sync = quantizeModel(ckpt, { foldNorms })
+      expect([...quantized.groups]).toEqual([...sync.groups])
+      const opts = { scheme: 'coeff', fold: foldNorms, rounds: 'unfused' } as const
+      const a = squeezeModel(ckpt, { ...opts, quantized })
+      const b = squeezeModel(ckpt, opts)
+      expect([...a.groups].map(([k, g]) => [k, g.matrices.map(m => m.q), g.plans.map(p => p?.split)])).toEqual([...b.groups].map(([k, g]) => [k, g.matrices.map(m => m.q), g.plans.map(p => p?.split)]))
+      expect(() => squeezeModel(ckpt, { ...opts, fold: !foldNorms, quantized })).toThrow(SqueezeOptionsError)
+    }
   })
 })

@@ -20,7 +20,7 @@
 import type { Checkpoint } from '../model/checkpoint.ts'
 import { UNFUSED, type ForwardLayout, type RoundGroup, type TransformerParams } from '../model/forward.ts'
 import { linearGroups } from '../model/linear.ts'
-import { groupKey, quantizeModel, type QuantizedMatrix } from '../model/w8a8.ts'
+import { groupKey, quantizeModel, type QuantizedMatrix, type W8A8Model } from '../model/w8a8.ts'
 import { makePlan, planToData, type MatvecPlan } from '../he/plan.ts'
 import { amortizedKeyMs, DEFAULT_COST_MODEL, NETWORKS, planMatvec, predictPlan, type CostModel, type NetworkProfile, type PlanPrediction } from '../he/planner.ts'
 import { RING_PRESETS, SECURE_PACKED_PRESETS } from '../he/params.ts'
@@ -82,6 +82,11 @@ export interface SqueezeOptions {
    * with — keep it under {@link planMemoKey}.
    */
   readonly memo?: PlanMemo
+  /**
+   * The checkpoint's W8A8 model, quantized already — by `quantizeModelAsync` where the
+   * thread must stay live (a donor's tab) — with the gains folded as `fold` says.
+   */
+  readonly quantized?: W8A8Model
 }
 
 /** The shape of batched prefill jobs. */
@@ -156,7 +161,7 @@ export interface SqueezedModel {
    * read, so one squeeze lets a miner serve users of either layout (`squeezedMatrix`).
    */
   readonly otherLayout?: { readonly layout: ForwardLayout, readonly groups: ReadonlyMap<string, SqueezedGroup> }
-  readonly options: Required<Omit<SqueezeOptions, 'fixedNi' | 'cost' | 'memo'>> & { readonly fixedNi?: number }
+  readonly options: Required<Omit<SqueezeOptions, 'fixedNi' | 'cost' | 'memo' | 'quantized'>> & { readonly fixedNi?: number }
 }
 
 function sum (ps: PlanPrediction[], network: NetworkProfile): GroupPrediction {
@@ -183,7 +188,8 @@ export function squeezeModel (ckpt: Checkpoint, opts: SqueezeOptions = {}): Sque
   const roundsMode = opts.rounds ?? 'auto'
   if (roundsMode === 'fused' && !fold) throw new SqueezeOptionsError('round fusion needs the RMSNorm gains folded into the matrices: drop fold: false, or use rounds: \'unfused\'')
   const c = ckpt.config
-  const quant = quantizeModel(ckpt, { foldNorms: fold })
+  if (opts.quantized !== undefined && opts.quantized.foldedNorms !== fold) throw new SqueezeOptionsError(`the quantized model given was made with fold ${String(opts.quantized.foldedNorms)}, the squeeze asks for fold ${String(fold)}`)
+  const quant = opts.quantized ?? quantizeModel(ckpt, { foldNorms: fold })
   // Packed plans share one plaintext modulus (that of the widest input), so a session needs
   // one Galois key set. Their noise bound is the matrix's own (measured from its weights:
   // deeper input orbits, fewer bytes), so a packed plan is per matrix; coefficient plans
