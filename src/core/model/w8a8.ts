@@ -12,7 +12,7 @@
  */
 import type { Checkpoint, CheckpointWeights, ModelConfig } from './checkpoint.ts'
 import type { LinearBackendSync, LinearGroup, LinearRequest, RoundGroup, TransformerParams } from './forward.ts'
-import { groupMatrices, linearGroups } from './linear.ts'
+import { groupMatrices, linearGroups, type MatrixRef } from './linear.ts'
 
 /** The int8 range used: symmetric [-127, 127], so negation never overflows. */
 export const INT8_MAX = 127
@@ -113,18 +113,21 @@ function normBefore (group: LinearGroup): keyof CheckpointWeights | undefined {
   return undefined
 }
 
+/** Each linear group's matrices with the gain folded into each (undefined: none), by group key. */
+function groupsToQuantize (ckpt: Checkpoint, fold: boolean): Array<{ key: string, mats: MatrixRef[], gain: Float32Array | undefined, gainOff: number }> {
+  const c: ModelConfig = ckpt.config
+  return linearGroups(c).map(({ group, layer }) => {
+    const norm = fold ? normBefore(group) : undefined
+    return { key: groupKey(group, layer), mats: groupMatrices(c, group, layer), gain: norm === undefined ? undefined : ckpt.weights[norm], gainOff: group === 'cls' ? 0 : layer * c.dim }
+  })
+}
+
 /** Quantize every linear layer of a checkpoint. */
 export function quantizeModel (ckpt: Checkpoint, opts: QuantizeOptions = {}): W8A8Model {
   const fold = opts.foldNorms ?? true
-  const c: ModelConfig = ckpt.config
   const w = ckpt.weights
   const groups = new Map<string, QuantizedMatrix[]>()
-  for (const { group, layer } of linearGroups(c)) {
-    const norm = fold ? normBefore(group) : undefined
-    const gain = norm === undefined ? undefined : w[norm]
-    const gainOff = group === 'cls' ? 0 : layer * c.dim
-    groups.set(groupKey(group, layer), groupMatrices(c, group, layer).map(m => quantizeMatrix(w[m.tensor], m.offset, m.rows, m.cols, gain, gainOff)))
-  }
+  for (const { key, mats, gain, gainOff } of groupsToQuantize(ckpt, fold)) groups.set(key, mats.map(m => quantizeMatrix(w[m.tensor], m.offset, m.rows, m.cols, gain, gainOff)))
   return { params: quantizedParams(ckpt, fold), groups, foldedNorms: fold }
 }
 
@@ -138,15 +141,11 @@ export const QUANTIZE_SLICE_WEIGHTS = 2 ** 19
  */
 export async function quantizeModelAsync (ckpt: Checkpoint, opts: QuantizeOptions = {}, sliceWeights = QUANTIZE_SLICE_WEIGHTS): Promise<W8A8Model> {
   const fold = opts.foldNorms ?? true
-  const c: ModelConfig = ckpt.config
   const w = ckpt.weights
   const groups = new Map<string, QuantizedMatrix[]>()
-  for (const { group, layer } of linearGroups(c)) {
-    const norm = fold ? normBefore(group) : undefined
-    const gain = norm === undefined ? undefined : w[norm]
-    const gainOff = group === 'cls' ? 0 : layer * c.dim
+  for (const { key, mats: refs, gain, gainOff } of groupsToQuantize(ckpt, fold)) {
     const mats: QuantizedMatrix[] = []
-    for (const m of groupMatrices(c, group, layer)) {
+    for (const m of refs) {
       const q = new Int8Array(m.rows * m.cols)
       const scale = new Float64Array(m.rows)
       const slice = Math.max(1, Math.floor(sliceWeights / m.cols))
@@ -159,7 +158,7 @@ export async function quantizeModelAsync (ckpt: Checkpoint, opts: QuantizeOption
       }
       mats.push({ rows: m.rows, cols: m.cols, q, scale })
     }
-    groups.set(groupKey(group, layer), mats)
+    groups.set(key, mats)
   }
   return { params: quantizedParams(ckpt, fold), groups, foldedNorms: fold }
 }
