@@ -13,6 +13,7 @@
 import type { Checkpoint, CheckpointWeights, ModelConfig } from './checkpoint.ts'
 import type { LinearBackendSync, LinearGroup, LinearRequest, RoundGroup, TransformerParams } from './forward.ts'
 import { groupMatrices, linearGroups, type MatrixRef } from './linear.ts'
+import { yieldToLoop } from '../event-loop.ts'
 
 /** The int8 range used: symmetric [-127, 127], so negation never overflows. */
 export const INT8_MAX = 127
@@ -154,7 +155,7 @@ export async function quantizeModelAsync (ckpt: Checkpoint, opts: QuantizeOption
         const part = quantizeMatrix(w[m.tensor], m.offset + r * m.cols, n, m.cols, gain, gainOff)
         q.set(part.q, r * m.cols)
         scale.set(part.scale, r)
-        await new Promise(resolve => setTimeout(resolve, 0))
+        await yieldToLoop()
       }
       mats.push({ rows: m.rows, cols: m.cols, q, scale })
     }

@@ -16,6 +16,7 @@
 import type { Checkpoint, ModelConfig } from '../model/checkpoint.ts'
 import { groupMatrices, type MatrixRef } from '../model/linear.ts'
 import { quantizeMatrix, type QuantizedMatrix } from '../model/w8a8.ts'
+import { yieldToLoop } from '../event-loop.ts'
 
 // out (rows, cols) = (A ⊙ g) (rows, inner) · B (inner, cols), float64. Each entry is a
 // 2-lane dot product over inner in ascending order (even k, odd k, then the sum), two
@@ -86,8 +87,6 @@ function productSteps (a: Float32Array, aOff: number, rows: number, inner: numbe
 /** Multiply-adds computed between two yields of {@link computeLazy} (~10–20 ms of JavaScript here). */
 export const LAZY_SLICE_MACS = 2 ** 23
 
-/** Lets the event loop run (timers, I/O, a page's input and WebRTC) between slices. */
-const yieldToLoop = async (): Promise<void> => { await new Promise(resolve => setTimeout(resolve, 0)) }
 
 /** The async computation of each lazy matrix (see {@link computeLazy}). */
 const lazyAsync = new WeakMap<QuantizedMatrix, (sliceMacs: number) => Promise<void>>()
