@@ -51,22 +51,33 @@ export function roundHalfAway (v: number): number {
 // q (rows, cols) = round(W (rows, cols) ⊙ g (cols,) / scale (rows,)), scale = max|row| / 127
 // (W in float64 for the round-fused plan's products, which are requantized from float64)
 export function quantizeMatrix (w: Float32Array | Float64Array, offset: number, rows: number, cols: number, gain?: Float32Array, gainOff = 0): QuantizedMatrix {
-  const q = new Int8Array(rows * cols)
-  const scale = new Float64Array(rows)
+  const m: QuantizedMatrix = { rows, cols, q: new Int8Array(rows * cols), scale: new Float64Array(rows) }
+  quantizeRowsInto(m, 0, rows, w, offset, gain, gainOff)
+  return m
+}
+
+/**
+ * Quantize rows [fromRow, fromRow + rows) of `dst` in place from `w`, whose row `fromRow`
+ * starts at `offset` (what {@link quantizeMatrix} does for all rows). Rows are quantized
+ * independently, so a matrix done in slices has the bytes of one done at once.
+ */
+export function quantizeRowsInto (dst: QuantizedMatrix, fromRow: number, rows: number, w: Float32Array | Float64Array, offset: number, gain?: Float32Array, gainOff = 0): void {
+  const { cols, q, scale } = dst
   const row = new Float64Array(cols)
   for (let r = 0; r < rows; r++) {
     let amax = 0
+    const src = offset + r * cols
     for (let j = 0; j < cols; j++) {
-      const v = w[offset + r * cols + j] * (gain === undefined ? 1 : gain[gainOff + j])
+      const v = w[src + j] * (gain === undefined ? 1 : gain[gainOff + j])
       row[j] = v
       const a = Math.abs(v)
       if (a > amax) amax = a
     }
     const s = amax === 0 ? 1 : amax / INT8_MAX
-    scale[r] = s
-    for (let j = 0; j < cols; j++) q[r * cols + j] = Math.max(-INT8_MAX, Math.min(INT8_MAX, roundHalfAway(row[j] / s)))
+    scale[fromRow + r] = s
+    const out = (fromRow + r) * cols
+    for (let j = 0; j < cols; j++) q[out + j] = Math.max(-INT8_MAX, Math.min(INT8_MAX, roundHalfAway(row[j] / s)))
   }
-  return { rows, cols, q, scale }
 }
 
 /**
@@ -147,17 +158,13 @@ export async function quantizeModelAsync (ckpt: Checkpoint, opts: QuantizeOption
   for (const { key, mats: refs, gain, gainOff } of groupsToQuantize(ckpt, fold)) {
     const mats: QuantizedMatrix[] = []
     for (const m of refs) {
-      const q = new Int8Array(m.rows * m.cols)
-      const scale = new Float64Array(m.rows)
+      const out: QuantizedMatrix = { rows: m.rows, cols: m.cols, q: new Int8Array(m.rows * m.cols), scale: new Float64Array(m.rows) }
       const slice = Math.max(1, Math.floor(sliceWeights / m.cols))
       for (let r = 0; r < m.rows; r += slice) {
-        const n = Math.min(slice, m.rows - r)
-        const part = quantizeMatrix(w[m.tensor], m.offset + r * m.cols, n, m.cols, gain, gainOff)
-        q.set(part.q, r * m.cols)
-        scale.set(part.scale, r)
+        quantizeRowsInto(out, r, Math.min(slice, m.rows - r), w[m.tensor], m.offset + r * m.cols, gain, gainOff)
         await yieldToLoop()
       }
-      mats.push({ rows: m.rows, cols: m.cols, q, scale })
+      mats.push(out)
     }
     groups.set(key, mats)
   }

@@ -15,7 +15,7 @@
  */
 import type { Checkpoint, ModelConfig } from '../model/checkpoint.ts'
 import { groupMatrices, type MatrixRef } from '../model/linear.ts'
-import { quantizeMatrix, type QuantizedMatrix } from '../model/w8a8.ts'
+import { quantizeMatrix, quantizeRowsInto, type QuantizedMatrix } from '../model/w8a8.ts'
 import { yieldToLoop } from '../event-loop.ts'
 
 // out (rows, cols) = (A ⊙ g) (rows, inner) · B (inner, cols), float64. Each entry is a
@@ -188,17 +188,14 @@ export function quantizedProduct (ckpt: Checkpoint, p: ProductRef): QuantizedMat
   return lazyMatrix(rows, cols, () => quantizeMatrix(productFloat(ckpt, p), 0, rows, cols), async (sliceMacs) => {
     const w = ckpt.weights
     const steps = productSteps(w[p.a.tensor], p.a.offset, rows, p.a.cols, p.gain === undefined ? undefined : w[p.gain.tensor], p.gain?.offset ?? 0, w[p.b.tensor], p.b.offset, cols)
-    const q = new Int8Array(rows * cols)
-    const scale = new Float64Array(rows)
+    const out: QuantizedMatrix = { rows, cols, q: new Int8Array(rows * cols), scale: new Float64Array(rows) }
     const slice = Math.max(1, Math.floor(sliceMacs / (p.a.cols * cols)))
     for (let done = 0; done < rows;) {
       const from = done
       done = steps.rows(slice)
-      const part = quantizeMatrix(steps.out, from * cols, done - from, cols)
-      q.set(part.q, from * cols)
-      scale.set(part.scale, from)
+      quantizeRowsInto(out, from, done - from, steps.out, from * cols)
       if (done < rows) await yieldToLoop()
     }
-    return { rows, cols, q, scale }
+    return out
   })
 }
