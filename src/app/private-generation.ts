@@ -21,7 +21,7 @@
 import { heBackend, privateEngine, type BackendStats, type HeSession, type JobResult, type LinearBackend, type MinerLink } from '../core/engine/index.ts'
 import { NETWORKS, type NetworkProfile } from '../core/he/index.ts'
 import type { MatvecPlan } from '../core/he/index.ts'
-import { squeezeModel, type SqueezedModel, type SqueezeOptions } from '../core/squeeze/index.ts'
+import { squeezeModel, type SqueezedModel, type SqueezeRequestOptions } from '../core/squeeze/index.ts'
 import { CerberusError } from '../core/errors.ts'
 import type { Checkpoint } from '../core/model/index.ts'
 import { answerPadding } from './padding.ts'
@@ -47,7 +47,7 @@ export interface PrivateGenerationComponents {
    * Who squeezes the model: the client passes its HE worker's (`HeUserClient.squeeze`), so a
    * page's UI thread never plans a big model. Default: {@link squeezeModel} in this thread.
    */
-  readonly squeeze?: (ckpt: Checkpoint, options: Omit<SqueezeOptions, 'memo'>, modelSha256?: string) => Promise<SqueezedModel>
+  readonly squeeze?: (ckpt: Checkpoint, options: SqueezeRequestOptions, modelSha256?: string) => Promise<SqueezedModel>
 }
 
 /** Options of {@link createPrivateGeneration}. */
@@ -55,7 +55,7 @@ export interface PrivateGenerationOptions {
   /** The network the plan is made for (default lan). */
   readonly network?: NetworkProfile
   /** Squeezing options beyond the network (benchmarks measure the naive plan). */
-  readonly squeeze?: Omit<SqueezeOptions, 'network' | 'memo'>
+  readonly squeeze?: Omit<SqueezeRequestOptions, 'network'>
   /**
    * Tries per job when results are rejected (default 3: with several miners each retry goes
    * to another; with one miner, 1 makes a lie fail the answer at once).
@@ -97,7 +97,7 @@ function jobMiners (r: JobResult, fallback: string): string[] {
  * @throws {HeParamsError} when a matrix cannot be encrypted with the available parameters.
  */
 export async function createPrivateGeneration (model: GenerationModel, components: PrivateGenerationComponents, opts: PrivateGenerationOptions = {}): Promise<PrivateGeneration> {
-  const squeezeOptions: Omit<SqueezeOptions, 'memo'> = { ...opts.squeeze, network: opts.network ?? NETWORKS.lan }
+  const squeezeOptions: SqueezeRequestOptions = { ...opts.squeeze, network: opts.network ?? NETWORKS.lan }
   const squeezed = components.squeeze === undefined ? squeezeModel(model.ckpt, squeezeOptions) : await components.squeeze(model.ckpt, squeezeOptions, model.sha256)
   // Receipts count what was really sent (retries and split parts count every copy) and who answered.
   let bytesSent = 0

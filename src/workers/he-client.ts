@@ -12,7 +12,7 @@
 import type { HeSession, IntMatrix } from '../core/engine/index.ts'
 import { planToData, type MatvecPlan } from '../core/he/index.ts'
 import type { Checkpoint } from '../core/model/index.ts'
-import { squeezedFromTransfer, type SqueezedModel, type SqueezeOptions } from '../core/squeeze/index.ts'
+import { squeezedFromTransfer, type SqueezedModel, type SqueezeRequestOptions } from '../core/squeeze/index.ts'
 import { HeKeysRotatedError, HeWorkerTimeoutError, WorkerCrashedError } from './errors.ts'
 import { transferables, type HeReply, type HeRequest, type HeRole, type JobTiming, type MinerDevice, type WorkerMemory } from './he-protocol.ts'
 import { GPU_NOT_REQUESTED } from './miner-gpu.ts'
@@ -170,7 +170,7 @@ export type HeUserClient = HeSession & {
    * a worker with a plan store remembers the plan searches under it, and the next squeeze
    * of that model with those options skips them.
    */
-  readonly squeeze: (ckpt: Checkpoint, options: Omit<SqueezeOptions, 'memo'>, modelSha256?: string) => Promise<SqueezedModel>
+  readonly squeeze: (ckpt: Checkpoint, options: SqueezeRequestOptions, modelSha256?: string) => Promise<SqueezedModel>
   readonly close: () => void
 }
 

@@ -6,7 +6,7 @@
 import type { PlanData } from '../core/he/index.ts'
 import type { SerializedError } from '../core/errors.ts'
 import type { Checkpoint } from '../core/model/index.ts'
-import type { SqueezeOptions, SqueezedTransfer } from '../core/squeeze/index.ts'
+import type { SqueezeRequestOptions, SqueezedTransfer } from '../core/squeeze/index.ts'
 
 /** Which side of the protocol a worker serves. */
 export type HeRole = 'user' | 'miner'
@@ -81,7 +81,7 @@ export interface SqueezeRequest {
   readonly id: number
   readonly ckpt: Checkpoint
   /** Without `memo` (the worker keeps its own, plan-memo.ts). */
-  readonly options: Omit<SqueezeOptions, 'memo'>
+  readonly options: SqueezeRequestOptions
   /** The model file's SHA-256: the worker's plan store, if it has one, remembers the plans under it. */
   readonly modelSha256?: string
 }

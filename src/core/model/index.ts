@@ -29,7 +29,7 @@ export { createSampler, sample, argmax, softmaxF32, type Sampler, type SamplerOp
 export { generate, resolveSteps, type GenerateOptions, type GeneratedToken, type LogitsEngine } from './generate.ts'
 export { forwardProgram, forwardRounds, runForward, runRounds, createRunState, rmsnorm, UNFUSED, type LinearGroup, type FusedGroup, type RoundGroup, type LinearRequest, type BatchRequest, type LinearRound, type ForwardLayout, type LinearBackendSync, type RoundBackendSync, type RunState, type TransformerParams } from './forward.ts'
 export { groupMatrices, linearGroups, matvecF32, f32Backend, type MatrixRef } from './linear.ts'
-export { quantizeModel, quantizeModelAsync, QUANTIZE_SLICE_WEIGHTS, quantizeMatrix, quantizeRowsInto, quantizeActivation, matvecInt8, dequantize, roundHalfAway, groupKey, w8a8Backend, INT8_MAX, type QuantizedMatrix, type W8A8Model, type QuantizeOptions } from './w8a8.ts'
+export { quantizeModel, quantizeModelAsync, QUANTIZE_SLICE_WEIGHTS, quantizeMatrix, quantizeActivation, matvecInt8, dequantize, roundHalfAway, groupKey, w8a8Backend, INT8_MAX, type QuantizedMatrix, type W8A8Model, type QuantizeOptions } from './w8a8.ts'
 export { createEngine, backendEngine, exactEngine, f32Engine, w8a8Engine, ENGINE_KINDS, type EngineKind } from './engines.ts'
 export { evalQuant, type EvalQuantOptions, type QuantReport, type QuantVariantReport } from './eval-quant.ts'
 export { ModelFormatError, TokenizerFormatError, TokenizerError, GenerationOptionsError, GgufFormatError, UnsupportedModelError, ChatTemplateError, ModelLoadError } from './errors.ts'

@@ -51,9 +51,14 @@ export function roundHalfAway (v: number): number {
 // q (rows, cols) = round(W (rows, cols) ⊙ g (cols,) / scale (rows,)), scale = max|row| / 127
 // (W in float64 for the round-fused plan's products, which are requantized from float64)
 export function quantizeMatrix (w: Float32Array | Float64Array, offset: number, rows: number, cols: number, gain?: Float32Array, gainOff = 0): QuantizedMatrix {
-  const m: QuantizedMatrix = { rows, cols, q: new Int8Array(rows * cols), scale: new Float64Array(rows) }
+  const m = emptyQuantized(rows, cols)
   quantizeRowsInto(m, 0, rows, w, offset, gain, gainOff)
   return m
+}
+
+/** A zeroed (rows, cols) matrix for {@link quantizeRowsInto} to fill. */
+export function emptyQuantized (rows: number, cols: number): QuantizedMatrix {
+  return { rows, cols, q: new Int8Array(rows * cols), scale: new Float64Array(rows) }
 }
 
 /**
@@ -158,7 +163,7 @@ export async function quantizeModelAsync (ckpt: Checkpoint, opts: QuantizeOption
   for (const { key, mats: refs, gain, gainOff } of groupsToQuantize(ckpt, fold)) {
     const mats: QuantizedMatrix[] = []
     for (const m of refs) {
-      const out: QuantizedMatrix = { rows: m.rows, cols: m.cols, q: new Int8Array(m.rows * m.cols), scale: new Float64Array(m.rows) }
+      const out = emptyQuantized(m.rows, m.cols)
       const slice = Math.max(1, Math.floor(sliceWeights / m.cols))
       for (let r = 0; r < m.rows; r += slice) {
         quantizeRowsInto(out, r, Math.min(slice, m.rows - r), w[m.tensor], m.offset + r * m.cols, gain, gainOff)

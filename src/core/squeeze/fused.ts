@@ -15,7 +15,7 @@
  */
 import type { Checkpoint, ModelConfig } from '../model/checkpoint.ts'
 import { groupMatrices, type MatrixRef } from '../model/linear.ts'
-import { quantizeMatrix, quantizeRowsInto, type QuantizedMatrix } from '../model/w8a8.ts'
+import { emptyQuantized, quantizeMatrix, quantizeRowsInto, type QuantizedMatrix } from '../model/w8a8.ts'
 import { yieldToLoop } from '../event-loop.ts'
 
 // out (rows, cols) = (A ⊙ g) (rows, inner) · B (inner, cols), float64. Each entry is a
@@ -87,7 +87,6 @@ function productSteps (a: Float32Array, aOff: number, rows: number, inner: numbe
 /** Multiply-adds computed between two yields of {@link computeLazy} (~10–20 ms of JavaScript here). */
 export const LAZY_SLICE_MACS = 2 ** 23
 
-
 /** The async computation of each lazy matrix (see {@link computeLazy}). */
 const lazyAsync = new WeakMap<QuantizedMatrix, (sliceMacs: number) => Promise<void>>()
 
@@ -132,15 +131,14 @@ export function stackMatrices (mats: readonly QuantizedMatrix[]): QuantizedMatri
   const cols = mats[0].cols
   const rows = mats.reduce((a, m) => a + m.rows, 0)
   const stack = (): QuantizedMatrix => {
-    const q = new Int8Array(rows * cols)
-    const scale = new Float64Array(rows)
+    const out = emptyQuantized(rows, cols)
     let r = 0
     for (const m of mats) {
-      q.set(m.q, r * cols)
-      scale.set(m.scale, r)
+      out.q.set(m.q, r * cols)
+      out.scale.set(m.scale, r)
       r += m.rows
     }
-    return { rows, cols, q, scale }
+    return out
   }
   return lazyMatrix(rows, cols, stack, async (sliceMacs) => {
     for (const m of mats) await computeLazy(m, sliceMacs)
@@ -188,7 +186,7 @@ export function quantizedProduct (ckpt: Checkpoint, p: ProductRef): QuantizedMat
   return lazyMatrix(rows, cols, () => quantizeMatrix(productFloat(ckpt, p), 0, rows, cols), async (sliceMacs) => {
     const w = ckpt.weights
     const steps = productSteps(w[p.a.tensor], p.a.offset, rows, p.a.cols, p.gain === undefined ? undefined : w[p.gain.tensor], p.gain?.offset ?? 0, w[p.b.tensor], p.b.offset, cols)
-    const out: QuantizedMatrix = { rows, cols, q: new Int8Array(rows * cols), scale: new Float64Array(rows) }
+    const out = emptyQuantized(rows, cols)
     const slice = Math.max(1, Math.floor(sliceMacs / (p.a.cols * cols)))
     for (let done = 0; done < rows;) {
       const from = done

@@ -89,6 +89,13 @@ export interface SqueezeOptions {
   readonly quantized?: W8A8Model
 }
 
+/**
+ * The options one asks another thread's squeeze for (`HeUserClient.squeeze`, the worker's
+ * `squeeze` message): {@link SqueezeOptions} without the state that thread holds itself —
+ * its plan store's `memo` and its own `quantized` model.
+ */
+export type SqueezeRequestOptions = Omit<SqueezeOptions, 'memo' | 'quantized'>
+
 /** The shape of batched prefill jobs. */
 export interface PrefillOptions {
   /** T: prompt vectors per job (a prompt goes as ⌊T_prompt / T⌋ such jobs, the rest one by one). */
