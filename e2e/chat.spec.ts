@@ -3,7 +3,7 @@
  * that: relay, one headless miner, the app): a greedy private answer streams in and is
  * exactly the w8a8 engine's text, with a receipt of verified results; a reload keeps the
  * conversation; a file that is not a model is refused with its error where it was picked,
- * and the chat still works after.
+ * and the chat still works after; while another model loads, the model in use answers.
  */
 import { expect, test, type Page } from '@playwright/test'
 import { w8a8Continuation } from './support/cli.ts'
@@ -55,7 +55,7 @@ test('a greedy private answer is the w8a8 text, with a receipt; a reload keeps t
   await setGreedy(page, NEW_TOKENS)
   await waitReady(page)
   await page.screenshot({ path: 'test-results/chat-empty.png', fullPage: true })
-  // the HE worker squeezed the model and kept its plan searches, by model SHA-256 and options
+  // the planner worker squeezed the model and kept its plan searches, by model SHA-256 and options
   const memos = await planMemos(page)
   expect(memos.map(m => m.key)).toEqual([expect.stringMatching(/^[0-9a-f]{64}\/\{"v":1,"network":\{"name":"lan"/)])
 
@@ -137,4 +137,33 @@ test('Stop ends an answer and keeps its text; Regenerate answers again', async (
   await expect(page.getByRole('article', { name: 'Answer' })).toHaveCount(1)
   await expect(page.getByRole('article', { name: 'Answer' }).getByRole('group', { name: 'Answer receipt' })).toBeVisible({ timeout: 120_000 })
   await expect(page.getByRole('article', { name: 'Answer' }).locator('.continuation')).toHaveText(w8a8Continuation(PROMPT, 3))
+})
+
+test('while another model loads, the model in use answers; then the switch completes', async ({ page }) => {
+  test.setTimeout(180_000)
+  await page.goto('/')
+  await setGreedy(page, 6)
+  await waitReady(page)
+  // hold the new model's download until the answer is in (the switch is under way meanwhile)
+  let release = (): void => {}
+  const held = new Promise<void>(resolve => { release = resolve })
+  await page.route('**/models/default/stories260K.bin', async route => { await held; await route.continue() })
+  const model = page.getByRole('region', { name: 'Model' })
+  await model.getByRole('radio', { name: 'The default model' }).check()
+  await model.getByRole('button', { name: 'Load model' }).click()
+  await expect(model).toContainText('Until the new model is ready, answers come from stories260K')
+
+  await page.getByRole('textbox', { name: 'Prompt' }).fill(PROMPT)
+  await page.getByRole('button', { name: 'Send' }).click()
+  const answer = page.getByRole('article', { name: 'Answer' }).last()
+  await expect(answer.getByRole('group', { name: 'Answer receipt' })).toBeVisible({ timeout: 120_000 })
+  await expect(answer.locator('.continuation')).toHaveText(w8a8Continuation(PROMPT, 6))
+  // the load was still waiting on its download: now it finishes, and the page is ready again
+  await expect(model.getByRole('button', { name: 'Loading…' })).toBeVisible()
+  release()
+  await expect(model.getByRole('button', { name: 'Load model' })).toBeVisible({ timeout: 90_000 })
+  await expect(model).not.toContainText('Until the new model is ready')
+  await expect(model.getByRole('alert')).toHaveCount(0)
+  await waitReady(page)
+  await page.unroute('**/models/default/stories260K.bin')
 })

@@ -154,7 +154,7 @@ test('embedded on another origin: a streamed private answer, exactly the w8a8 te
   const tok = parseTokenizer(new Uint8Array(readFileSync(join(defaultModelDir(), DEFAULT_MODEL_FILES.tokenizer))), 512)
   const steps = encode(tok, prompt).length - 1 + maxTokens
   expect(prompt + text).toBe(w8a8Text(steps, prompt))
-  // the widget's HE worker squeezed the model, but keeps no plan memo in the host page's storage
+  // the widget's planner worker squeezed the model, but keeps no plan memo in the host page's storage
   expect((await page.evaluate(async () => await indexedDB.databases())).map(d => d.name)).not.toContain('cerberus-plans')
   expect(await page.evaluate(() => (window as unknown as { updates: number }).updates)).toBeGreaterThan(maxTokens / 2)
   const receipt = await chat.locator('.receipt').textContent() ?? ''

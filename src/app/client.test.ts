@@ -107,10 +107,17 @@ describe('the client (app layer, no browser)', () => {
     const views = client.getState().peers
     expect(views.find(v => v.role === 'relay')).toBeDefined()
     expect(views.filter(v => v.role === 'miner' && v.connection === 'websocket').length).toBe(2)
-    // while a model loads (its squeeze in the HE worker), a private answer is refused, typed; after, it is the same text
-    const loading = client.loadModel({ kind: 'default' })
-    await expect(client.generate('', { temperature: 0, topp: 0.9, maxTokens: 4 }, { onText: () => {} })).rejects.toMatchObject({ name: 'ClientBusyError', message: 'a model is being loaded; ask again when it is ready' })
-    await loading
+    // while a model loads (planned in a worker of its own), the model in use answers — the same
+    // text — and the switch waits for that answer before it swaps; a second load is refused, typed
+    const order: string[] = []
+    const loading = client.loadModel({ kind: 'default' }).then(() => { order.push('loaded') })
+    let during = ''
+    const answered = client.generate('', { temperature: 0, topp: 0.9, maxTokens: 24 }, { onText: t => { during += t } }).then(() => { order.push('answered') })
+    await expect(client.generate('', { temperature: 0, topp: 0.9, maxTokens: 4 }, { onText: () => {} })).rejects.toMatchObject({ name: 'ClientBusyError', message: 'an answer is already being generated' })
+    await expect(client.loadModel({ kind: 'default' })).rejects.toMatchObject({ name: 'ClientBusyError', message: 'a model is being loaded already' })
+    await Promise.all([loading, answered])
+    expect(during).toBe(text)
+    expect(order).toEqual(['answered', 'loaded'])
     let again = ''
     await client.generate('', { temperature: 0, topp: 0.9, maxTokens: 24 }, { onText: t => { again += t } })
     expect(again).toBe(text)

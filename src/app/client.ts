@@ -17,7 +17,7 @@ import { createStore } from 'zustand/vanilla'
 import { CerberusError } from '../core/errors.ts'
 import { NETWORKS, type NetworkProfile } from '../core/he/index.ts'
 import type { CerberusPeer } from '../net/peer.ts'
-import { createHeUserClient, type HePortFactory, type HeUserClient } from '../workers/index.ts'
+import { createHeUserClient, squeezeInWorker, type HePortFactory, type HeUserClient } from '../workers/index.ts'
 import { modelChatTemplate } from './chat.ts'
 import { joinMesh, type MeshMember } from './mesh-member.ts'
 import { createMinerLinks, type MinerLinks } from './miner-links.ts'
@@ -96,8 +96,9 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
   let loaded: LoadedModel | undefined
   // Local mode's engine, made on first use for the loaded model.
   let local: { model: LoadedModel, gen: LocalGeneration } | undefined
-  let busy = false
-  /** A model is loading: its squeeze runs in the HE worker, where an encryption would queue behind it. */
+  /** The private or local answer being generated, if any (a model switch waits for it before swapping). */
+  let answering: Promise<unknown> | undefined
+  /** A model is loading (planned in a worker of its own: the model in use answers meanwhile). */
   let loading = false
 
   const localFor = (model: LoadedModel): LocalGeneration => {
@@ -126,7 +127,7 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
     const nextLinks = createMinerLinks(await joinOnce(), { session, modelSha256: model.sha256, network, splitMinBlocks: opts.splitMinBlocks, onSend: opts.onSend, onChange: refresh })
     let next: PrivateGeneration
     try {
-      next = await createPrivateGeneration(model, { session: user, miners: nextLinks.scheduler, squeeze: user.squeeze }, { network, onQuantizedInput: opts.onQuantizedInput, ...(opts.padTo === undefined ? {} : { padTo: opts.padTo }) })
+      next = await createPrivateGeneration(model, { session: user, miners: nextLinks.scheduler, squeeze: async (...args) => await squeezeInWorker({ spawn: components.spawnHeWorker, wasmUrl: opts.wasmUrl }, ...args) }, { network, onQuantizedInput: opts.onQuantizedInput, ...(opts.padTo === undefined ? {} : { padTo: opts.padTo }) })
       // The first request starts SEAL in the worker and makes the keys; encrypting zeros here
       // (nothing is sent) makes that happen now, under this progress bar, not on the first token.
       await next.warmUp()
@@ -135,6 +136,12 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
       throw err
     }
     progress({ phase: 'generating-keys', label: 'Encryption keys ready', done: 1, total: 1 })
+    // The model in use answers until here; an answer under way finishes on it first. No await
+    // between the last check and the swap: an answer asked for after it runs on the new model.
+    while (answering !== undefined) {
+      progress({ phase: 'generating-keys', label: 'Waiting for the answer under way to finish', done: 1, total: 1 })
+      await answering.catch(() => {})
+    }
     links?.stop()
     links = nextLinks
     gen = next
@@ -170,6 +177,16 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
     return member
   }
 
+  /** Run an answer as the one under way (a model switch waits for it). */
+  const track = async <T>(answer: Promise<T>): Promise<T> => {
+    answering = answer
+    try {
+      return await answer
+    } finally {
+      answering = undefined
+    }
+  }
+
   const client: CerberusClient = {
     store,
     getState: store.getState,
@@ -190,9 +207,9 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
       }
     },
     async loadModel (source) {
-      if (busy) throw new ClientBusyError('wait for the answer to finish (or stop it) before switching models')
+      if (loading) throw new ClientBusyError('a model is being loaded already')
       const before = store.getState().status
-      set({ status: 'starting', error: undefined })
+      set({ status: 'starting', error: undefined, switching: loaded !== undefined })
       loading = true
       try {
         const old = gen
@@ -206,10 +223,11 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
         throw err
       } finally {
         loading = false
+        set({ switching: false })
       }
     },
     async generate (text, requested, gopts) {
-      if (busy) throw new ClientBusyError('an answer is already being generated')
+      if (answering !== undefined) throw new ClientBusyError('an answer is already being generated')
       // A chat model (its tokenizer brings a template) answers the prompt as a user's turn.
       const template = loaded === undefined ? undefined : modelChatTemplate(loaded.tokenizer)
       const prompt = template === undefined ? text : template([{ role: 'user', content: text }])
@@ -217,25 +235,17 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
       if (gopts.mode === 'local') {
         // Needs only the model: no keys, relay or miners (it is the way to answer without them).
         if (loaded === undefined) throw new ClientBusyError('the model is not loaded yet')
-        busy = true
-        try {
-          return await localFor(loaded).generate(prompt, settings, { signal: gopts.signal, onText: gopts.onText })
-        } finally {
-          busy = false
-        }
+        return await track(localFor(loaded).generate(prompt, settings, { signal: gopts.signal, onText: gopts.onText }))
       }
       if (gen === undefined) throw new ClientBusyError('start the client first')
-      // The HE worker is squeezing the new model: an encryption would wait behind it (minutes for a big one).
-      if (loading) throw new ClientBusyError('a model is being loaded; ask again when it is ready')
-      busy = true
+      // While another model loads (planned in its own worker), the model in use answers.
       try {
-        return await gen.generate(prompt, settings, {
+        return await track(gen.generate(prompt, settings, {
           signal: gopts.signal,
           onText: gopts.onText,
           onToken: t => { opts.onToken?.(t.token) }
-        })
+        }))
       } finally {
-        busy = false
         refresh()
       }
     },

@@ -44,8 +44,9 @@ export interface PrivateGenerationComponents {
   /** Who computes the encrypted layers (a scheduler over miners, or one miner). */
   readonly miners: MinerLink
   /**
-   * Who squeezes the model: the client passes its HE worker's (`HeUserClient.squeeze`), so a
-   * page's UI thread never plans a big model. Default: {@link squeezeModel} in this thread.
+   * Who squeezes the model: the client passes a planner worker's (`squeezeInWorker`), so
+   * neither a page's UI thread nor the user's key worker plans a big model. Default:
+   * {@link squeezeModel} in this thread.
    */
   readonly squeeze?: (ckpt: Checkpoint, options: SqueezeRequestOptions, modelSha256?: string) => Promise<SqueezedModel>
 }

@@ -144,6 +144,11 @@ export interface ClientState {
   readonly peers: readonly PeerView[]
   /** Miners usable now (same model, not dropped). */
   readonly minersReady: number
+  /**
+   * Another model is loading (`loadModel`; status 'starting'): the model in use still answers,
+   * over its miners, until the new one is ready.
+   */
+  readonly switching?: boolean
 }
 
 /** The user's side. */

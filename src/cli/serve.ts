@@ -11,7 +11,7 @@
  * encryption, the miner's code (the same worker pool `cerberus miner` computes with) and
  * the verification of every result are the same.
  */
-import type { LocalGeneration, MinerLinks, PrivateGeneration } from '../app/index.ts'
+import type { LocalGeneration, MinerLinks, PrivateGeneration, PrivateGenerationComponents } from '../app/index.ts'
 import type { AnswerInfo, Gateway, GatewayBackend } from '../gateway/index.ts'
 import { parseChoice, parseInteger, UsageError } from './args.ts'
 import { loadCliModel, MODEL_OPTIONS, parse, untilSignal, type CliIo } from './options.ts'
@@ -123,16 +123,18 @@ export async function startServe (opts: ServeOptions, io: CliIo): Promise<Servin
     let links: MinerLinks | undefined
     let label = 'local: plaintext on this machine, nothing leaves it'
     if (opts.mode !== 'local') {
-      const { createHeUserClient, createMinerPool } = await import('../workers/index.ts')
+      const { createHeUserClient, createMinerPool, squeezeInWorker } = await import('../workers/index.ts')
       const { spawnNodeHeWorker } = await import('../workers/he-port.node.ts')
       // The user's keys live in their own worker thread; no message ever carries them.
-      // It squeezes the model too (keeping the plan searches in --plan-cache, if given).
-      const user = createHeUserClient({ spawn: () => spawnNodeHeWorker(undefined, opts.planCache === undefined ? {} : { planCache: opts.planCache }) })
+      const user = createHeUserClient({ spawn: () => spawnNodeHeWorker() })
+      // The model is squeezed in a worker thread of its own (keeping the plan searches in --plan-cache, if given).
+      const planner = { spawn: () => spawnNodeHeWorker(undefined, opts.planCache === undefined ? {} : { planCache: opts.planCache }) }
+      const squeeze: NonNullable<PrivateGenerationComponents['squeeze']> = async (...args) => await squeezeInWorker(planner, ...args)
       closers.push(() => { user.close() })
       if (opts.mode === 'embedded') {
         const pool = createMinerPool({ spawn: () => spawnNodeHeWorker(), size: opts.workers })
         closers.push(() => { pool.close() })
-        generation = await createPrivateGeneration(model, { session: user, miners: localMinerLink(pool, 'embedded'), squeeze: user.squeeze }, { network, maxAttempts: 1 })
+        generation = await createPrivateGeneration(model, { session: user, miners: localMinerLink(pool, 'embedded'), squeeze }, { network, maxAttempts: 1 })
         label = `private: an embedded miner (${opts.workers} worker thread${opts.workers === 1 ? '' : 's'}), every result verified`
       } else {
         const { relayMiners } = await import('./private-miners.ts')
@@ -140,7 +142,7 @@ export async function startServe (opts: ServeOptions, io: CliIo): Promise<Servin
         const mesh = await relayMiners({ relay: opts.relay as string, modelSha256: model.sha256, session: crypto.randomUUID(), onDrop })
         closers.push(mesh.close)
         links = mesh.links
-        generation = await createPrivateGeneration(model, { session: user, miners: mesh.links.scheduler, squeeze: user.squeeze }, { network, maxAttempts: 3 })
+        generation = await createPrivateGeneration(model, { session: user, miners: mesh.links.scheduler, squeeze }, { network, maxAttempts: 3 })
         label = `private: the mesh's miners of this model, found through ${opts.relay}${opts.fallbackLocal ? ' (local, in plaintext, while none is there)' : ''}`
       }
       const gen = generation

@@ -7,7 +7,7 @@ import { planMatvec } from '../core/he/index.ts'
 import { prng, randomInt8 } from '../test/fixtures.ts'
 import { matvecInt8 } from '../core/model/w8a8.ts'
 import { spawnNodeHeWorker } from './he-port.node.ts'
-import { createHeMinerClient, createHeUserClient, type HePort } from './he-client.ts'
+import { createHeMinerClient, createHeUserClient, squeezeInWorker, type HePort } from './he-client.ts'
 import { inThreadPort } from './he-port.in-thread.ts'
 import type { HeReply } from './he-protocol.ts'
 import { createHeService, isFatal } from './he-service.ts'
@@ -56,12 +56,20 @@ describe('HE clients in-thread (the same protocol without a worker)', () => {
     await user.handle({ type: 'init', id: 3, role: 'user' })
     await user.handle({ type: 'prepare', id: 4, matrixId: 'm', plan: { dOut: 2, dIn: 2, preset: 'insecure-n256', nI: 2 }, w: new Int8Array(4), blocks: [0, 1] })
     await user.handle({ type: 'init', id: 5, role: 'miner' })
+    // a planner starts no SEAL (no loader is called) and holds no key: it only squeezes
+    const planner = createHeService({ post: r => replies.push(r), loadSeal: async () => { throw new Error('a planner must not start SEAL') } })
+    await planner.handle({ type: 'init', id: 6, role: 'planner' })
+    await planner.handle({ type: 'encrypt', id: 7, plan: { dOut: 2, dIn: 2, preset: 'insecure-n256', nI: 2 }, x: new Int8Array(2) })
+    await planner.handle({ type: 'rotate', id: 8 })
     expect(replies.map(r => r.type === 'error' ? r.error.message : r.type)).toEqual([
       'ready',
       '"encrypt" is a user request, but this worker is a miner worker',
       'ready',
       '"prepare" is a miner request, but this worker is a user worker',
-      'this worker is already a user worker'
+      'this worker is already a user worker',
+      'ready',
+      '"encrypt" is a user request, but this worker is a planner worker',
+      '"rotate" is a user request, but this worker is a planner worker'
     ])
   })
 
@@ -315,20 +323,31 @@ describe('HE workers on real threads (worker_threads)', () => {
     await expect(user.encryptBatch(plan, xs.slice(0, 3))).rejects.toMatchObject({ code: 'HE_JOB' })
   })
 
-  it('squeezes in the user thread (a page\'s UI thread plans nothing): the plan is the one this thread would make, and the private tokens through it are the twin\'s', async () => {
+  it('squeezes in a planner worker of its own, stopped after (a page\'s UI thread and the user\'s key worker plan nothing): the plan is the one this thread would make, and the private tokens through it are the twin\'s', async () => {
     const files = stories260K()
     const ckpt = parseCheckpoint(files.model)
     const tok = parseTokenizer(files.tokenizer, ckpt.config.vocabSize)
     const user = createHeUserClient({ spawn: () => spawnNodeHeWorker() })
     closers.push(user.close)
-    const sq = await user.squeeze(ckpt, { network: NETWORKS.wan })
+    let spawned = 0
+    let stopped = 0
+    const planner = {
+      spawn: (): HePort => {
+        spawned++
+        const port = spawnNodeHeWorker()
+        return { ...port, terminate: () => { stopped++; port.terminate() } }
+      }
+    }
+    const sq = await squeezeInWorker(planner, ckpt, { network: NETWORKS.wan })
+    expect([spawned, stopped]).toEqual([1, 1])
     const here = squeezeModel(ckpt, { network: NETWORKS.wan })
     const data = (m: typeof sq): unknown => [...m.groups].map(([k, g]) => [k, g.placement, g.plans.map(p => p === undefined ? p : planToData(p)), g.prefillPlans?.map(p => p === undefined ? p : planToData(p)), g.matrices.map(x => [x.q, x.scale])])
     expect(data(sq)).toEqual(data(here))
     expect([...sq.groups.values()].some(g => g.plans.some(p => p?.packed !== undefined))).toBe(true)
-    // a squeeze the worker refuses is its typed error, and the thread serves on
-    await expect(user.squeeze(ckpt, { rounds: 'fused', fold: false })).rejects.toMatchObject({ name: 'SqueezeOptionsError', code: 'SQUEEZE_OPTIONS' })
-    expect((await user.squeeze(ckpt, { network: NETWORKS.loopback })).groups.size).toBe(squeezeModel(ckpt, { network: NETWORKS.loopback }).groups.size)
+    // a squeeze the worker refuses is its typed error, and its worker is stopped all the same
+    await expect(squeezeInWorker(planner, ckpt, { rounds: 'fused', fold: false })).rejects.toMatchObject({ name: 'SqueezeOptionsError', code: 'SQUEEZE_OPTIONS' })
+    expect([spawned, stopped]).toEqual([2, 2])
+    expect((await squeezeInWorker(planner, ckpt, { network: NETWORKS.loopback })).groups.size).toBe(squeezeModel(ckpt, { network: NETWORKS.loopback }).groups.size)
     const local = localHe(await loadSeal())
     const backend = await heBackend(sq, user, local.miner)
     const sampler = (): ReturnType<typeof createSampler> => createSampler({ temperature: 0, topp: 0.9 }, createRng(1))

@@ -163,22 +163,33 @@ export type HeUserClient = HeSession & {
   readonly localMatvecs: NonNullable<HeSession['localMatvecs']>
   readonly galoisKeys: (plan: MatvecPlan) => Promise<Uint8Array>
   readonly rotate: () => Promise<void>
-  /**
-   * Squeeze `ckpt` in the worker (the calling thread stays free: a 768-dim layer's plans take
-   * seconds) and rebuild the result here, the forward pass's parameters taken from `ckpt`.
-   * The result has the built layout only (no `otherLayout`). With the model file's SHA-256,
-   * a worker with a plan store remembers the plan searches under it, and the next squeeze
-   * of that model with those options skips them.
-   */
-  readonly squeeze: (ckpt: Checkpoint, options: SqueezeRequestOptions, modelSha256?: string) => Promise<SqueezedModel>
   readonly close: () => void
 }
 
 /**
- * How long a squeeze may take in the worker before it is given up (and the worker replaced):
+ * How long a squeeze may take in its worker before it is given up (and the worker stopped):
  * ~10 s per 768-dim layer on this project's 2-core machine, so a 12-layer model takes ~2 min.
  */
 export const SQUEEZE_TIMEOUT_MS = 20 * 60_000
+
+/**
+ * Squeeze `ckpt` in a worker of its own — a planner, started for this squeeze and stopped
+ * after it (no SEAL, no key): the calling thread stays free (a 768-dim layer's plans take
+ * seconds) and so does the user's HE worker, which goes on encrypting for the model in use.
+ * The result is rebuilt here, the forward pass's parameters taken from `ckpt`, with the built
+ * layout only (no `otherLayout`). With the model file's SHA-256, a worker with a plan store
+ * remembers the plan searches under it, and the next squeeze of that model with those
+ * options skips them.
+ */
+export async function squeezeInWorker (opts: HeClientOptions, ckpt: Checkpoint, options: SqueezeRequestOptions, modelSha256?: string): Promise<SqueezedModel> {
+  const c = new Connection('planner', opts)
+  try {
+    const r = await c.request(id => ({ type: 'squeeze', id, ckpt, options, ...(modelSha256 === undefined ? {} : { modelSha256 }) }), 'squeezed', 'squeeze the model', SQUEEZE_TIMEOUT_MS)
+    return squeezedFromTransfer(ckpt, r.squeezed)
+  } finally {
+    c.close()
+  }
+}
 
 /** Start a user HE client. `x` and `results` are transferred (detached afterwards). */
 export function createHeUserClient (opts: HeClientOptions): HeUserClient {
@@ -222,10 +233,6 @@ export function createHeUserClient (opts: HeClientOptions): HeUserClient {
       const { keys } = await c.request(id => ({ type: 'galois-keys', id, plan: planToData(plan) }), 'galois-keys', 'make Galois keys')
       if (c.epoch !== epoch) throw new HeKeysRotatedError('the HE user\'s keys were replaced while making Galois keys; ask for them again')
       return keys
-    },
-    async squeeze (ckpt, options, modelSha256) {
-      const r = await c.request(id => ({ type: 'squeeze', id, ckpt, options, ...(modelSha256 === undefined ? {} : { modelSha256 }) }), 'squeezed', 'squeeze the model', SQUEEZE_TIMEOUT_MS)
-      return squeezedFromTransfer(ckpt, r.squeezed)
     },
     async rotate () {
       // The epoch moves now, before the request is sent: an encryption or key set still on its

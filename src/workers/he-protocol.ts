@@ -8,10 +8,14 @@ import type { SerializedError } from '../core/errors.ts'
 import type { Checkpoint } from '../core/model/index.ts'
 import type { SqueezeRequestOptions, SqueezedTransfer } from '../core/squeeze/index.ts'
 
-/** Which side of the protocol a worker serves. */
-export type HeRole = 'user' | 'miner'
+/**
+ * Which side of the protocol a worker serves: a user's worker (the keys), a miner's, or a
+ * planner — a short-lived worker that only squeezes (no SEAL, no key), so a big model's
+ * minutes of planning never queue the user's encryptions behind them.
+ */
+export type HeRole = 'user' | 'miner' | 'planner'
 
-/** Start SEAL in the worker. */
+/** Start SEAL in the worker (a planner's needs none). */
 export interface InitRequest { readonly type: 'init', readonly id: number, readonly role: HeRole, readonly wasmUrl?: string }
 /** User: encrypt a quantized input vector. */
 export interface EncryptRequest { readonly type: 'encrypt', readonly id: number, readonly plan: PlanData, readonly x: Int8Array }
@@ -72,7 +76,7 @@ export interface LocalPrepareRequest { readonly type: 'local-prepare', readonly 
 export interface LocalMatvecsRequest { readonly type: 'local-matvecs', readonly id: number, readonly matrixId: string, readonly xs: Int8Array[] }
 
 /**
- * Either role: squeeze a model (Cerberus Squeezing: seconds per layer of a big model, kept
+ * Any role (a planner's one request): squeeze a model (Cerberus Squeezing: seconds per layer of a big model, kept
  * off the caller's thread). The checkpoint is copied, not transferred: the caller keeps it.
  * No key is involved.
  */

@@ -72,6 +72,11 @@ export function createHeService (init: HeServiceInit): HeService {
     switch (r.type) {
       case 'init': {
         if (role !== undefined) throw new WorkerProtocolError(`this worker is already a ${role} worker`)
+        if (r.role === 'planner') {
+          role = 'planner'
+          reply({ type: 'ready', id: r.id, role: r.role })
+          return
+        }
         seal = await (init.loadSeal ?? (url => loadSeal(url === undefined ? {} : { wasmUrl: url })))(r.wasmUrl)
         role = r.role
         if (r.role === 'user') user = createHeUser(seal)

@@ -18,7 +18,7 @@
  * const { kind, reason } = await gpuPool.device()     // 'gpu', "webgpu: …" | 'cpu', "WebGPU not available: …"
  * ```
  */
-export { createHeMinerClient, createHeUserClient, GPU_START_TIMEOUT_MS, SQUEEZE_TIMEOUT_MS, type HeClientOptions, type HeMinerClient, type HeMinerClientOptions, type HePort, type HePortFactory, type HeUserClient } from './he-client.ts'
+export { createHeMinerClient, createHeUserClient, GPU_START_TIMEOUT_MS, squeezeInWorker, SQUEEZE_TIMEOUT_MS, type HeClientOptions, type HeMinerClient, type HeMinerClientOptions, type HePort, type HePortFactory, type HeUserClient } from './he-client.ts'
 export { createMinerPool, poolDevice, type MinerPool, type MinerPoolOptions, type PoolDevice, type PoolJobTiming } from './he-pool.ts'
 export type { JobTiming, MinerDevice } from './he-protocol.ts'
 export { GPU_NOT_REQUESTED, isGpuFailure, type GpuStarter } from './miner-gpu.ts'

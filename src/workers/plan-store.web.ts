@@ -1,5 +1,5 @@
 /**
- * A page's plan store (he-service.ts `PlanStore`): the HE worker's squeezes remember their
+ * A page's plan store (he-service.ts `PlanStore`): the planner worker's squeezes remember their
  * plan searches in IndexedDB, so the next visit with the same model plans in milliseconds
  * instead of seconds per layer. What is kept is public: plan parameters by model SHA-256
  * and squeeze options — no key, no prompt, no activation.

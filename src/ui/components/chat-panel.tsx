@@ -19,10 +19,12 @@ export interface ChatPanelProps {
 
 /**
  * Why a prompt cannot be sent now, in words the user can act on; null when it can. In local
- * mode only the model is needed (no keys, relay or miners).
+ * mode only the model is needed (no keys, relay or miners). While another model loads, the
+ * model in use answers (the new one is planned in a worker of its own; the switch waits for
+ * an answer under way).
  */
 export function blockedReason (status: ClientState['status'], minersReady: number, progressLabel: string | undefined, switching: boolean, local = false, modelLoaded = false): string | null {
-  if (switching) return 'Switching models…'
+  if (switching) return modelLoaded && (local || minersReady > 0) ? null : 'Switching models…'
   if (local) return modelLoaded ? null : `Loading the model: ${progressLabel ?? 'starting'}…`
   switch (status) {
     case 'idle': return 'Not connected yet.'

@@ -85,6 +85,7 @@ export function ModelPanel ({ onLoad, canLoad }: ModelPanelProps) {
           </div>
         </fieldset>
       </form>
+      {busy && model !== undefined && <p className='hint'>Until the new model is ready, answers come from {model.name}.</p>}
       {busy && <StartProgress progress={progress} />}
       {error !== null && <ErrorMessage title='The model was not loaded' error={error} />}
     </section>

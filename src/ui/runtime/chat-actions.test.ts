@@ -95,6 +95,13 @@ describe('chat actions', () => {
     await chat.send('p')
     expect(client.calls).toEqual([])
     expect(chatStore.getState().conversations).toEqual([])
+    // a model switch: the model in use answers, while it has a miner
+    client.setState({ status: 'starting', switching: true, minersReady: 0 })
+    await chat.send('p')
+    expect(client.calls).toEqual([])
+    client.setState({ status: 'starting', switching: true, minersReady: 1 })
+    await chat.send('p')
+    expect(client.calls.map(c => c.prompt)).toEqual(['p']) // private: no local mode
   })
 
   it('several conversations: new, select, delete; load restores them, the latest open', async () => {

@@ -98,13 +98,16 @@ export function createChatActions (deps: ChatActionsDeps): ChatActions {
     }
   }
 
-  /** The client, when it can answer now: private answers need it ready (miners found); local ones only a loaded model. */
+  /**
+   * The client, when it can answer now: private answers need it ready (miners found), or
+   * switching models with the model in use still served; local ones only a loaded model.
+   */
   const readyClient = (): CerberusClient | undefined => {
     if (running !== null) return undefined
     const client = deps.getClient()
     const s = client?.getState()
     if (settingsStore.getState().localMode) return s?.model !== undefined ? client : undefined
-    return s?.status === 'ready' ? client : undefined
+    return s?.status === 'ready' || (s?.switching === true && s.minersReady > 0) ? client : undefined
   }
 
   const newAnswer = (): AnswerMessage => ({
