@@ -10,7 +10,7 @@ import { startRelay, type Relay } from '../../signaling-server/relay.ts'
 import { squeezedEngine } from '../core/engine/index.ts'
 import { NETWORKS, type NetworkProfile } from '../core/he/index.ts'
 import { createEngine, createRng, createSampler, generate, type LogitsEngine } from '../core/model/index.ts'
-import { squeezeModel } from '../core/squeeze/index.ts'
+import { squeezeModel, type RoundsMode } from '../core/squeeze/index.ts'
 import { createPeer, type CerberusPeer } from '../net/peer.ts'
 import { loadModelFiles } from '../node/model-files.ts'
 import { inThreadPort } from '../workers/he-port.in-thread.ts'
@@ -57,8 +57,8 @@ const components: ClientComponents = {
   loadModel: async () => model
 }
 
-async function readyClient (want: number, network?: NetworkProfile): Promise<CerberusClient> {
-  const client = createCerberusClient({ relay: relay.multiaddrs[0], ...(network === undefined ? {} : { network }) }, components)
+async function readyClient (want: number, network?: NetworkProfile, rounds?: RoundsMode): Promise<CerberusClient> {
+  const client = createCerberusClient({ relay: relay.multiaddrs[0], ...(network === undefined ? {} : { network }), ...(rounds === undefined ? {} : { rounds }) }, components)
   clients.push(client)
   await client.start({ kind: 'default' })
   const t0 = Date.now()
@@ -131,6 +131,25 @@ describe('the client (app layer, no browser)', () => {
     expect(sq.layout.rounds).toBe('fused')
     expect(text).toBe(w8a8Text(8, squeezedEngine(sq)))
     expect(receipt).toMatchObject({ tokens: 8, rejected: 0, layout: 'fused', rounds: 8 * (2 * model.ckpt.config.nLayers + 1) })
+    // a local answer runs the same plan (the wan one), so it is its text — which parts from the
+    // lan plan's within 24 tokens ("…loved to play outside…" against "…play with her toys…")
+    let local = ''
+    await client.generate('', { temperature: 0, topp: 0.9, maxTokens: 24 }, { mode: 'local', onText: t => { local += t } })
+    expect(local).toBe(w8a8Text(24, squeezedEngine(sq)))
+    expect(local).not.toBe(w8a8Text(24))
+  })
+
+  it('a forced round layout: fused on lan when asked for, its twin\'s text, private and local alike', async () => {
+    const client = await readyClient(2, undefined, 'fused')
+    let text = ''
+    const receipt = await client.generate('', { temperature: 0, topp: 0.9, maxTokens: 8 }, { onText: t => { text += t } })
+    const fused = squeezedEngine(squeezeModel(model.ckpt, { network: NETWORKS.lan, rounds: 'fused' }))
+    expect(text).toBe(w8a8Text(8, fused))
+    expect(receipt).toMatchObject({ tokens: 8, rejected: 0, layout: 'fused', rounds: 8 * (2 * model.ckpt.config.nLayers + 1) })
+    let local = ''
+    await client.generate('', { temperature: 0, topp: 0.9, maxTokens: 24 }, { mode: 'local', onText: t => { local += t } })
+    expect(local).toBe(w8a8Text(24, squeezedEngine(squeezeModel(model.ckpt, { network: NETWORKS.lan, rounds: 'fused' }))))
+    expect(local).not.toBe(w8a8Text(24))
   })
 
   it('a miner that goes away mid-answer: the answer completes with the same text on the other', async () => {

@@ -16,6 +16,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createStore } from 'zustand/vanilla'
 import { CerberusError } from '../core/errors.ts'
 import { NETWORKS, type NetworkProfile } from '../core/he/index.ts'
+import type { RoundsMode } from '../core/squeeze/index.ts'
 import type { CerberusPeer } from '../net/peer.ts'
 import { createHeUserClient, squeezeInWorker, type HePortFactory, type HeUserClient } from '../workers/index.ts'
 import { modelChatTemplate } from './chat.ts'
@@ -67,6 +68,11 @@ export interface ClientOptions {
    */
   readonly network?: NetworkProfile
   /**
+   * The round layout of the plan (default 'auto': the planner's choice for `network`);
+   * benchmarks force one to measure the other. Local answers use the same plan.
+   */
+  readonly rounds?: RoundsMode
+  /**
    * Length padding: round every prompt and answer up to buckets of this many tokens with
    * dummy jobs (padding.ts; 32 is the usual setting), so miners learn lengths only to
    * within it. Default: off.
@@ -88,6 +94,8 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
   const set = (s: Partial<ClientState>): void => { store.setState(s) }
   const progress = (p: PhaseProgress): void => { set({ progress: p }) }
   const session = crypto.randomUUID()
+  // Squeeze options of both pipelines (private and local): one plan, one text.
+  const squeeze = opts.rounds === undefined ? {} : { rounds: opts.rounds }
   let member: MeshMember | undefined
   let views: PeerViews | undefined
   let user: HeUserClient | undefined
@@ -104,8 +112,8 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
   const localFor = (model: LoadedModel): LocalGeneration => {
     if (local?.model !== model) {
       void local?.gen.close()
-      // The same plan as the private pipeline's (lan), so a local answer is the private one's text.
-      local = { model, gen: components.localGeneration?.(model) ?? createLocalGeneration(model, { network: NETWORKS.lan }) }
+      // The same plan as the private pipeline's, so a local answer is the private one's text.
+      local = { model, gen: components.localGeneration?.(model) ?? createLocalGeneration(model, { network: opts.network ?? NETWORKS.lan, squeeze }) }
     }
     return local.gen
   }
@@ -127,7 +135,7 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
     const nextLinks = createMinerLinks(await joinOnce(), { session, modelSha256: model.sha256, network, splitMinBlocks: opts.splitMinBlocks, onSend: opts.onSend, onChange: refresh })
     let next: PrivateGeneration
     try {
-      next = await createPrivateGeneration(model, { session: user, miners: nextLinks.scheduler, squeeze: async (...args) => await squeezeInWorker({ spawn: components.spawnHeWorker, wasmUrl: opts.wasmUrl }, ...args) }, { network, onQuantizedInput: opts.onQuantizedInput, ...(opts.padTo === undefined ? {} : { padTo: opts.padTo }) })
+      next = await createPrivateGeneration(model, { session: user, miners: nextLinks.scheduler, squeeze: async (...args) => await squeezeInWorker({ spawn: components.spawnHeWorker, wasmUrl: opts.wasmUrl }, ...args) }, { network, squeeze, onQuantizedInput: opts.onQuantizedInput, ...(opts.padTo === undefined ? {} : { padTo: opts.padTo }) })
       // The first request starts SEAL in the worker and makes the keys; encrypting zeros here
       // (nothing is sent) makes that happen now, under this progress bar, not on the first token.
       await next.warmUp()

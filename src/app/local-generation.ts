@@ -11,7 +11,7 @@
  */
 import { privateEngine, squeezedW8a8Backend, type LinearBackend } from '../core/engine/index.ts'
 import { NETWORKS, type NetworkProfile } from '../core/he/index.ts'
-import { squeezeModel, type SqueezeOptions } from '../core/squeeze/index.ts'
+import { squeezeModel, type SqueezeRequestOptions } from '../core/squeeze/index.ts'
 import { runAnswer, type GenerationCallbacks, type GenerationModel, type GenerationSettings } from './answer-loop.ts'
 import { GenerationBusyError } from './private-generation.ts'
 import type { AnswerReceipt } from './types.ts'
@@ -30,7 +30,7 @@ export const LOCAL_MODE_LABEL = 'Nothing leaves this device; no encryption neede
 export interface LocalGenerationOptions {
   /** The network the twin's plan is made for (default lan, as the private pipeline's). */
   readonly network?: NetworkProfile
-  readonly squeeze?: Omit<SqueezeOptions, 'network'>
+  readonly squeeze?: Omit<SqueezeRequestOptions, 'network'>
 }
 
 /** Generation on this device. */

@@ -31,7 +31,7 @@ import { CerberusError } from '../core/errors.ts'
 import { squeezedEngine } from '../core/engine/index.ts'
 import type { NetworkProfile } from '../core/he/index.ts'
 import { createRng, createSampler, encode, generate, parseCheckpoint, parseTokenizer } from '../core/model/index.ts'
-import { squeezeModel } from '../core/squeeze/index.ts'
+import { squeezeModel, type RoundsMode } from '../core/squeeze/index.ts'
 import { SYNTHETIC_768X12, syntheticModelBytes, syntheticTokenizerBytes } from '../core/model/index.ts'
 import type { AnswerReceipt } from '../app/index.ts'
 import type { ClientRunResult } from './mesh-page.ts'
@@ -116,6 +116,8 @@ export interface MeshBenchOptions {
   readonly splitMinBlocks?: number
   /** The link to simulate between user and miners (default loopback: unshaped). */
   readonly link?: LinkName
+  /** The plan's round layout (default 'auto': the planner's choice for the link), in every run. */
+  readonly rounds?: RoundsMode
   /** Relay load: peers making reservations (0 = skip). Default 500. */
   readonly relayPeers?: number
   readonly onProgress?: (line: string) => void
@@ -131,13 +133,13 @@ export class MeshBenchError extends CerberusError {
 interface ModelFiles { name: string, modelPath: string, tokenizerPath: string, query: string, expected: string }
 
 /** The encrypted pipeline's plaintext twin under the plan made for `network` (w8a8 in the plan's round layout): the answer's text after `prompt`. */
-function w8a8Text (model: Uint8Array, tokenizer: Uint8Array, tokens: number, network: NetworkProfile, prompt = ''): string {
+function w8a8Text (model: Uint8Array, tokenizer: Uint8Array, tokens: number, network: NetworkProfile, rounds: RoundsMode, prompt = ''): string {
   const ckpt = parseCheckpoint(model)
   const tok = parseTokenizer(tokenizer, ckpt.config.vocabSize)
   const dec = new TextDecoder()
   let text = ''
   const steps = encode(tok, prompt).length - 1 + tokens
-  for (const t of generate(squeezedEngine(squeezeModel(ckpt, { network })), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt, steps })) if (!t.fromPrompt) text += dec.decode(t.bytes, { stream: true })
+  for (const t of generate(squeezedEngine(squeezeModel(ckpt, { network, rounds })), tok, createSampler({ temperature: 0, topp: 0.9 }, createRng(1)), { prompt, steps })) if (!t.fromPrompt) text += dec.decode(t.bytes, { stream: true })
   return text + dec.decode()
 }
 
@@ -194,7 +196,9 @@ async function userRun (bb: BenchBrowser, ctx: BrowserContext, q: string, timeou
 export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBenchReport> {
   const say = opts.onProgress ?? (() => {})
   const link = LINK_PROFILES[opts.link ?? 'loopback']
-  const linkQuery = `link=${link.name}`
+  const rounds = opts.rounds ?? 'auto'
+  // every tab plans for the link, in the layout asked for
+  const linkQuery = `link=${link.name}&rounds=${rounds}`
   const models = opts.models ?? ['stories260K', 'synthetic-768']
   const runs: MeshBenchRun[] = []
   const notes: string[] = []
@@ -211,7 +215,7 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
         const tok = new Uint8Array(await readFile(join(dir, DEFAULT_MODEL_FILES.tokenizer)))
         const tokens = opts.tokens ?? 32
         const prompt = promptOfTokens(parseTokenizer(tok, parseCheckpoint(model).config.vocabSize), opts.promptTokens ?? 0, PROMPT_WORDS.stories)
-        files = { name, modelPath: join(dir, DEFAULT_MODEL_FILES.checkpoint), tokenizerPath: join(dir, DEFAULT_MODEL_FILES.tokenizer), query: `steps=${tokens}${promptQuery(prompt)}`, expected: w8a8Text(model, tok, tokens, link.network, prompt) }
+        files = { name, modelPath: join(dir, DEFAULT_MODEL_FILES.checkpoint), tokenizerPath: join(dir, DEFAULT_MODEL_FILES.tokenizer), query: `steps=${tokens}${promptQuery(prompt)}`, expected: w8a8Text(model, tok, tokens, link.network, rounds, prompt) }
       } else {
         const layers = opts.syntheticLayers ?? SYNTHETIC_768X12.nLayers
         const cfg = { ...SYNTHETIC_768X12, nLayers: layers }
@@ -226,7 +230,7 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
         cleanup.push(async () => { await new Promise<void>(resolve => server.close(() => { resolve() })) })
         const tokens = opts.tokens ?? 3
         const prompt = promptOfTokens(parseTokenizer(tok, cfg.vocabSize), opts.promptTokens ?? 0, PROMPT_WORDS.synthetic)
-        files = { name: `synthetic-768x${layers}`, modelPath, tokenizerPath, query: `steps=${tokens}${promptQuery(prompt)}&model=${encodeURIComponent(`${base}/model.bin`)}&tokenizer=${encodeURIComponent(`${base}/tok.bin`)}`, expected: w8a8Text(model, tok, tokens, link.network, prompt) }
+        files = { name: `synthetic-768x${layers}`, modelPath, tokenizerPath, query: `steps=${tokens}${promptQuery(prompt)}&model=${encodeURIComponent(`${base}/model.bin`)}&tokenizer=${encodeURIComponent(`${base}/tok.bin`)}`, expected: w8a8Text(model, tok, tokens, link.network, rounds, prompt) }
       }
       const timeout = name === 'stories260K' ? 240_000 : 900_000
 

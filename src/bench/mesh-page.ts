@@ -9,6 +9,7 @@
  * - `?bench=helocal&steps=N&runs=R`: the baseline — the same private pipeline with user and miner
  *   workers both in this tab, no network, R generations (default 1); `local=ui` multiplies the local groups (the
  *   classifier) on the UI thread instead of in the user's worker, for comparison.
+ * `rounds=fused|unfused` forces the plan's round layout (default: the planner's choice for the link).
  * `split=B` splits matrices of B or more output blocks across miners (the client's default
  * is 16). `model=URL&tokenizer=URL` pick another model than the default (the mesh benchmark's
  * synthetic shapes).
@@ -24,6 +25,7 @@ import { webDonorComponents } from '../app/platform-donor.web.ts'
 import { webClientComponents } from '../app/platform.web.ts'
 import { auditWire, concatBytes, type AuditReport } from '../net/wire-audit.ts'
 import type { NetworkProfile } from '../core/he/index.ts'
+import type { RoundsMode } from '../core/squeeze/index.ts'
 import { plainIntMatvec, type IntMatrix } from '../core/engine/index.ts'
 import { spawnWebHeWorker } from '../workers/he-port.web.ts'
 import { createHeUserClient, createMinerPool } from '../workers/index.ts'
@@ -72,8 +74,9 @@ export async function runAppPage (q: URLSearchParams, out: HTMLElement): Promise
   const model: ModelSource = q.get('model') === null ? { kind: 'default' } : { kind: 'url', model: q.get('model') as string, ...(q.get('tokenizer') === null ? {} : { tokenizer: q.get('tokenizer') as string }) }
   try {
     const link = linkProfile(q.get('link') ?? 'loopback')
+    const rounds = roundsOf(q.get('rounds'))
     if (q.get('bench') === 'helocal') {
-      window.cerberusClient = await runHeLocal(model, Number(q.get('steps') ?? '24'), q.get('prompt') ?? '', link.network, q.get('local') === 'ui', Number(q.get('runs') ?? '1'))
+      window.cerberusClient = await runHeLocal(model, Number(q.get('steps') ?? '24'), q.get('prompt') ?? '', link.network, rounds, q.get('local') === 'ui', Number(q.get('runs') ?? '1'))
       return
     }
     shapeThisTab(link, q.get('wsproxy'))
@@ -90,7 +93,7 @@ export async function runAppPage (q: URLSearchParams, out: HTMLElement): Promise
     const activations: Int8Array[] = []
     const tokens: number[] = [1] // BOS
     const split = q.get('split')
-    const client = createCerberusClient({ relay, network: link.network, ...(split === null ? {} : { splitMinBlocks: Number(split) }), onSend: f => { sent.push(f.slice()) }, onQuantizedInput: (_m, xq) => { activations.push(xq.slice()) }, onToken: t => { tokens.push(t) } }, webClientComponents())
+    const client = createCerberusClient({ relay, network: link.network, rounds, ...(split === null ? {} : { splitMinBlocks: Number(split) }), onSend: f => { sent.push(f.slice()) }, onQuantizedInput: (_m, xq) => { activations.push(xq.slice()) }, onToken: t => { tokens.push(t) } }, webClientComponents())
     window.cerberusApp = client
     client.subscribe(s => { out.textContent = `${s.status} ${s.progress?.label ?? ''} miners=${s.minersReady}` })
     await client.start(model)
@@ -139,8 +142,15 @@ function shapeThisTab (link: LinkProfile, wsproxy: string | null): void {
   if (wsproxy !== null) proxyWebSockets(parsePortMap(wsproxy))
 }
 
+/** The `rounds` query: a forced layout, or the planner's choice. */
+function roundsOf (v: string | null): RoundsMode {
+  if (v === null || v === 'auto') return 'auto'
+  if (v === 'fused' || v === 'unfused') return v
+  throw new RangeError(`rounds=${v}: expected auto, fused or unfused`)
+}
+
 /** The baseline: user worker + miner worker in this tab, the same plan and pipeline as the mesh client (no link). */
-async function runHeLocal (source: ModelSource, steps: number, prompt: string, network: NetworkProfile, localOnUiThread: boolean, runs: number): Promise<ClientRunResult> {
+async function runHeLocal (source: ModelSource, steps: number, prompt: string, network: NetworkProfile, rounds: RoundsMode, localOnUiThread: boolean, runs: number): Promise<ClientRunResult> {
   const components = webClientComponents()
   const model = await components.loadModel(source)
   const user = createHeUserClient({ spawn: spawnWebHeWorker })
@@ -155,7 +165,7 @@ async function runHeLocal (source: ModelSource, steps: number, prompt: string, n
       return ys
     }
     const session = localOnUiThread ? { ...user, localMatvecs: onUiThread } : user
-    const gen = await createPrivateGeneration(model, { session, miners: localMinerLink(miner, 'he-local') }, { network })
+    const gen = await createPrivateGeneration(model, { session, miners: localMinerLink(miner, 'he-local') }, { network, squeeze: { rounds } })
     // runs=2: the second is the steady state the mesh's second run is compared with (the first
     // also builds what the miner encodes on first use, e.g. the prefill plans' encodings)
     const texts: string[] = []
