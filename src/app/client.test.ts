@@ -16,6 +16,7 @@ import { loadModelFiles } from '../node/model-files.ts'
 import { inThreadPort } from '../workers/he-port.in-thread.ts'
 import { createMinerPool, type MinerPool } from '../workers/index.ts'
 import { createCerberusClient, type ClientComponents } from './client.ts'
+import { createLocalGeneration, type LocalGenerationOptions } from './local-generation.ts'
 import { startMinerNode, type MinerNode } from './miner-node.ts'
 import type { LoadedModel } from './model-source.ts'
 import type { CerberusClient } from './types.ts'
@@ -202,5 +203,15 @@ describe('the client (app layer, no browser)', () => {
     expect(text).toBe(w8a8Text(24))
     expect(receipt).toMatchObject({ tokens: 24, local: true, bytesUp: 0, verified: 0, miners: [] })
     expect(sent).toEqual([])
+    // a page's local engine (a worker there) is handed the private pipeline's plan options
+    const asked: LocalGenerationOptions[] = []
+    const wan = createCerberusClient({ relay: relay.multiaddrs[0], network: NETWORKS.wan, rounds: 'fused' }, { ...components, localGeneration: (m, o) => { asked.push(o); return createLocalGeneration(m, o) } })
+    clients.push(wan)
+    void wan.start({ kind: 'default' }).catch(() => {})
+    while (wan.getState().model === undefined && Date.now() - t0 < 40_000) await new Promise(resolve => setTimeout(resolve, 50))
+    let wanText = ''
+    await wan.generate('', { temperature: 0, topp: 0.9, maxTokens: 24 }, { mode: 'local', onText: t => { wanText += t } })
+    expect(asked).toEqual([{ network: NETWORKS.wan, squeeze: { rounds: 'fused' } }])
+    expect(wanText).toBe(w8a8Text(24, squeezedEngine(squeezeModel(model.ckpt, { network: NETWORKS.wan, rounds: 'fused' }))))
   })
 })

@@ -22,7 +22,7 @@ import { createHeUserClient, squeezeInWorker, type HePortFactory, type HeUserCli
 import { modelChatTemplate } from './chat.ts'
 import { joinMesh, type MeshMember } from './mesh-member.ts'
 import { createMinerLinks, type MinerLinks } from './miner-links.ts'
-import { createLocalGeneration, type LocalGeneration } from './local-generation.ts'
+import { createLocalGeneration, type LocalGeneration, type LocalGenerationOptions } from './local-generation.ts'
 import type { LoadedModel, ModelLoader } from './model-source.ts'
 import { createPeerViews, publicError, type PeerViews } from './peer-views.ts'
 import { createPrivateGeneration, type PrivateGeneration } from './private-generation.ts'
@@ -44,10 +44,12 @@ export interface ClientComponents {
   /** Fetch and parse a model, reporting bytes. */
   readonly loadModel: ModelLoader
   /**
-   * Local mode's engine for a model (pages: a Web Worker, local-generation.web.ts). Default:
-   * in this thread ({@link createLocalGeneration}), which tools and tests use.
+   * Local mode's engine for a model (pages: a Web Worker, local-generation.web.ts), planned
+   * with `options` — the private pipeline's network and squeeze options, so that a local
+   * answer is the private one's text. Default: in this thread ({@link createLocalGeneration}),
+   * which tools and tests use.
    */
-  readonly localGeneration?: (model: LoadedModel) => LocalGeneration
+  readonly localGeneration?: (model: LoadedModel, options: LocalGenerationOptions) => LocalGeneration
 }
 
 /** Options of {@link createCerberusClient}. */
@@ -113,7 +115,8 @@ export function createCerberusClient (opts: ClientOptions, components: ClientCom
     if (local?.model !== model) {
       void local?.gen.close()
       // The same plan as the private pipeline's, so a local answer is the private one's text.
-      local = { model, gen: components.localGeneration?.(model) ?? createLocalGeneration(model, { network: opts.network ?? NETWORKS.lan, squeeze }) }
+      const options: LocalGenerationOptions = { network: opts.network ?? NETWORKS.lan, squeeze }
+      local = { model, gen: components.localGeneration?.(model, options) ?? createLocalGeneration(model, options) }
     }
     return local.gen
   }

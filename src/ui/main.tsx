@@ -39,7 +39,7 @@ try { bindSettingsStorage(localStorage) } catch { /* storage blocked: defaults, 
 const runtime = createAppRuntime({
   // Local mode ("Generate on this device") runs in its own Web Worker, never on this thread;
   // its default plan is the private pipeline's (lan), so a local answer has the private one's text.
-  createClient: (opts) => createCerberusClient(opts, webClientComponents({ localGeneration: (model) => workerLocalGeneration(model) })),
+  createClient: (opts) => createCerberusClient(opts, webClientComponents({ localGeneration: (model, options) => workerLocalGeneration(model, options) })),
   createDonor: (opts) => createDonor(opts, webDonorComponents()),
   serverRelay,
   history: await openHistory()
