@@ -101,6 +101,10 @@ describe('the client (app layer, no browser)', () => {
     expect(receipt.verified).toBeGreaterThan(24 * 10) // 20 encrypted matrices per token on stories260K, minus the local classifier
     expect(receipt.bytesUp).toBeGreaterThan(0)
     expect(receipt.bytesDown).toBeGreaterThan(0)
+    // where the jobs' time went: the user's HE worker and the jobs' round trips
+    const time = receipt.time as NonNullable<typeof receipt.time>
+    for (const ms of Object.values(time)) expect(ms).toBeGreaterThan(0)
+    expect(time.encryptMs + time.decryptMs + time.jobsMs).toBeLessThan(receipt.ms) // one job per round on lan: no overlap
     const ids = new Set(miners.map(m => m.node.peerId))
     expect(receipt.miners.length).toBeGreaterThan(0)
     for (const m of receipt.miners) expect(ids.has(m.peerId)).toBe(true)

@@ -172,6 +172,12 @@ export async function createPrivateGeneration (model: GenerationModel, component
         miners,
         rounds: st.rounds - before.rounds,
         layout: squeezed.layout.rounds,
+        time: {
+          encryptMs: st.encryptMs - before.encryptMs,
+          decryptMs: st.decryptMs - before.decryptMs,
+          verifyMs: st.verifyMs - before.verifyMs,
+          jobsMs: st.linkMs - before.linkMs
+        },
         ...(padded === undefined ? {} : { padded }),
         ...(run.stopped ? { stopped: true } : {})
       }

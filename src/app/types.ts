@@ -107,6 +107,14 @@ export interface AnswerReceipt {
   readonly rounds?: number
   /** The plan's round layout: fused (2 round trips per layer + 1) or unfused (4 per layer). */
   readonly layout?: 'fused' | 'unfused'
+  /**
+   * Where the private answer's job time went, in ms summed over its jobs (the jobs of one
+   * round overlap, so the sums can exceed `ms`): the user's HE worker encrypting and
+   * decrypting (the hop to it included), Freivalds checks, and the jobs' wall time from
+   * handing the ciphertexts to the miners to having their results (the miners' compute,
+   * the transport, their worker hops and queues). Absent in local mode.
+   */
+  readonly time?: { readonly encryptMs: number, readonly decryptMs: number, readonly verifyMs: number, readonly jobsMs: number }
   /** The prompt's tokens (BOS not counted). */
   readonly promptTokens?: number
   /**

@@ -25,7 +25,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { BrowserContext } from '@playwright/test'
+import type { BrowserContext, Page } from '@playwright/test'
 import { startRelay, type Relay } from '../../signaling-server/relay.ts'
 import { CerberusError } from '../core/errors.ts'
 import { squeezedEngine } from '../core/engine/index.ts'
@@ -34,6 +34,7 @@ import { createRng, createSampler, encode, generate, parseCheckpoint, parseToken
 import { squeezeModel, type RoundsMode } from '../core/squeeze/index.ts'
 import { SYNTHETIC_768X12, syntheticModelBytes, syntheticTokenizerBytes } from '../core/model/index.ts'
 import type { AnswerReceipt } from '../app/index.ts'
+import { tokenTime, type TokenTime } from './token-time.ts'
 import type { ClientRunResult } from './mesh-page.ts'
 import { openBenchBrowser, type BenchBrowser } from './browser-runner.ts'
 import { directionSpec, LINK_PROFILES, type LinkName, type LinkProfile } from './link-profiles.ts'
@@ -92,6 +93,16 @@ export interface MeshBenchRun {
   readonly heLocalUiThreadLocalLongestTaskMs?: number
   /** What the local groups (the classifier) cost the UI thread per token when they run there (he-local, local=ui): what the user's worker now takes off it. */
   readonly uiThreadLocalMsPerToken?: number
+  /**
+   * Where a steady-state token's time went (ms per token; the receipts' `time`, summed over
+   * jobs — a round's parallel jobs overlap, so with the fused plan the parts can exceed the
+   * token), over the mesh and in he-local: the user's HE worker encrypting and decrypting,
+   * Freivalds, the miners' reported compute, the link (transport, miners' worker hops and
+   * queues: job wall time − miner compute), and the rest of the token (the forward pass's
+   * own arithmetic, sampling, scheduling; ms per token − the others, floored at 0).
+   */
+  readonly timePerToken?: TokenTime
+  readonly heLocalTimePerToken?: TokenTime
 }
 
 /** The benchmark's JSON. */
@@ -161,6 +172,13 @@ async function startMiner (relay: string, m: ModelFiles): Promise<{ proc: ChildP
 }
 
 /** Per token of a receipt: round trips (the backend's counter). */
+// the runs' time breakdowns, where the receipts have one
+function timeFields (steady: AnswerReceipt, base: AnswerReceipt, minerComputeMs: number | undefined): Pick<MeshBenchRun, 'timePerToken' | 'heLocalTimePerToken'> {
+  const mesh = tokenTime(steady, minerComputeMs)
+  const local = tokenTime(base)
+  return { ...(mesh === undefined ? {} : { timePerToken: mesh }), ...(local === undefined ? {} : { heLocalTimePerToken: local }) }
+}
+
 function roundTripsPerToken (r: AnswerReceipt): number {
   if (r.rounds === undefined) throw new MeshBenchError('a receipt has no round count')
   return r.rounds / r.tokens
@@ -253,12 +271,14 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
         const procs: ChildProcess[] = []
         const shaping: Array<() => Promise<void> | void> = []
         let proxied = ''
+        const donorPages: Page[] = []
         try {
           if (path === 'webrtc') {
             for (let i = 0; i < 2; i++) {
               const ctx = await bb.browser.newContext()
               contexts.push(ctx)
               const page = await ctx.newPage()
+              donorPages.push(page)
               await page.goto(`${bb.origin}/bench.html?bench=donor&workers=1&relay=${encodeURIComponent(relayAddr)}&${linkQuery}&${files.query}`)
               await page.waitForFunction(() => window.cerberusDonor?.status === 'on' || window.cerberusDonor?.status === 'error', undefined, { timeout: 120_000 })
               const err = await page.evaluate(() => window.cerberusDonor?.error?.message)
@@ -280,6 +300,10 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
           const [first, steady] = r.receipts ?? []
           if (steady === undefined) throw new MeshBenchError('the user tab gave no second receipt')
           const tokPerS = steady.tokens / (steady.ms / 1000)
+          // the donors' own compute (their worker pools), per job over both runs, for the steady run's jobs
+          const donors = await Promise.all(donorPages.map(async p => await p.evaluate(() => ({ jobs: window.cerberusDonor?.jobs ?? 0, computeMs: window.cerberusDonor?.computeMs ?? 0 }))))
+          const donorJobs = donors.reduce((a, d) => a + d.jobs, 0)
+          const minerComputeMs = donorJobs === 0 ? undefined : (donors.reduce((a, d) => a + d.computeMs, 0) / donorJobs) * steady.miners.reduce((a, m) => a + m.jobs, 0)
           if (steady.layout === undefined || steady.layout !== b0.layout) throw new MeshBenchError(`the user tab planned ${steady.layout ?? 'no layout'} but he-local ${b0.layout ?? 'none'}: the ratio would compare two plans`)
           runs.push({
             model: files.name,
@@ -305,7 +329,8 @@ export async function runMeshBench (opts: MeshBenchOptions = {}): Promise<MeshBe
             ...(r.longestTaskMs?.[1] === undefined ? {} : { userLongestTaskMs: r.longestTaskMs[1] }),
             ...(base.longestTaskMs?.[0] === undefined ? {} : { heLocalLongestTaskMs: base.longestTaskMs[0] }),
             ...(uiLocal.longestTaskMs?.[0] === undefined ? {} : { heLocalUiThreadLocalLongestTaskMs: uiLocal.longestTaskMs[0] }),
-            ...(uiLocal.uiLocalMs === undefined || uiLocal.receipts?.[0] === undefined ? {} : { uiThreadLocalMsPerToken: uiLocal.uiLocalMs / uiLocal.receipts[0].tokens })
+            ...(uiLocal.uiLocalMs === undefined || uiLocal.receipts?.[0] === undefined ? {} : { uiThreadLocalMsPerToken: uiLocal.uiLocalMs / uiLocal.receipts[0].tokens }),
+            ...timeFields(steady, b0, minerComputeMs)
           })
           say(`  ${path}: ${tokPerS.toFixed(2)} tok/s (he-local ${heLocal.toFixed(2)}), ${runs[runs.length - 1].roundTripsPerToken.toFixed(1)} round trips per token, ${steady.layout}`)
         } finally {
@@ -346,6 +371,15 @@ export function formatMeshBench (r: MeshBenchReport): string {
   if (prompted.length > 0) {
     lines.push('', '| model | link | path | prompt tokens | time to first token (ms) | he-local (ms) | ms / token after it | ÷ one position at a time |', '|---|---|---|---|---|---|---|---|')
     for (const x of prompted) lines.push(`| ${x.model} | ${x.link} | ${x.path} | ${x.promptTokens} | ${x.firstTokenMs?.toFixed(0) ?? '—'} | ${x.heLocalFirstTokenMs?.toFixed(0) ?? '—'} | ${x.decodeMsPerToken?.toFixed(0) ?? '—'} | ${x.firstTokenVsOneByOne?.toFixed(2) ?? '—'} |`)
+  }
+  const timed = r.runs.filter(x => x.timePerToken !== undefined)
+  if (timed.length > 0) {
+    const cells = (t: TokenTime | undefined): string => t === undefined ? '— | — | — | — | — | —' : [t.encrypt, t.decrypt, t.verify, t.jobs, t.minerCompute, t.rest].map(v => v?.toFixed(1) ?? '—').join(' | ')
+    lines.push('', 'Where a token\'s time goes (ms per token, summed over jobs; a round\'s parallel jobs overlap; he-local\'s jobs are its in-tab miner worker):', '', '| model | link | path | plan | run | encrypt | decrypt | Freivalds | jobs, send to results | of which donors\' compute | rest |', '|---|---|---|---|---|---|---|---|---|---|---|')
+    for (const x of timed) {
+      lines.push(`| ${x.model} | ${x.link} | ${x.path} | ${x.plan} | mesh | ${cells(x.timePerToken)} |`)
+      lines.push(`| ${x.model} | ${x.link} | ${x.path} | ${x.plan} | he-local | ${cells(x.heLocalTimePerToken)} |`)
+    }
   }
   if (r.relay !== undefined) lines.push('', `relay: ${r.relay.peers} peers making reservations — p50 ${r.relay.p50Ms.toFixed(1)} ms, p99 ${r.relay.p99Ms.toFixed(1)} ms`)
   return lines.join('\n') + '\n'

@@ -31,6 +31,16 @@ export interface BackendStats {
   rejected: number
   /** ms of the user's time spent on Freivalds checks (part of userMs). */
   verifyMs: number
+  /**
+   * Where a job's time goes, summed over jobs (the jobs of one round overlap, so these can
+   * add up to more than the round's wall time): ms the user's HE session took to encrypt
+   * and to decrypt (wall, the hop to its worker included), and ms from handing a job's
+   * ciphertexts to the miner link to having its results (the miners' compute, the
+   * transport, the hops to their workers and their queues).
+   */
+  encryptMs: number
+  decryptMs: number
+  linkMs: number
   /** Bytes of Galois key material handed to the miners (once per session and key set; 0 with no packed plan). */
   keyBytes: number
   /**
@@ -57,7 +67,7 @@ export interface LinearBackend {
 
 /** Fresh zeroed counters. */
 export function emptyStats (): BackendStats {
-  return { groups: 0, rounds: 0, userMs: 0, minerMs: 0, bytesUp: 0, bytesDown: 0, verified: 0, verifiedJobs: 0, rejected: 0, verifyMs: 0, keyBytes: 0, keyRotations: 0 }
+  return { groups: 0, rounds: 0, userMs: 0, minerMs: 0, bytesUp: 0, bytesDown: 0, verified: 0, verifiedJobs: 0, rejected: 0, verifyMs: 0, encryptMs: 0, decryptMs: 0, linkMs: 0, keyBytes: 0, keyRotations: 0 }
 }
 
 /** A single request as a one-vector round. */

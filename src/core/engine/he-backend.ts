@@ -270,6 +270,7 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
       await guard.ready()
       const gen = guard.generation
       let sealed: { ciphertexts: Uint8Array[], epoch: number }
+      const e0 = performance.now()
       try {
         sealed = batched
           ? await (session.encryptBatch as NonNullable<HeSession['encryptBatch']>)(plan, xqs.map(x => x.slice()))
@@ -278,18 +279,23 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
         if (!isKeysRotated(err)) throw err
         stale()
         continue
+      } finally {
+        stats.encryptMs += performance.now() - e0
       }
       if (!guard.observe(gen, sealed.epoch) || !guard.current(gen)) { stale(); continue }
       stats.bytesUp += sealed.ciphertexts.reduce((a, c) => a + c.byteLength, 0)
       const m0 = performance.now()
       const { results, minerMs: reported, miner: who, parts } = await guard.track(miner.compute(linkId, sealed.ciphertexts, name))
-      minerMs += reported ?? performance.now() - m0
+      const waited = performance.now() - m0
+      stats.linkMs += waited
+      minerMs += reported ?? waited
       stats.bytesDown += results.reduce((a, c) => a + c.byteLength, 0)
       signal?.throwIfAborted()
       if (!guard.current(gen)) { stale(); continue } // its result would test a key that is gone
       const by = who ?? miner.name
       let ys: Int32Array[] | undefined
       let rejection: VerificationError | undefined
+      const d0 = performance.now()
       try {
         ys = batched
           ? await (session.decryptBatch as NonNullable<HeSession['decryptBatch']>)(plan, results, sealed.epoch)
@@ -299,6 +305,8 @@ export async function heBackend (sq: SqueezedModel, session: HeSession, miner: M
         // A result that cannot be decoded is the miner's fault as much as a wrong one.
         if (!(err instanceof HeWireError || err instanceof HeJobError)) throw err
         rejection = new VerificationError(name, by, 'malformed', err)
+      } finally {
+        stats.decryptMs += performance.now() - d0
       }
       if (!guard.current(gen)) { stale(); continue } // another job's rejection came first: this outcome is never acted on
       const key = keys.get(id)
