@@ -72,6 +72,7 @@ test('a greedy private answer is the w8a8 text, with a receipt; a reload keeps t
   expect(verified).toBeGreaterThan(0)
   await expect(receipt.locator('dt:text-is("Results rejected") + dd')).toHaveText('0')
   await expect(receipt).toContainText('all ciphertext')
+  await expect(receipt.locator('dt:text-is("Where the time went") + dd')).toContainText(/encrypting and decrypting in this tab \d+ ms; waiting for the miners \(their compute and the network over \d+ round trips\)/)
   await expect(receipt.getByRole('list', { name: 'Miners' }).getByRole('listitem')).not.toHaveCount(0)
   await expect(page.getByRole('heading', { name: PROMPT, level: 2 })).toBeVisible()
   await page.screenshot({ path: 'test-results/chat-answer.png', fullPage: true })

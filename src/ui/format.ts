@@ -34,3 +34,16 @@ export function tokensPerSecond (tokens: number, ms: number): number {
 export function plural (n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`
 }
+
+/**
+ * Where a private answer's time went, as a line: this tab's encryption and decryption (in
+ * its HE worker), and the waiting for the miners (their compute and the network), with the
+ * round trips. Undefined when the receipt has no breakdown (local mode, older receipts).
+ */
+export function receiptTimeLine (r: { readonly time?: { readonly encryptMs: number, readonly decryptMs: number, readonly jobsMs: number }, readonly rounds?: number, readonly layout?: 'fused' | 'unfused' }): string | undefined {
+  if (r.time === undefined) return undefined
+  const trips = r.rounds === undefined ? '' : ` over ${plural(r.rounds, 'round trip')}`
+  // a fused round's jobs run at once: their times add up to more than the wait
+  const overlap = r.layout === 'fused' ? ', summed over jobs that run at once' : ''
+  return `encrypting and decrypting in this tab ${formatMs(r.time.encryptMs + r.time.decryptMs)}; waiting for the miners (their compute and the network${trips}) ${formatMs(r.time.jobsMs)}${overlap}`
+}

@@ -1,6 +1,6 @@
 import { LOCAL_MODE_LABEL } from '../../../app/local-generation.ts'
 import type { AnswerReceipt } from '../../../app/types.ts'
-import { formatBytes, formatMs, plural, shortPeerId, tokensPerSecond } from '../../format.ts'
+import { formatBytes, formatMs, plural, receiptTimeLine, shortPeerId, tokensPerSecond } from '../../format.ts'
 
 /** Props of {@link ReceiptView}: the receipt an answer resolved with (done, or stopped part-way). */
 export interface ReceiptViewProps {
@@ -26,7 +26,7 @@ function LocalReceipt ({ receipt: r }: ReceiptViewProps) {
 /**
  * What one answer cost and who computed it: bytes that left the browser (every one of them
  * ciphertext), bytes received, the miners (short peer ids, full id on hover), and how many
- * encrypted results were verified or rejected.
+ * encrypted results were verified or rejected, and where the time went.
  */
 export function ReceiptView ({ receipt: r }: ReceiptViewProps) {
   if (r.local === true) return <LocalReceipt receipt={r} />
@@ -42,6 +42,7 @@ export function ReceiptView ({ receipt: r }: ReceiptViewProps) {
         <div><dt>Received</dt><dd>{formatBytes(r.bytesDown)}</dd></div>
         <div><dt>Results verified</dt><dd>{r.verified}</dd></div>
         <div><dt>Results rejected</dt><dd>{r.rejected}{r.rejected > 0 ? ' (recomputed by another miner)' : ''}</dd></div>
+        {r.time !== undefined && <div className='receipt-wide'><dt>Where the time went</dt><dd>{receiptTimeLine(r)}</dd></div>}
         {r.firstTokenMs !== undefined && <div><dt>First token</dt><dd>after {formatMs(r.firstTokenMs)}{(r.promptTokens ?? 0) > 0 ? ` (the prompt's ${plural(r.promptTokens ?? 0, 'token')} in one pass)` : ''}</dd></div>}
         <div className='receipt-wide'>
           <dt>Computed by</dt>
