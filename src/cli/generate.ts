@@ -98,7 +98,7 @@ export async function cmdGenerate (args: string[], io: CliIo): Promise<void> {
     }
     const st = gen.stats
     io.stdout('\n')
-    io.stderr(`encrypted${source.label === '' ? '' : ` by ${source.label}`}: ${st.verified} linear results verified, ${st.rejected} rejected (keys rotated ${st.keyRotations} times)${receipt.padded === undefined ? '' : `; padded to ${receipt.padded.prompt} prompt and ${receipt.padded.answer} answer tokens`}; ${(st.bytesUp / 1024).toFixed(0)} KiB up, ${(st.bytesDown / 1024).toFixed(0)} KiB down; user ${st.userMs.toFixed(0)} ms, miner ${st.minerMs.toFixed(0)} ms\n`)
+    io.stderr(`encrypted${source.label === '' ? '' : ` by ${source.label}`}: ${st.verified} linear results verified, ${st.rejected} rejected (keys rotated ${st.keyRotations} times)${receipt.padded === undefined ? '' : `; padded to ${receipt.padded.prompt} prompt and ${receipt.padded.answer} answer tokens`}; ${(st.bytesUp / 1024).toFixed(0)} KiB up, ${(st.bytesDown / 1024).toFixed(0)} KiB down; user ${st.userMs.toFixed(0)} ms (encrypting ${st.encryptMs.toFixed(0)}, decrypting ${st.decryptMs.toFixed(0)}), miner ${st.minerMs.toFixed(0)} ms\n`)
     if (v.receipt !== undefined) await writeFile(v.receipt, JSON.stringify({ ...receipt, miners: receipt.miners.map(m => ({ peerId: m.peerId, jobs: m.jobs })), ...(extras ?? {}) }, null, 2) + '\n')
   } else {
     const sampler = createSampler({ temperature, topp }, createRng(seed))

@@ -154,6 +154,7 @@ describe('cerberus generate --engine he', () => {
       expect(he.code).toBe(0)
       expect(he.out).toBe(w8.out)
       expect(he.err).toMatch(/encrypted: \d+ linear results verified, 0 rejected/)
+      expect(he.err).toMatch(/user \d+ ms \(encrypting \d+, decrypting \d+\), miner \d+ ms/)
     }
   })
 })
