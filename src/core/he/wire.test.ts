@@ -106,8 +106,10 @@ describe('result ciphertexts are validated before decryption', () => {
 
 describe('trust boundaries', () => {
   it('the user object exposes no way to get a key out', () => {
-    // galoisKeys gives public key material (packed plans): automorphisms, not decryption.
-    expect(Object.keys(user).sort()).toEqual(['decryptBatch', 'decryptResults', 'dispose', 'encryptBatch', 'encryptInput', 'galoisKeys'])
+    // galoisKeys gives public key material (packed plans): automorphisms, not decryption;
+    // precompute makes encryptions of zero for later and returns only whether it has more to do.
+    expect(Object.keys(user).sort()).toEqual(['decryptBatch', 'decryptResults', 'dispose', 'encryptBatch', 'encryptInput', 'galoisKeys', 'precompute'])
+    expect([user.precompute(), user.precompute()].every(b => typeof b === 'boolean')).toBe(true)
     const inputs = user.encryptInput(plan, x)
     // Inputs are ciphertexts: no plaintext value appears as a run of its bytes.
     for (const ct of inputs) expect(Buffer.from(ct).includes(Buffer.from(x.buffer, x.byteOffset, 16))).toBe(false)
