@@ -215,16 +215,27 @@ export function outputCount (L: PackedLayout, first: number, end: number): numbe
  */
 export function packPackedInput (L: PackedLayout, xs: readonly Int8Array[], group: number, chunk: number, t: number, out: Uint32Array): void {
   out.fill(0)
+  forEachPackedInput(L, xs, group, chunk, (x, from, count, at) => {
+    for (let j = 0; j < count; j++) {
+      const v = x[from + j]
+      out[at + j] = v < 0 ? t + v : v
+    }
+  })
+}
+
+/**
+ * Where the vectors of input ciphertext (group, chunk) go: vector k's chunk — x[from, from
+ * + count) — at coefficients at = k·N/v onwards. The one statement of the layout, for the
+ * plaintext (packPackedInput) and for encryption ahead (packed-user.ts).
+ */
+export function forEachPackedInput (L: PackedLayout, xs: readonly Int8Array[], group: number, chunk: number, visit: (x: Int8Array, from: number, count: number, at: number) => void): void {
   const base = chunk * L.nI
   const width = Math.min(L.nI, L.dIn - base)
   const vecStride = L.polyDegree / L.vectors
   for (let k = 0; k < L.vectors; k++) {
     const x = xs[group * L.vectors + k]
     if (x === undefined) break
-    for (let j = 0; j < width; j++) {
-      const v = x[base + j]
-      out[k * vecStride + j] = v < 0 ? t + v : v
-    }
+    visit(x, base, width, k * vecStride)
   }
 }
 

@@ -14,6 +14,7 @@ import { readPackedResult } from './packed-wire.ts'
 import { encryptPacked, makePackedKeys, rescaleResult } from './packed-user.ts'
 import { createHeMiner } from './miner.ts'
 import { createContext } from './params.ts'
+import { createZeroPool } from './zero-pool.ts'
 import { packedInfo, type MatvecPlan } from './plan.ts'
 import { withScope, type Seal } from './seal.ts'
 import { parseCiphertext } from './seal-bytes.ts'
@@ -89,7 +90,7 @@ export function measurePackedNoise (seal: Seal, plan: MatvecPlan, w: Int8Array, 
       const n = ctx.polyDegree
       const q = ctx.primes[0]
       const t = BigInt(ctx.plainModulus)
-      const up = encryptPacked(seal, ctx, enc, keys, plan, inputs)
+      const up = encryptPacked(ctx, createZeroPool(ctx, enc), keys, plan, inputs)
       const matrix = miner.prepare(plan, w)
       const handle = miner.loadGaloisKeys(keys.galois, plan)
       let he = 0

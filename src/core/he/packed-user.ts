@@ -7,13 +7,14 @@ import { unpackScaled } from './bitpack.ts'
 import { HeJobError, sealCall } from './errors.ts'
 import { encodeGaloisKeys, keySetFromSeal } from './galois-keys.ts'
 import { keySetElements, sealStep } from './galois.ts'
-import { outputPositions, packPackedInput, type OutputPositions, type PackedLayout } from './packed-layout.ts'
+import { forEachPackedInput, outputPositions, type OutputPositions, type PackedLayout } from './packed-layout.ts'
 import { encodePackedInput, readPackedResult, type PackedResultView } from './packed-wire.ts'
 import type { HeContext } from './params.ts'
 import { packedInfo, type MatvecPlan } from './plan.ts'
 import { withScope, type Seal } from './seal.ts'
-import { ciphertextBytes, CT_DATA_OFFSET, parseSeeded, plaintextBytes, plaintextCoefficients } from './seal-bytes.ts'
+import { ciphertextBytes, CT_DATA_OFFSET, plaintextCoefficients } from './seal-bytes.ts'
 import { parmsFingerprint } from './wire.ts'
+import type { ZeroPool } from './zero-pool.ts'
 
 /**
  * A packed result scaled back from its widths to q: SEAL ciphertext words (c0 at the useful
@@ -54,25 +55,18 @@ export function makePackedKeys (seal: Seal, ctx: HeContext, keygen: InstanceType
 }
 
 /** The job's input ciphertexts: groups × chunks, group-major. */
-export function encryptPacked (seal: Seal, ctx: HeContext, encryptor: InstanceType<Seal['Encryptor']>, keys: PackedKeys, plan: MatvecPlan, xs: readonly Int8Array[]): Uint8Array[] {
+export function encryptPacked (ctx: HeContext, zeros: ZeroPool, keys: PackedKeys, plan: MatvecPlan, xs: readonly Int8Array[]): Uint8Array[] {
   const L = packedInfo(plan).layout
   if (xs.length !== plan.batch) throw new HeJobError(`${xs.length} input vectors, the plan's batch is ${plan.batch}`)
   for (const x of xs) if (x.length !== plan.dIn) throw new HeJobError(`input has ${x.length} values, the plan expects ${plan.dIn}`)
   const n = ctx.polyDegree
-  const coeffs = new Uint32Array(n)
   const fingerprint = parmsFingerprint(ctx.parmsId)
   const out: Uint8Array[] = []
   for (let g = 0; g < L.groups; g++) {
     for (let c = 0; c < L.chunks; c++) {
-      packPackedInput(L, xs, g, c, ctx.plainModulus, coeffs)
-      const seeded = withScope(scope => sealCall('encrypt a packed input', () => {
-        const pt = scope.own(new seal.Plaintext())
-        pt.loadFromArray(ctx.context, plaintextBytes(coeffs))
-        const ser = scope.own(encryptor.encryptSymmetricSerializable(pt))
-        return ser.saveToArray(seal.ComprModeType.none) as Uint8Array
-      }))
-      const f = parseSeeded(seeded)
-      out.push(encodePackedInput({ keyId: keys.keyId, c0: f.c0, seedBlob: f.seedBlob }, n, ctx.primeBits[0], fingerprint))
+      const z = zeros.take() // made ahead; the vectors added where the layout puts them
+      forEachPackedInput(L, xs, g, c, (x, from, count, at) => { zeros.add(z, x, from, count, at) })
+      out.push(encodePackedInput({ keyId: keys.keyId, c0: z.c0, seedBlob: z.seedBlob }, n, ctx.primeBits[0], fingerprint))
     }
   }
   return out

@@ -60,12 +60,17 @@ export function resultPositions (s: BlockSplit, block: number): number[] {
 // coefficient j of chunk c = x[c·n_i + j] mod t
 export function packInput (s: BlockSplit, x: Int8Array, chunk: number, t: number, out: Uint32Array): void {
   out.fill(0)
-  const base = chunk * s.nI
-  const n = Math.min(s.nI, s.dIn - base)
-  for (let j = 0; j < n; j++) {
-    const v = x[base + j]
+  const { from, count } = inputChunk(s, chunk)
+  for (let j = 0; j < count; j++) {
+    const v = x[from + j]
     out[j] = v < 0 ? t + v : v
   }
+}
+
+/** The inputs of chunk `chunk`: x[from, from + count), at coefficients 0…count−1 (packInput; encryption ahead in user.ts). */
+export function inputChunk (s: BlockSplit, chunk: number): { from: number, count: number } {
+  const from = chunk * s.nI
+  return { from, count: Math.min(s.nI, s.dIn - from) }
 }
 
 /**

@@ -10,10 +10,10 @@
  */
 import { copyOf } from '../bytes.ts'
 import { HeJobError, HeParamsError, sealCall } from './errors.ts'
-import { resultPositions, unpackResults } from './packing.ts'
+import { inputChunk, resultPositions, unpackResults } from './packing.ts'
 import { decryptPacked, encryptPacked, makePackedKeys, type PackedKeys } from './packed-user.ts'
 import { createContext, paramsKey, type HeContext } from './params.ts'
-import type { MatvecPlan } from './plan.ts'
+import { packedInfo, type MatvecPlan } from './plan.ts'
 import { withScope, type Seal } from './seal.ts'
 import { ciphertextBytes, parseCiphertext } from './seal-bytes.ts'
 import { decodeResult, encodeInput, parmsFingerprint } from './wire.ts'
@@ -199,10 +199,10 @@ export function createHeUser (seal: Seal): HeUser {
     const fingerprint = parmsFingerprint(ctx.parmsId)
     const s = plan.split
     const out: Uint8Array[] = []
-    // packInput's layout (chunk c's inputs at coefficients 0…n_i−1), added to a zero made ahead
+    // each chunk's inputs added to a zero made ahead, where packInput puts them
     for (let c = 0; c < s.chunks; c++) {
-      const from = c * s.nI
-      out.push(encodeInput(kc.zeros.encrypt(x, from, Math.min(s.nI, s.dIn - from)), n, ctx.primeBits[0], fingerprint))
+      const { from, count } = inputChunk(s, c)
+      out.push(encodeInput(kc.zeros.encrypt(x, from, count), n, ctx.primeBits[0], fingerprint))
     }
     return out
   }
@@ -234,7 +234,9 @@ export function createHeUser (seal: Seal): HeUser {
     if (xs.length !== plan.batch) throw new HeJobError(`${xs.length} input vectors, the plan's batch is ${plan.batch}`)
     if (plan.scheme === 'packed') {
       const kc = get(plan)
-      return encryptPacked(seal, kc.ctx, kc.encryptor, packedKeys(plan, kc), plan, xs)
+      const L = packedInfo(plan).layout
+      kc.zeros.want(2 * L.groups * L.chunks)
+      return encryptPacked(kc.ctx, kc.zeros, packedKeys(plan, kc), plan, xs)
     }
     // keep zeros ready for the next job like this one (made while its result is awaited)
     get(plan).zeros.want(2 * plan.split.chunks * xs.length)

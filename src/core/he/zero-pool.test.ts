@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createContext, RING_PRESETS, type HeContext } from './params.ts'
+import { createContext, RING_PRESETS, SECURE_PACKED_PRESETS, type HeContext } from './params.ts'
+import { packedPlainModulus } from './packed-params.ts'
 import { loadSeal, withScope, type Seal } from './seal.ts'
 import { plaintextBytes, plaintextCoefficients, seededBytes } from './seal-bytes.ts'
 import { createZeroPool, MAX_POOLED_ZEROS } from './zero-pool.ts'
@@ -10,7 +11,7 @@ let seal: Seal
 beforeAll(async () => { seal = await loadSeal() })
 
 // SEAL's own decryption of a pooled encryption, and its noise budget beside SEAL's encryption of the same input
-function check (ctx: HeContext, plainBits: number, x: Int8Array, count: number): { decoded: number[], budget: number, sealBudget: number } {
+function check (ctx: HeContext, t: number, x: Int8Array, count: number): { decoded: number[], budget: number, sealBudget: number } {
   return withScope(scope => {
     const keygen = scope.own(new seal.KeyGenerator(ctx.context))
     const sk = scope.own(keygen.secretKey())
@@ -23,11 +24,10 @@ function check (ctx: HeContext, plainBits: number, x: Int8Array, count: number):
     ct.loadFromArray(ctx.context, seededBytes({ parmsId: ctx.parmsId, polyDegree: ctx.polyDegree, limbs: 1, c0: z.c0, seedBlob: z.seedBlob }))
     const pt = scope.own(new seal.Plaintext())
     decryptor.decrypt(ct, pt)
-    const t = 2 ** plainBits
     const coeffsOut = plaintextCoefficients(pt.saveToArray(seal.ComprModeType.none) as Uint8Array, ctx.polyDegree)
     const decoded = Array.from({ length: count }, (_, j) => {
       const m = Number(coeffsOut[j] ?? 0)
-      return m >= t / 2 ? m - t : m
+      return m > t / 2 ? m - t : m
     })
     // the same input through SEAL's own encryption, for the noise
     const coeffs = new Uint32Array(ctx.polyDegree)
@@ -41,15 +41,15 @@ function check (ctx: HeContext, plainBits: number, x: Int8Array, count: number):
 }
 
 describe('encryption split into a zero made ahead and the input added later', () => {
-  it('decrypts, with SEAL\'s own decryptor, to the input — every int8 value, at both ring sizes — with SEAL\'s noise', () => {
-    for (const preset of [RING_PRESETS.n2048, RING_PRESETS.n4096]) {
-      const plainBits = 20
-      const ctx = createContext(seal, { preset, plainBits })
+  it('decrypts, with SEAL\'s own decryptor, to the input — every int8 value, at both ring sizes and with a packed plan\'s prime t — with SEAL\'s noise', () => {
+    const prime = packedPlainModulus(768, 4096) // a packed plan's t: a prime, not a power of two
+    for (const { preset, plainBits, plainModulus } of [{ preset: RING_PRESETS.n2048, plainBits: 20 }, { preset: RING_PRESETS.n4096, plainBits: 20 }, { preset: SECURE_PACKED_PRESETS[0], plainBits: Math.ceil(Math.log2(prime)), plainModulus: prime }]) {
+      const ctx = createContext(seal, { preset, plainBits, ...(plainModulus === undefined ? {} : { plainModulus }) })
       try {
         const x = new Int8Array(256)
         for (let j = 0; j < 256; j++) x[j] = j - 128 // −128 … 127, zero included
         for (let j = 0, k = 7; j < 40; j++, k = (k * 73 + 41) % 256) [x[j], x[k]] = [x[k], x[j]] // a fixed shuffle
-        const r = check(ctx, plainBits, x, 256)
+        const r = check(ctx, plainModulus ?? 2 ** plainBits, x, 256)
         expect(r.decoded).toEqual(Array.from(x))
         expect(Math.abs(r.budget - r.sealBudget)).toBeLessThanOrEqual(1)
         expect(r.budget).toBeGreaterThan(0)

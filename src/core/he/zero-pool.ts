@@ -1,5 +1,6 @@
 /**
- * Encryption split into an offline and an online part, for coefficient inputs (user.ts).
+ * Encryption split into an offline and an online part, for every input the user encrypts
+ * (coefficient inputs in user.ts, packed ones in packed-user.ts).
  *
  * A BFV symmetric encryption of m is c0 = −(a·s + e) + ⌊(q·m + ⌊(t+1)/2⌋)/t⌋, c1 = a: all
  * of the work (sampling a from a seed and e, the NTTs, a·s) is in the encryption of zero,
@@ -7,7 +8,7 @@
  * `multiply_add_plain_with_scaling_variant`, done here. So the user's HE worker makes
  * encryptions of zero while it would wait anyway (a job is at the miner), and encrypting
  * an input on the critical path is an addition to its nonzero coefficients (at most n_i
- * of them) — ~0.05 ms instead of SEAL's ~0.5–1.3 ms.
+ * per vector) — ~0.05 ms instead of SEAL's ~0.5–1.3 ms.
  *
  * Each zero is used once and dropped with the keys (a rotation makes a new user and new
  * pools); the ciphertexts are distributed exactly as SEAL's: same sampling, same scaling.
@@ -30,6 +31,10 @@ export const MAX_POOLED_ZEROS = 64
 export interface ZeroPool {
   /** One encryption of input `x[from, from + count)` at coefficients 0…count−1: a pooled zero (or a fresh one) plus the scaled values. */
   encrypt: (x: Int8Array, from: number, count: number) => SeededZero
+  /** A zero to add inputs to (pooled, or made now); use it for one ciphertext only. */
+  take: () => SeededZero
+  /** Add `x[from, from + count)`, scaled, to `z` at coefficients at…at+count−1. */
+  add: (z: SeededZero, x: Int8Array, from: number, count: number, at: number) => void
   /** Ask for at least this many pooled zeros from now on (capped at {@link MAX_POOLED_ZEROS}). */
   want: (n: number) => void
   /** Make one more zero if the pool is below what was asked for. */
@@ -71,28 +76,35 @@ export function createZeroPool (ctx: HeContext, encryptor: Encryptor): ZeroPool 
     const f = parseSeeded(ser.saveToArray(seal.ComprModeType.none) as Uint8Array)
     return { c0: f.c0, seedBlob: f.seedBlob }
   }))
+  const take = (): SeededZero => zeros.pop() ?? make()
+  const add = (z: SeededZero, x: Int8Array, from: number, count: number, at: number): void => {
+    const c0 = z.c0
+    for (let j = 0; j < count; j++) {
+      const v = x[from + j]
+      if (v === 0) continue
+      const k = 2 * (v + 128)
+      const p = 2 * (at + j)
+      // c0_p + s mod q, in 32-bit halves (q < 2^61: every partial stays exact)
+      let lo = c0[p] + scaled[k]
+      let hi = c0[p + 1] + scaled[k + 1]
+      if (lo >= 4294967296) { lo -= 4294967296; hi++ }
+      if (hi > qHi || (hi === qHi && lo >= qLo)) {
+        lo -= qLo
+        hi -= qHi
+        if (lo < 0) { lo += 4294967296; hi-- }
+      }
+      c0[p] = lo
+      c0[p + 1] = hi
+    }
+  }
   return {
     encrypt (x, from, count) {
-      const z = zeros.pop() ?? make()
-      const c0 = z.c0
-      for (let j = 0; j < count; j++) {
-        const v = x[from + j]
-        if (v === 0) continue
-        const k = 2 * (v + 128)
-        // c0_j + s mod q, in 32-bit halves (q < 2^61: every partial stays exact)
-        let lo = c0[2 * j] + scaled[k]
-        let hi = c0[2 * j + 1] + scaled[k + 1]
-        if (lo >= 4294967296) { lo -= 4294967296; hi++ }
-        if (hi > qHi || (hi === qHi && lo >= qLo)) {
-          lo -= qLo
-          hi -= qHi
-          if (lo < 0) { lo += 4294967296; hi-- }
-        }
-        c0[2 * j] = lo
-        c0[2 * j + 1] = hi
-      }
+      const z = take()
+      add(z, x, from, count, 0)
       return z
     },
+    take,
+    add,
     want (k) { target = Math.min(MAX_POOLED_ZEROS, Math.max(target, k)) },
     fill () {
       if (zeros.length < target) zeros.push(make())
