@@ -42,7 +42,7 @@ export interface ZeroPool {
   /** The pool is below what was asked for. */
   readonly short: boolean
   readonly size: number
-  /** Drop every zero (with the keys). */
+  /** Drop every zero and the SEAL objects it holds (with the keys). */
   clear: () => void
 }
 
@@ -69,10 +69,18 @@ export function createZeroPool (ctx: HeContext, encryptor: Encryptor): ZeroPool 
   }
   const zeros: SeededZero[] = []
   let target = 0
+  // the zero plaintext every zero encrypts: loaded once, not per zero
+  let zeroPt: InstanceType<HeContext['seal']['Plaintext']> | undefined
+  const plainZero = (): InstanceType<HeContext['seal']['Plaintext']> => {
+    if (zeroPt === undefined) {
+      const pt = new seal.Plaintext()
+      sealCall('load the zero plaintext', () => { pt.loadFromArray(ctx.context, plaintextBytes(new Uint32Array(n))) })
+      zeroPt = pt
+    }
+    return zeroPt
+  }
   const make = (): SeededZero => withScope(scope => sealCall('encrypt zero', () => {
-    const pt = scope.own(new seal.Plaintext())
-    pt.loadFromArray(ctx.context, plaintextBytes(new Uint32Array(n)))
-    const ser = scope.own(encryptor.encryptSymmetricSerializable(pt))
+    const ser = scope.own(encryptor.encryptSymmetricSerializable(plainZero()))
     const f = parseSeeded(ser.saveToArray(seal.ComprModeType.none) as Uint8Array)
     return { c0: f.c0, seedBlob: f.seedBlob }
   }))
@@ -114,6 +122,8 @@ export function createZeroPool (ctx: HeContext, encryptor: Encryptor): ZeroPool 
     clear () {
       for (const z of zeros) z.c0.fill(0)
       zeros.length = 0
+      zeroPt?.delete()
+      zeroPt = undefined
     }
   }
 }
