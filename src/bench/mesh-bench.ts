@@ -97,9 +97,9 @@ export interface MeshBenchRun {
    * Where a steady-state token's time went (ms per token; the receipts' `time`, summed over
    * jobs — a round's parallel jobs overlap, so with the fused plan the parts can exceed the
    * token), over the mesh and in he-local: the user's HE worker encrypting and decrypting,
-   * Freivalds, the miners' reported compute, the link (transport, miners' worker hops and
-   * queues: job wall time − miner compute), and the rest of the token (the forward pass's
-   * own arithmetic, sampling, scheduling; ms per token − the others, floored at 0).
+   * Freivalds, the jobs' wall time from send to results and, over WebRTC, how much of it the
+   * donors' worker pools computed (their tabs' counters), and the rest of the token (the
+   * forward pass's own arithmetic, sampling; ms per token − the others, floored at 0).
    */
   readonly timePerToken?: TokenTime
   readonly heLocalTimePerToken?: TokenTime
